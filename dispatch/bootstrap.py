@@ -5,9 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 from sqlalchemy.engine import Engine
 
+from dispatch.catalogue import Catalogue
+from dispatch.catalogue.versions import active_catalogue
+from dispatch.handlers import CaseService, CommandResult
+from dispatch.projections import default_projections
+from dispatch.projections.runner import ProjectionRunner
 from dispatch.settings import Settings
 from events import EventStore
 from events.database import make_engine
@@ -24,9 +30,22 @@ class Container:
     settings: Settings
     engine: Engine
     store: EventStore
+    cases: CaseService
+    projector: ProjectionRunner
+    catalogue_source: Callable[[], tuple[int, Catalogue] | None]
     clock: Clock = system_clock
     redis_url: str | None = None
     extras: dict[str, object] = field(default_factory=dict)
+
+    def after_command(self, result: CommandResult) -> None:
+        """Route in-process when configured; bring the read models up to date.
+
+        Catching the projections up here gives the caller read-your-writes on the next GET;
+        the scheduler's projector keeps them current for everything else.
+        """
+        if self.settings.inline_routing and any(e.type == "CaseReceived" for e in result.events):
+            self.cases.route_case(result.case_id)
+        self.projector.catch_up()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -36,10 +55,16 @@ def bootstrap(
     settings: Settings, *, clock: Clock = system_clock, redis_url: str | None = None
 ) -> Container:
     engine = make_engine(settings.database_url)
+    store = EventStore(engine)
+    catalogue_source = partial(active_catalogue, engine)
+    projector = ProjectionRunner(engine, default_projections())
     return Container(
         settings=settings,
         engine=engine,
-        store=EventStore(engine),
+        store=store,
+        cases=CaseService(store=store, clock=clock, catalogue_source=catalogue_source),
+        projector=projector,
+        catalogue_source=catalogue_source,
         clock=clock,
         redis_url=redis_url or settings.redis_url,
     )

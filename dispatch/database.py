@@ -24,3 +24,15 @@ def upgrade_database(engine: Engine) -> None:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+def prepare_database(engine: Engine) -> list[str]:
+    """Migrations, then the projection tables (owned by the runner, not Alembic).
+
+    Returns the projections whose table shape changed and that need a rebuild.
+    """
+    from dispatch.projections import default_projections
+    from dispatch.projections.runner import ProjectionRunner
+
+    upgrade_database(engine)
+    return ProjectionRunner(engine, default_projections()).ensure_tables()

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     )
     timezone: str = Field("Asia/Shanghai", description="default when no catalogue is loaded")
     token_minutes: int = Field(480, description="lifetime of an access token")
+    inline_routing: bool = Field(
+        False, description="route new cases in the API process too (tests, tiny installs)"
+    )
     embedded_redis_dir: str = Field(
         ".redis", description="where the embedded Redis keeps its socket"
     )

@@ -51,6 +51,9 @@ def _sqlite_engine(url: str, **options: Any) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Without it, INSERT OR REPLACE deletes a conflicting row without firing the
+        # append-only DELETE trigger on ``events``.
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from dispatch.database import upgrade_database
+from dispatch.database import prepare_database
 from events.database import make_engine, normalise_url
 
 TEST_DATABASE_URL = os.environ.get("DISPATCH_TEST_DATABASE_URL", "")
@@ -61,7 +61,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _migrated(urls: Iterator[str]) -> Iterator[str]:
     for url in urls:
         engine = make_engine(url)
-        upgrade_database(engine)
+        prepare_database(engine)
         engine.dispose()
         yield url
 
@@ -93,3 +93,20 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def unique() -> str:
     """A random suffix, so tests never collide on the shared session database."""
     return uuid.uuid4().hex[:10]
+
+
+SAMPLE_CATALOGUE = Path(__file__).parent.parent / "dispatch/catalogue/samples/sample.yaml"
+
+
+@pytest.fixture
+def sample_catalogue(engine: Engine) -> int:
+    """Make the sample catalogue the active version (loading it again only if another test
+    loaded something else since); returns its version number."""
+    from dispatch.catalogue.versions import active_catalogue, load_catalogue
+
+    text = SAMPLE_CATALOGUE.read_text(encoding="utf-8")
+    active = active_catalogue(engine)
+    if active is not None and active[1].version == "2026-11-sample":
+        return active[0]
+    number, _catalogue, _warnings = load_catalogue(engine, text, loaded_by="tests")
+    return number

@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from dispatch.api.problems import install_problem_handlers
-from dispatch.api.routes import health
+from dispatch.api.routes import (
+    auth,
+    case_commands,
+    catalogue,
+    event_feed,
+    health,
+    task_commands,
+    users,
+)
 from dispatch.bootstrap import Container
 
 API = "/api/v1"
@@ -20,4 +28,10 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth.router, prefix=API)
+    app.include_router(users.router, prefix=API)
+    app.include_router(catalogue.router, prefix=API)
+    app.include_router(case_commands.router, prefix=API)
+    app.include_router(task_commands.router, prefix=API)
+    app.include_router(event_feed.router, prefix=API)
     return app

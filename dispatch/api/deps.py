@@ -1,11 +1,17 @@
-"""Dependencies that read as English: ``ContainerDep``, ``StoreDep`` and (from auth) users."""
+"""Dependencies that read as English: ``ContainerDep``, ``StoreDep``, ``CurrentUser``, roles."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
 
+from dispatch.api.problems import Problem
+from dispatch.auth.roles import Role, parse_role, role_names
+from dispatch.auth.tokens import TokenError, decode_token
+from dispatch.auth.users import User, get_user
 from dispatch.bootstrap import Container
 from events import EventStore
 
@@ -20,3 +26,69 @@ def get_store(request: Request) -> EventStore:
 
 ContainerDep = Annotated[Container, Depends(get_container)]
 StoreDep = Annotated[EventStore, Depends(get_store)]
+
+TOKEN_URL = "/api/v1/auth/token"
+# auto_error=False: a missing token gets our problem+json 401, not FastAPI's plain one.
+bearer_token = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+def _unauthorized(detail: str, *, invalid: bool) -> Problem:
+    # RFC 6750 §3: name the scheme, and say "invalid_token" when one was sent but refused.
+    challenge = 'Bearer error="invalid_token"' if invalid else "Bearer"
+    return Problem(401, detail, headers={"WWW-Authenticate": challenge})
+
+
+def current_user(
+    container: ContainerDep, token: Annotated[str | None, Depends(bearer_token)]
+) -> User:
+    """The signed-in user, checked against the users table on every request.
+
+    Tokens live for hours; one primary-key read per request means a disabled user or a
+    changed role takes effect at once instead of when the token runs out. The roles and
+    scope are the stored ones, not the token's.
+    """
+    if not token:
+        raise _unauthorized(
+            f"sign in first: POST {TOKEN_URL}, then send 'Authorization: Bearer <token>'",
+            invalid=False,
+        )
+    try:
+        claims = decode_token(token, container.settings, now=container.clock())
+    except TokenError as error:
+        raise _unauthorized(str(error), invalid=True) from None
+    with container.store.reading() as conn:
+        user = get_user(conn, claims.subject)
+    if user is None or not user.active:
+        raise _unauthorized(
+            "this account no longer exists or has been disabled; ask an admin", invalid=True
+        )
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_roles(*roles: Role | str) -> Callable[[User], User]:
+    """A dependency that lets through a user holding any one of ``roles``, else 403.
+
+    Use as ``Annotated[User, Depends(require_roles(Role.DISPATCHER))]`` or in a route's
+    ``dependencies=[...]``. Role names are checked here, so a typo fails at import time.
+    """
+    allowed = tuple(parse_role(role) for role in roles)
+    if not allowed:
+        raise ValueError("require_roles needs at least one role")
+    needed = role_names(allowed)
+
+    def holds_role(user: CurrentUser) -> User:
+        if not user.has_any(*allowed):
+            raise Problem(
+                403,
+                f"this action needs one of the roles: {needed}; "
+                f"you hold: {role_names(user.roles) or 'none'}",
+            )
+        return user
+
+    return holds_role
+
+
+AdminUser = Annotated[User, Depends(require_roles(Role.ADMIN))]

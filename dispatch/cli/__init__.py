@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from dispatch.cli import db, serve, verify
+from dispatch.cli import apikeys, catalogue, db, serve, users, verify
 
 app = typer.Typer(no_args_is_help=True, help="Street Whistle — 12345 hotline case dispatch")
 app.add_typer(db.app, name="db")
+app.add_typer(catalogue.app, name="catalogue")
+app.add_typer(users.app, name="users")
+app.add_typer(apikeys.app, name="apikeys")
 app.command("verify")(verify.verify)
 app.command("serve")(serve.serve)

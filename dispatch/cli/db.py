@@ -6,7 +6,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 
 from dispatch.cli.common import fail, settings
-from dispatch.database import upgrade_database
+from dispatch.database import prepare_database
 from events.database import make_engine
 
 app = typer.Typer(no_args_is_help=True, help="Database schema")
@@ -17,7 +17,7 @@ def upgrade() -> None:
     """Apply every migration to DISPATCH_DATABASE_URL."""
     engine = make_engine(settings().database_url)
     try:
-        upgrade_database(engine)
+        prepare_database(engine)
     except OperationalError as error:
         fail(f"cannot reach the database: {str(error.orig).strip().splitlines()[0]}")
     finally:

@@ -10,7 +10,7 @@ import uvicorn
 from dispatch.api.app import create_app
 from dispatch.bootstrap import bootstrap
 from dispatch.cli.common import fail, settings
-from dispatch.database import upgrade_database
+from dispatch.database import prepare_database
 from dispatch.embedded_redis import EmbeddedRedis
 
 
@@ -32,7 +32,7 @@ def serve(
     container = bootstrap(config, redis_url=redis_url)
     try:
         if container.engine.dialect.name == "sqlite":
-            upgrade_database(container.engine)
+            prepare_database(container.engine)
         app = create_app(container)
         typer.echo(f"Street Whistle on http://{host}:{port}  (API docs: /docs)")
         uvicorn.run(app, host=host, port=port, log_level="info")

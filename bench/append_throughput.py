@@ -1,0 +1,307 @@
+"""Append throughput through ``EventStore.append`` against a raw single-row INSERT.
+
+Both sides write the same rows — same columns, JSON payload, meta and hash strings — one row
+per transaction, from the same number of concurrent writer threads, each on its own streams,
+for the same time, through the same kind of engine. The raw side inserts into
+``bench_raw_events``, a table shaped like ``events`` (keys, unique constraint, index) without
+the store's work around the insert: command-id check, stream head, lock, commands row.
+
+    python bench/append_throughput.py [--url postgresql://…] [--seconds 10] [--json]
+
+The script creates a scratch database on the server named by ``--url`` (or
+``DISPATCH_BENCH_DATABASE_URL``), migrates it, and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from dispatch.database import upgrade_database
+from events import Event, EventStore, Meta
+from events.database import make_engine, normalise_url
+from events.hashing import GENESIS, event_hash
+from events.schema import Position
+from events.store import utcnow
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1/test"
+TARGET_RATIO = 0.5
+
+raw_metadata = sa.MetaData()
+raw_events = sa.Table(
+    "bench_raw_events",
+    raw_metadata,
+    sa.Column("position", Position, primary_key=True, autoincrement=True),
+    sa.Column("stream_id", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("schema_version", sa.Integer, nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("meta", sa.JSON, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("stream_id", "version", name="uq_bench_raw_events_stream_version"),
+    sa.Index("ix_bench_raw_events_type_position", "type", "position"),
+)
+
+
+class CaseReceived(Event):
+    type: ClassVar[str] = "CaseReceived"
+    channel: str
+    category: str
+    description: str
+    urgency: str
+    location: dict[str, object]
+    reporter_ref: str
+
+
+EVENT = CaseReceived(
+    channel="phone",
+    category="water.outage",
+    description="西一路兴乐社区3号楼从早上开始停水，老人家里没有储水，请尽快处理。",
+    urgency="normal",
+    location={"address": "西一路兴乐社区3号楼", "lat": 34.275, "lon": 108.955, "grid": "XYL-07"},
+    reporter_ref="pd_" + "0" * 32,
+)
+
+
+@dataclass(frozen=True)
+class Phase:
+    events: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
+
+
+@dataclass(frozen=True)
+class Figures:
+    writers: int
+    seconds_per_phase: float
+    rounds: int
+    events_per_stream: int
+    raw_events: int
+    store_events: int
+    raw_events_per_s: float
+    store_events_per_s: float
+    ratio: float
+    target_ratio: float = TARGET_RATIO
+
+    @property
+    def met(self) -> bool:
+        return self.ratio >= self.target_ratio
+
+
+# -- writers -------------------------------------------------------------------------------
+
+
+def meta_for(command_id: str) -> Meta:
+    return Meta(actor="bench", role="operator", command_id=command_id)
+
+
+def raw_writer(engine: Engine, writer: int, events_per_stream: int) -> Callable[[int], None]:
+    """One raw INSERT per transaction, of the row the store would write."""
+    payload = EVENT.payload()
+    meta = meta_for(uuid.uuid4().hex).as_dict()
+    digest = event_hash(
+        prev_hash=GENESIS,
+        stream_id="raw",
+        version=1,
+        type=EVENT.type,
+        schema_version=EVENT.schema_version,
+        data=payload,
+        meta=meta,
+        recorded_at=utcnow(),
+    )
+    insert = raw_events.insert()
+    run = uuid.uuid4().hex[:8]
+
+    def write(n: int) -> None:
+        stream, version = divmod(n, events_per_stream)
+        row = {
+            "stream_id": f"raw-{run}-{writer}-{stream}",
+            "version": version + 1,
+            "type": EVENT.type,
+            "schema_version": EVENT.schema_version,
+            "data": payload,
+            "meta": meta,
+            "recorded_at": utcnow(),
+            "prev_hash": digest,
+            "hash": digest,
+        }
+        with engine.begin() as conn:
+            conn.execute(insert, row)
+
+    return write
+
+
+def store_writer(store: EventStore, writer: int, events_per_stream: int) -> Callable[[int], None]:
+    """One ``EventStore.append`` of one event per call, continuing the writer's own stream."""
+    run = uuid.uuid4().hex[:8]
+
+    def write(n: int) -> None:
+        stream, version = divmod(n, events_per_stream)
+        store.append(
+            f"store-{run}-{writer}-{stream}",
+            [EVENT],
+            expected_version=version,
+            meta=meta_for(uuid.uuid4().hex),
+        )
+
+    return write
+
+
+def run_phase(writes: list[Callable[[int], None]], seconds: float) -> Phase:
+    """Every writer calls its ``write(n)`` in a loop until the time is up."""
+    counts = [0] * len(writes)
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(writes) + 1)
+    stop = threading.Event()
+
+    def loop(index: int, write: Callable[[int], None]) -> None:
+        start.wait()
+        try:
+            while not stop.is_set():
+                write(counts[index])
+                counts[index] += 1
+        except BaseException as error:
+            errors.append(error)
+            stop.set()
+
+    threads = [threading.Thread(target=loop, args=(i, w)) for i, w in enumerate(writes)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    stop.wait(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if errors:
+        raise errors[0]
+    return Phase(events=sum(counts), seconds=elapsed)
+
+
+# -- scratch database ----------------------------------------------------------------------
+
+
+@contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    """A migrated database of its own on the server, with ``bench_raw_events``; dropped after."""
+    server = sa.make_url(normalise_url(server_url))
+    if server.get_backend_name() != "postgresql":
+        raise SystemExit(f"the benchmark needs PostgreSQL, not {server.get_backend_name()}")
+    name = f"sw_bench_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        url = server.set(database=name).render_as_string(hide_password=False)
+        engine = make_engine(url)
+        try:
+            upgrade_database(engine)
+            raw_metadata.create_all(engine)
+        finally:
+            engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+def measure(
+    url: str, *, writers: int, seconds: float, rounds: int, warmup: float, events_per_stream: int
+) -> Figures:
+    engine = make_engine(url, pool_size=writers, max_overflow=0)
+    store = EventStore(engine)
+    try:
+        raw_phases: list[Phase] = []
+        store_phases: list[Phase] = []
+        for round_ in range(rounds + (1 if warmup > 0 else 0)):
+            duration = warmup if warmup > 0 and round_ == 0 else seconds
+            raw = run_phase(
+                [raw_writer(engine, w, events_per_stream) for w in range(writers)], duration
+            )
+            appended = run_phase(
+                [store_writer(store, w, events_per_stream) for w in range(writers)], duration
+            )
+            if warmup > 0 and round_ == 0:
+                continue
+            raw_phases.append(raw)
+            store_phases.append(appended)
+    finally:
+        engine.dispose()
+    raw_rate = sum(p.events for p in raw_phases) / sum(p.seconds for p in raw_phases)
+    store_rate = sum(p.events for p in store_phases) / sum(p.seconds for p in store_phases)
+    return Figures(
+        writers=writers,
+        seconds_per_phase=seconds,
+        rounds=rounds,
+        events_per_stream=events_per_stream,
+        raw_events=sum(p.events for p in raw_phases),
+        store_events=sum(p.events for p in store_phases),
+        raw_events_per_s=round(raw_rate, 1),
+        store_events_per_s=round(store_rate, 1),
+        ratio=round(store_rate / raw_rate, 3),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("DISPATCH_BENCH_DATABASE_URL", DEFAULT_URL),
+        help="PostgreSQL server to create the scratch database on",
+    )
+    parser.add_argument("--writers", type=int, default=8, help="concurrent writer threads")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    parser.add_argument("--rounds", type=int, default=2, help="raw/store phase pairs to average")
+    parser.add_argument("--warmup", type=float, default=2.0, help="an uncounted first round")
+    parser.add_argument("--events-per-stream", type=int, default=20, help="then a new stream")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+
+    with scratch_database(args.url) as url:
+        figures = measure(
+            url,
+            writers=args.writers,
+            seconds=args.seconds,
+            rounds=args.rounds,
+            warmup=args.warmup,
+            events_per_stream=args.events_per_stream,
+        )
+    if args.json:
+        print(json.dumps({**asdict(figures), "target_met": figures.met}))
+        return 0
+    print(
+        f"{figures.writers} writers, one event per transaction, "
+        f"{figures.rounds} × {figures.seconds_per_phase:g} s per side"
+    )
+    print(f"raw INSERT        {figures.raw_events_per_s:>10,.1f} events/s")
+    print(f"EventStore.append {figures.store_events_per_s:>10,.1f} events/s")
+    verdict = "meets" if figures.met else "is below"
+    print(f"ratio             {figures.ratio:>10.3f}  ({verdict} the target {TARGET_RATIO})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""API keys for Open311 clients: shown once, stored only as a SHA-256 digest."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from dispatch.auth.users import metadata
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    # A fast unsalted digest is enough: keys are 256 random bits, not guessable passwords,
+    # and a digest is what lets a key be found by a primary-key lookup.
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_api_keys_name", "name"),
+)
+
+KEY_PREFIX = "sw_"  # makes a leaked key recognisable to secret scanners
+NAME_MAX = 128
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def add_api_key(conn: Connection, name: str, *, now: datetime | None = None) -> str:
+    """Store a new key for the client ``name`` and return it in plain text (shown only once)."""
+    name = name.strip()
+    if not name or len(name) > NAME_MAX:
+        raise ValueError(f"an API key needs a name of 1 to {NAME_MAX} characters")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    conn.execute(
+        api_keys.insert().values(
+            key_hash=digest(key), name=name, created_at=now or datetime.now(UTC), revoked_at=None
+        )
+    )
+    return key
+
+
+def check_api_key(conn: Connection, key: str) -> str | None:
+    """The name of the client holding this key, or None if it is unknown or revoked."""
+    row = conn.execute(
+        sa.select(api_keys.c.name).where(
+            api_keys.c.key_hash == digest(key), api_keys.c.revoked_at.is_(None)
+        )
+    ).first()
+    return None if row is None else row.name
+
+
+def revoke_api_keys(conn: Connection, name: str, *, now: datetime | None = None) -> int:
+    """Revoke every live key of the client ``name``; returns how many were revoked."""
+    result = conn.execute(
+        api_keys.update()
+        .where(api_keys.c.name == name.strip(), api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=now or datetime.now(UTC))
+    )
+    return result.rowcount

@@ -1,0 +1,252 @@
+"""Users: who may sign in, with which roles, bound to which department or street."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from dispatch.auth.passwords import (
+    DEFAULT_HASHER,
+    MAX_LENGTH,
+    check_password_policy,
+    dummy_hash,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from dispatch.auth.principal import Principal
+from dispatch.auth.roles import ALL_ROLES, Role, ordered, parse_role, role_names
+
+metadata = sa.MetaData()
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("display_name", sa.String(128), nullable=False),
+    sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("department", sa.String(64), nullable=True),
+    sa.Column("street", sa.String(64), nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("username", name="uq_users_username"),
+)
+
+USERNAME_MAX = 64
+DISPLAY_NAME_MAX = 128
+CODE_MAX = 64
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User(Principal):
+    """A stored user (never with the password hash); usable wherever a ``Principal`` is."""
+
+    display_name: str
+    active: bool
+    created_at: datetime
+
+
+class InvalidUser(ValueError):
+    """A user that cannot exist; ``field`` names the input at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class DuplicateUsername(Exception):
+    def __init__(self, username: str) -> None:
+        super().__init__(f"the username {username!r} is taken; choose another")
+        self.username = username
+
+
+def normalise_username(username: str) -> str:
+    """Usernames are compared case-insensitively, so ``Zhang`` and ``zhang`` are one user."""
+    return username.strip().lower()
+
+
+def add_user(
+    conn: Connection,
+    *,
+    username: str,
+    password: str,
+    roles: Iterable[str | Role],
+    display_name: str | None = None,
+    department: str | None = None,
+    street: str | None = None,
+    now: datetime | None = None,
+    hasher: PasswordHasher = DEFAULT_HASHER,
+) -> User:
+    """Validate and store a new user.
+
+    Raises ``InvalidUser`` (a ``ValueError`` naming the field) for an unknown role, a liaison
+    without a department, a street officer without a street, or a department/street given to
+    a user who holds no role bound to one; ``DuplicateUsername`` when the name is taken.
+    """
+    name = _check_username(username)
+    try:
+        check_password_policy(password)
+    except ValueError as error:
+        raise InvalidUser("password", str(error)) from None
+    held = _check_roles(roles)
+    department = _check_code("department", department)
+    street = _check_code("street", street)
+    check_role_bindings(held, department=department, street=street)
+    shown = (display_name or "").strip() or name
+    if len(shown) > DISPLAY_NAME_MAX:
+        raise InvalidUser("display_name", f"display_name has at most {DISPLAY_NAME_MAX} characters")
+    if find_user_by_username(conn, name) is not None:
+        raise DuplicateUsername(name)
+    user = User(
+        id=str(uuid.uuid4()),
+        username=name,
+        roles=held,
+        department=department,
+        street=street,
+        display_name=shown,
+        active=True,
+        created_at=now or datetime.now(UTC),
+    )
+    row = {
+        "id": user.id,
+        "username": user.username,
+        "password_hash": hash_password(password, hasher=hasher),
+        "display_name": user.display_name,
+        "roles": [role.value for role in ordered(held)],
+        "department": department,
+        "street": street,
+        "active": True,
+        "created_at": user.created_at,
+    }
+    try:
+        conn.execute(users.insert().values(row))
+    except IntegrityError:
+        # Another writer took the name between our check and our insert.
+        raise DuplicateUsername(name) from None
+    return user
+
+
+def check_role_bindings(
+    roles: frozenset[Role], *, department: str | None, street: str | None
+) -> None:
+    """A liaison acts for exactly one department and a street officer for one street."""
+    if Role.LIAISON in roles and department is None:
+        raise InvalidUser(
+            "department", "a liaison acts for one department: give its department code"
+        )
+    if Role.STREET in roles and street is None:
+        raise InvalidUser("street", "a street officer acts for one street: give its street code")
+    if department is not None and Role.LIAISON not in roles:
+        raise InvalidUser(
+            "department", "only a liaison is bound to a department: add the liaison role or omit it"
+        )
+    if street is not None and Role.STREET not in roles:
+        raise InvalidUser(
+            "street", "only a street officer is bound to a street: add the street role or omit it"
+        )
+
+
+def find_user_by_username(conn: Connection, username: str) -> User | None:
+    row = conn.execute(
+        sa.select(users).where(users.c.username == normalise_username(username))
+    ).first()
+    return None if row is None else _user(row)
+
+
+def get_user(conn: Connection, user_id: str) -> User | None:
+    row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+    return None if row is None else _user(row)
+
+
+def list_users(conn: Connection, *, offset: int = 0, limit: int | None = None) -> list[User]:
+    query = sa.select(users).order_by(users.c.username).offset(offset).limit(limit)
+    return [_user(row) for row in conn.execute(query)]
+
+
+def count_users(conn: Connection) -> int:
+    return conn.execute(sa.select(sa.func.count()).select_from(users)).scalar_one()
+
+
+def deactivate_user(conn: Connection, user_id: str) -> bool:
+    """Stop a user signing in and void their tokens at once; False if there is no such user."""
+    result = conn.execute(users.update().where(users.c.id == user_id).values(active=False))
+    return result.rowcount == 1
+
+
+def authenticate(
+    conn: Connection, username: str, password: str, *, hasher: PasswordHasher = DEFAULT_HASHER
+) -> User | None:
+    """The active user with this username and password, or None.
+
+    Every path verifies one hash (a dummy one for an unknown name), so the answer takes about
+    as long whether or not the user exists. A hash made with older parameters is upgraded.
+    """
+    row = conn.execute(
+        sa.select(users).where(users.c.username == normalise_username(username))
+    ).first()
+    stored = dummy_hash() if row is None else row.password_hash
+    matches = len(password) <= MAX_LENGTH and verify_password(stored, password, hasher=hasher)
+    if row is None or not matches or not row.active:
+        return None
+    if needs_rehash(stored, hasher=hasher):
+        conn.execute(
+            users.update()
+            .where(users.c.id == row.id)
+            .values(password_hash=hash_password(password, hasher=hasher))
+        )
+    return _user(row)
+
+
+def _user(row: sa.Row) -> User:
+    created = row.created_at
+    if created.tzinfo is None:  # SQLite keeps no offset; everything is stored in UTC
+        created = created.replace(tzinfo=UTC)
+    return User(
+        id=row.id,
+        username=row.username,
+        # A role written by a newer version grants nothing here rather than failing sign-in.
+        roles=frozenset(Role(value) for value in row.roles if value in ALL_ROLES),
+        department=row.department,
+        street=row.street,
+        display_name=row.display_name,
+        active=bool(row.active),
+        created_at=created,
+    )
+
+
+def _check_username(username: str) -> str:
+    name = normalise_username(username)
+    if not name:
+        raise InvalidUser("username", "the username must not be empty")
+    if len(name) > USERNAME_MAX:
+        raise InvalidUser("username", f"the username has at most {USERNAME_MAX} characters")
+    if any(char.isspace() or not char.isprintable() for char in name):
+        raise InvalidUser("username", "the username must not contain spaces or control characters")
+    return name
+
+
+def _check_roles(values: Iterable[str | Role]) -> frozenset[Role]:
+    try:
+        held = frozenset(parse_role(value) for value in values)
+    except ValueError as error:
+        raise InvalidUser("roles", str(error)) from None
+    if not held:
+        raise InvalidUser("roles", f"give the user at least one role: {role_names()}")
+    return held
+
+
+def _check_code(field: str, code: str | None) -> str | None:
+    code = (code or "").strip() or None
+    if code is not None and len(code) > CODE_MAX:
+        raise InvalidUser(field, f"{field} is a catalogue code of at most {CODE_MAX} characters")
+    return code

@@ -1,0 +1,79 @@
+"""The catalogue: departments, streets, grids, categories, routing rules and SLA policies.
+
+Pure functions over a validated, immutable ``Catalogue``; storing versions is ``versions``.
+"""
+
+from dispatch.catalogue.consistency import advisories
+from dispatch.catalogue.durations import Duration, parse_duration
+from dispatch.catalogue.model import (
+    STREET_OFFICE,
+    URGENCIES,
+    Calendar,
+    Catalogue,
+    Category,
+    Delivery,
+    Department,
+    Grid,
+    KpiWeights,
+    Rule,
+    SlaPolicy,
+    Street,
+)
+from dispatch.catalogue.parser import CatalogueError, CatalogueProblem, parse_catalogue
+from dispatch.catalogue.routing import (
+    CandidateRule,
+    Placement,
+    RoutingDecision,
+    explain,
+    locate,
+    place,
+    route,
+)
+from dispatch.catalogue.sla import (
+    Deadlines,
+    ExtensionVerdict,
+    UnknownCategory,
+    deadlines_for,
+    extension_allowed,
+    policy_for,
+    warning_time,
+    work_calendar,
+)
+from dispatch.catalogue.workcalendar import WorkCalendar
+
+__all__ = [
+    "STREET_OFFICE",
+    "URGENCIES",
+    "Calendar",
+    "CandidateRule",
+    "Catalogue",
+    "CatalogueError",
+    "CatalogueProblem",
+    "Category",
+    "Deadlines",
+    "Delivery",
+    "Department",
+    "Duration",
+    "ExtensionVerdict",
+    "Grid",
+    "KpiWeights",
+    "Placement",
+    "RoutingDecision",
+    "Rule",
+    "SlaPolicy",
+    "Street",
+    "UnknownCategory",
+    "WorkCalendar",
+    "advisories",
+    "deadlines_for",
+    "explain",
+    "extension_allowed",
+    "locate",
+    "parse_catalogue",
+    "parse_duration",
+    "place",
+    "policy_for",
+    "route",
+    "warning_time",
+    "work_calendar",
+]

@@ -1,0 +1,62 @@
+"""The case aggregate (工单): state, evolve/fold, decide, and the errors it refuses with.
+
+One import for handlers, workers and tests; the parts live in ``case_state`` (statuses, the
+transition tables, the state), ``case_evolve`` (rebuilding from events), ``case_decide``
+(commands → events) and ``case_guards`` (the rules' checks and the domain errors).
+"""
+
+from dispatch.domain.case_decide import DECISIONS, decide
+from dispatch.domain.case_evolve import evolve, fold
+from dispatch.domain.case_guards import (
+    CaseNotFound,
+    DomainError,
+    DuplicateCase,
+    ExtensionTooLong,
+    IllegalTransition,
+    UnknownTask,
+)
+from dispatch.domain.case_state import (
+    CASE_ACTIONS,
+    TASK_TRANSITIONS,
+    Callback,
+    CaseState,
+    CaseStatus,
+    Parking,
+    PendingExtension,
+    ReturnRequest,
+    TaskState,
+    TaskStatus,
+    Urge,
+    Whistle,
+    allowed_case_actions,
+    allowed_task_actions,
+    derive_status,
+)
+
+__all__ = [
+    "CASE_ACTIONS",
+    "DECISIONS",
+    "TASK_TRANSITIONS",
+    "Callback",
+    "CaseNotFound",
+    "CaseState",
+    "CaseStatus",
+    "DomainError",
+    "DuplicateCase",
+    "ExtensionTooLong",
+    "IllegalTransition",
+    "Parking",
+    "PendingExtension",
+    "ReturnRequest",
+    "TaskState",
+    "TaskStatus",
+    "UnknownTask",
+    "Urge",
+    "Whistle",
+    "allowed_case_actions",
+    "allowed_task_actions",
+    "decide",
+    "derive_status",
+    "evolve",
+    "fold",
+]

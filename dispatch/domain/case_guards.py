@@ -1,0 +1,187 @@
+"""The guards ``decide`` runs before yielding events, and the domain errors they raise.
+
+Every refusal names the rule that was broken and what may be done next, so that the API can
+answer 409 with a ``detail`` a liaison or dispatcher can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import NoReturn
+
+from dispatch.domain import commands as cmd
+from dispatch.domain.case_state import (
+    CASE_ACTIONS,
+    CaseState,
+    CaseStatus,
+    TaskState,
+    allowed_case_actions,
+    allowed_task_actions,
+)
+
+
+def check_case_is_new(state: CaseState | None, c: cmd.ReceiveCase) -> None:
+    if state is not None:
+        allowed = allowed_case_actions(state)
+        raise DuplicateCase(_refusal(f"case {c.case_id} was already received", allowed), allowed)
+
+
+def check_case_allows(state: CaseState, action: str) -> None:
+    # The table, not allowed_case_actions: internal actions (unroutable) are legal too.
+    if action not in CASE_ACTIONS[state.status]:
+        _refuse_case(state, f"cannot {action}")
+
+
+def check_task_known(state: CaseState, task_id: str) -> TaskState:
+    task = state.tasks.get(task_id)
+    if task is None:
+        allowed = allowed_case_actions(state)
+        message = _refusal(f"case {_name(state)} has no task {task_id}", allowed)
+        raise UnknownTask(message, allowed)
+    return task
+
+
+def check_task_allows(state: CaseState, task_id: str, action: str) -> TaskState:
+    """The task, if ``action`` is a legal next step for it on a case that is not frozen."""
+    task = check_task_known(state, task_id)
+    if state.status == CaseStatus.PARKED:
+        _refuse_case(state, f"its task {task_id} cannot {action} until the case is unparked")
+    allowed = allowed_task_actions(task)
+    if action not in allowed:
+        why = f"task {task_id} is {task.state}"
+        if action == "extension" and task.pending_extension is not None:
+            why += " with an extension request awaiting a ruling"
+        raise IllegalTransition(_refusal(f"{why}, so it cannot {action}", allowed), allowed)
+    return task
+
+
+def check_assignments_present(state: CaseState, assignments: Sequence[cmd.TaskAssignment]) -> None:
+    if not assignments:
+        _refuse_case(state, "there is no department to dispatch to")
+
+
+def check_not_summoned(state: CaseState, assignments: Sequence[cmd.TaskAssignment]) -> None:
+    if any(a.role == "summoned" for a in assignments):
+        _refuse_case(state, "summoned tasks (吹哨报到) come only from a whistle")
+
+
+def check_assignments_fit(
+    state: CaseState,
+    assignments: Sequence[cmd.TaskAssignment],
+    leaving: Collection[str] = (),
+) -> None:
+    """New task ids, one open task per department, one open lead (主办) per case.
+
+    ``leaving`` are open tasks the same command cancels first.
+    """
+    task_ids = set(state.tasks)
+    holders = {t.department: t.task_id for t in state.open_tasks if t.task_id not in leaving}
+    leads = [t.task_id for t in state.open_tasks if t.role == "lead" and t.task_id not in leaving]
+    for a in assignments:
+        if a.task_id in task_ids:
+            _refuse_case(state, f"task id {a.task_id} is already used on this case")
+        if a.department in holders:
+            held = holders[a.department]
+            _refuse_case(state, f"department {a.department} already holds open task {held}")
+        if a.role == "lead":
+            leads.append(a.task_id)
+        task_ids.add(a.task_id)
+        holders[a.department] = a.task_id
+    if len(leads) > 1:
+        _refuse_case(state, "a case has one lead department (主办) at a time")
+
+
+def check_whistle_is_new(state: CaseState, whistle_id: str) -> None:
+    if any(w.whistle_id == whistle_id for w in state.whistles):
+        _refuse_case(state, f"whistle {whistle_id} was already blown")
+
+
+def check_whistle_names_departments(state: CaseState, c: cmd.BlowWhistle) -> None:
+    unnamed = sorted({a.department for a in c.assignments} - set(c.departments))
+    if unnamed:
+        _refuse_case(state, f"the whistle does not name {', '.join(unnamed)}")
+
+
+def check_report_by_in_future(state: CaseState, report_by: datetime, now: datetime) -> None:
+    if report_by <= now:
+        _refuse_case(state, f"departments cannot report by {report_by.isoformat()}, already past")
+
+
+def check_department_holds_open_task(state: CaseState, department: str) -> None:
+    if not any(t.department == department for t in state.open_tasks):
+        _refuse_case(state, f"department {department} holds no open task to urge")
+
+
+def check_not_merged_into_itself(state: CaseState, into: str) -> None:
+    if into in (state.case_id, state.case_no):
+        _refuse_case(state, "a case cannot be merged into itself")
+
+
+def check_extension_is_later(task: TaskState, reply_by: datetime, now: datetime) -> None:
+    current = task.deadlines.reply_by
+    if reply_by <= current or reply_by <= now:
+        allowed = allowed_task_actions(task)
+        why = (
+            f"an extension must move reply_by past {max(current, now).isoformat()}, "
+            f"not to {reply_by.isoformat()}"
+        )
+        raise IllegalTransition(_refusal(why, allowed), allowed)
+
+
+def check_extension_within_cap(
+    task: TaskState, reply_by: datetime, latest_allowed: datetime | None
+) -> None:
+    if latest_allowed is not None and reply_by > latest_allowed:
+        allowed = allowed_task_actions(task)
+        why = (
+            f"reply_by {reply_by.isoformat()} is beyond the longest extension the "
+            f"{task.policy} policy allows ({latest_allowed.isoformat()})"
+        )
+        raise ExtensionTooLong(_refusal(why, allowed), allowed)
+
+
+def _name(state: CaseState) -> str:
+    return state.case_no or state.case_id
+
+
+def _refusal(why: str, allowed: Sequence[str]) -> str:
+    return f"{why}; allowed next: {', '.join(allowed) or 'nothing'}"
+
+
+def _refuse_case(state: CaseState, why: str) -> NoReturn:
+    allowed = allowed_case_actions(state)
+    message = _refusal(f"case {_name(state)} is {state.status}, {why}", allowed)
+    raise IllegalTransition(message, allowed)
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+class DomainError(Exception):
+    """A command the case refuses; ``allowed_next`` lists the actions that would be legal."""
+
+    def __init__(self, message: str, allowed_next: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.allowed_next = list(allowed_next or [])
+
+
+class IllegalTransition(DomainError):
+    pass
+
+
+class UnknownTask(DomainError):
+    pass
+
+
+class ExtensionTooLong(DomainError):
+    pass
+
+
+class CaseNotFound(DomainError):
+    pass
+
+
+class DuplicateCase(DomainError):
+    pass

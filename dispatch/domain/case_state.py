@@ -1,0 +1,288 @@
+"""A case (工单) and its tasks as the log has made them, and the transitions written out.
+
+The two tables below are the rules; ``decide`` consults them and the UI shows them as buttons.
+Action names are the last segment of the HTTP command paths (``/tasks/{id}/sign``,
+``/tasks/{id}/return/approve``, ``/cases/{id}/park``).
+
+Task rules (``TASK_TRANSITIONS``):
+
+- sign: dispatched → signed (签收). A signed task cannot be signed again.
+- return (退单申请): from dispatched or signed only. Once the department has contacted the
+  citizen it has taken the matter on: it may extend or reply with an explanation, not return.
+  A return request withdraws a pending extension request (moot if the task is not ours).
+- return/approve: return_requested → returned. return/reject: → dispatched (forced back, 驳回):
+  the department must sign again, so the old signature is cleared.
+- contact (联系诉求人): signed → contacted, once; later calls are progress notes.
+- extension (延期申请): signed or contacted, one request pending at a time; the ruling
+  (extension/approve, extension/deny) leaves the task's state unchanged and moves or keeps
+  ``reply_by``.
+- progress: signed or contacted. reply (办结): signed or contacted → replied.
+- cancel (centre only: merge, manual re-dispatch): any open task → cancelled.
+- SLA warnings are timer output, not a user action: one per (task, stage, level), only while
+  the stage is still open on an open task of an unparked case; otherwise nothing is raised.
+
+Case rules (``CASE_ACTIONS``, status derived from the tasks of the current round):
+
+- received: no active task (none yet, or all returned/cancelled: back to the dispatcher).
+- dispatched: active tasks, none signed. reopened: the same after a 重办, until a new task
+  is signed. in_progress: some active task signed. replied: every active task replied.
+- answered (直接答复) only from received; closed (结案) from replied or answered.
+- parked (挂账) from dispatched, reopened, in_progress or replied; unpark restores the derived
+  status. While parked only unpark and merge are possible: the case is frozen.
+- reopen (重办) from replied, answered or closed: a new round of tasks; the old round's replies
+  stay as history but no longer count for the status.
+- merge from any case not closed, answered or merged: open tasks are cancelled first.
+- callback (回访) while replied or answered, as often as needed (the last one counts).
+- urge (催办/督办) while tasks are open; dispatch and whistle on any case that is not parked,
+  answered, closed or merged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from dispatch.domain.events import Deadlines, Location
+
+
+class CaseStatus(StrEnum):
+    RECEIVED = "received"
+    DISPATCHED = "dispatched"
+    IN_PROGRESS = "in_progress"
+    REPLIED = "replied"
+    CLOSED = "closed"
+    ANSWERED = "answered"
+    PARKED = "parked"
+    MERGED = "merged"
+    REOPENED = "reopened"
+
+
+class TaskStatus(StrEnum):
+    DISPATCHED = "dispatched"
+    SIGNED = "signed"
+    CONTACTED = "contacted"
+    RETURN_REQUESTED = "return_requested"
+    RETURNED = "returned"
+    REPLIED = "replied"
+    CANCELLED = "cancelled"
+
+
+_D, _S, _C = TaskStatus.DISPATCHED, TaskStatus.SIGNED, TaskStatus.CONTACTED
+_RR, _RT, _RP, _X = (
+    TaskStatus.RETURN_REQUESTED,
+    TaskStatus.RETURNED,
+    TaskStatus.REPLIED,
+    TaskStatus.CANCELLED,
+)
+
+TASK_TRANSITIONS: dict[TaskStatus, dict[str, TaskStatus]] = {
+    _D: {"sign": _S, "return": _RR, "cancel": _X},
+    _S: {
+        "contact": _C,
+        "extension": _S,
+        "extension/approve": _S,
+        "extension/deny": _S,
+        "progress": _S,
+        "reply": _RP,
+        "return": _RR,
+        "cancel": _X,
+    },
+    _C: {
+        "extension": _C,
+        "extension/approve": _C,
+        "extension/deny": _C,
+        "progress": _C,
+        "reply": _RP,
+        "cancel": _X,
+    },
+    _RR: {"return/approve": _RT, "return/reject": _D, "cancel": _X},
+    _RT: {},
+    _RP: {},
+    _X: {},
+}
+
+_OPEN_WORK = ("dispatch", "merge", "park", "urge", "whistle")
+CASE_ACTIONS: dict[CaseStatus, tuple[str, ...]] = {
+    CaseStatus.RECEIVED: ("answer", "dispatch", "merge", "unroutable", "whistle"),
+    CaseStatus.DISPATCHED: _OPEN_WORK,
+    CaseStatus.REOPENED: _OPEN_WORK,
+    CaseStatus.IN_PROGRESS: _OPEN_WORK,
+    CaseStatus.REPLIED: ("callback", "close", "dispatch", "merge", "park", "reopen", "whistle"),
+    CaseStatus.PARKED: ("merge", "unpark"),
+    CaseStatus.ANSWERED: ("callback", "close", "reopen"),
+    CaseStatus.CLOSED: ("reopen",),
+    CaseStatus.MERGED: (),
+}
+
+# Done by the centre's own machinery, never offered to a user.
+INTERNAL_ACTIONS = frozenset({"cancel", "unroutable"})
+OPEN_TASK = frozenset({_D, _S, _C, _RR})
+INACTIVE_TASK = frozenset({_RT, _X})
+_SIGNED_OR_LATER = frozenset({_S, _C, _RP})
+
+
+@dataclass(frozen=True)
+class PendingExtension:
+    reply_by: datetime
+    reason: str
+    requested_at: datetime
+
+
+@dataclass(frozen=True)
+class ReturnRequest:
+    reason: str
+    basis: str
+    requested_at: datetime
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """One department's share of the case: 主办 (lead), 协办 (assist) or 吹哨报到 (summoned)."""
+
+    task_id: str
+    department: str
+    role: str
+    state: TaskStatus
+    rule_id: str | None
+    catalogue_version: int | None
+    policy: str
+    warn_at: float
+    max_extension: str | None
+    calendar_version: str
+    deadlines: Deadlines
+    original_reply_by: datetime
+    dispatched_at: datetime
+    round: int = 0
+    whistle_id: str | None = None
+    signed_at: datetime | None = None
+    contacted_at: datetime | None = None
+    replied_at: datetime | None = None
+    resolution: str | None = None
+    last_progress_at: datetime | None = None
+    pending_extension: PendingExtension | None = None
+    return_request: ReturnRequest | None = None
+    extensions_approved: int = 0
+    cancel_reason: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_TASK
+
+    @property
+    def is_active(self) -> bool:
+        return self.state not in INACTIVE_TASK
+
+
+@dataclass(frozen=True)
+class Urge:
+    level: str
+    note: str
+    department: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Callback:
+    solved: str
+    satisfaction: str
+    note: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Whistle:
+    whistle_id: str
+    street: str
+    departments: tuple[str, ...]
+    report_by: datetime
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Parking:
+    plan: str
+    review_on: date
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CaseState:
+    case_id: str
+    case_no: str
+    status: CaseStatus
+    channel: str
+    category: str
+    urgency: str
+    description: str
+    location: Location
+    reporter_ref: str | None
+    received_at: datetime
+    tasks: dict[str, TaskState] = field(default_factory=dict)
+    warnings: frozenset[tuple[str, str, str]] = frozenset()
+    whistles: tuple[Whistle, ...] = ()
+    urges: tuple[Urge, ...] = ()
+    callbacks: tuple[Callback, ...] = ()
+    reopen_count: int = 0
+    parking: Parking | None = None
+    merged_into: str | None = None
+    answer: str | None = None
+    answered_at: datetime | None = None
+    closed_at: datetime | None = None
+    unroutable: str | None = None
+    hops: int = 0
+
+    @property
+    def current_tasks(self) -> list[TaskState]:
+        """The tasks of the latest round (a 重办 starts a new one)."""
+        return [t for t in self.tasks.values() if t.round == self.reopen_count]
+
+    @property
+    def open_tasks(self) -> list[TaskState]:
+        return [t for t in self.tasks.values() if t.is_open]
+
+    @property
+    def last_callback(self) -> Callback | None:
+        return self.callbacks[-1] if self.callbacks else None
+
+
+def derive_status(state: CaseState) -> CaseStatus:
+    if state.merged_into is not None:
+        return CaseStatus.MERGED
+    if state.closed_at is not None:
+        return CaseStatus.CLOSED
+    if state.answer is not None:
+        return CaseStatus.ANSWERED
+    if state.parking is not None:
+        return CaseStatus.PARKED
+    active = [t for t in state.current_tasks if t.is_active]
+    if not active:
+        return CaseStatus.RECEIVED
+    if all(t.state == TaskStatus.REPLIED for t in active):
+        return CaseStatus.REPLIED
+    if any(t.state in _SIGNED_OR_LATER for t in active):
+        return CaseStatus.IN_PROGRESS
+    return CaseStatus.REOPENED if state.reopen_count else CaseStatus.DISPATCHED
+
+
+def allowed_task_actions(task: TaskState) -> list[str]:
+    """What a user may do next to this task, e.g. ``["contact", "extension", ...]``."""
+    pending = task.pending_extension is not None
+    actions = []
+    for action in TASK_TRANSITIONS[task.state]:
+        if action in INTERNAL_ACTIONS:
+            continue
+        if action == "extension" and pending:
+            continue
+        if action in ("extension/approve", "extension/deny") and not pending:
+            continue
+        actions.append(action)
+    return sorted(actions)
+
+
+def allowed_case_actions(state: CaseState | None) -> list[str]:
+    """What a user may do next to the case; ``["receive"]`` when there is no case yet."""
+    if state is None:
+        return ["receive"]
+    return sorted(a for a in CASE_ACTIONS[state.status] if a not in INTERNAL_ACTIONS)

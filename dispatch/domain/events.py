@@ -1,0 +1,280 @@
+"""The case vocabulary: one frozen class per event, past tense, aggregate first.
+
+These names and fields are a contract kept for years: projections, workers and auditors read
+them. Change a shape only by adding a new ``schema_version`` and an upcaster in ``registry``.
+Personal data never appears here: a reporter is referenced by ``reporter_ref``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from events import Event, EventRegistry
+
+registry = EventRegistry()
+
+Channel = Literal["phone", "web", "app", "wechat", "open311", "patrol", "email", "other"]
+Urgency = Literal["normal", "urgent", "emergency"]
+TaskRole = Literal["lead", "assist", "summoned"]
+ReturnReason = Literal["territory", "remit", "ownership", "other"]
+Stage = Literal["sign", "contact", "reply"]
+WarningLevel = Literal["yellow", "red"]
+UrgeLevel = Literal["reminder", "supervision"]
+Solved = Literal["solved", "partly", "unsolved"]
+Satisfaction = Literal["satisfied", "basic", "unsatisfied", "none"]
+
+
+class Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Location(Value):
+    address: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    grid: str | None = None
+    street: str | None = None
+
+
+class Deadlines(Value):
+    sign_by: datetime
+    contact_by: datetime
+    reply_by: datetime
+    calendar_assumed: bool = False
+
+
+# -- intake ---------------------------------------------------------------------------------
+
+
+@registry.register
+class CaseReceived(Event):
+    """受理: a complaint entered by an operator, a street officer, or a citizen app."""
+
+    type = "CaseReceived"
+    case_no: str
+    channel: Channel
+    category: str
+    description: str
+    urgency: Urgency
+    location: Location
+    reporter_ref: str | None = None
+    received_at: datetime
+
+
+@registry.register
+class CaseAnswered(Event):
+    """直接答复: answered by the centre without dispatch; the case is done."""
+
+    type = "CaseAnswered"
+    answer: str
+
+
+@registry.register
+class CaseUnroutable(Event):
+    """No routing rule matched: the case waits in the dispatchers' queue."""
+
+    type = "CaseUnroutable"
+    reason: str
+    catalogue_version: int | None = None
+
+
+# -- dispatch and the departments' work ----------------------------------------------------
+
+
+@registry.register
+class CaseDispatched(Event):
+    """派单: one task for one department, with its deadlines."""
+
+    type = "CaseDispatched"
+    task_id: str
+    department: str
+    role: TaskRole
+    rule_id: str | None = None
+    catalogue_version: int | None = None
+    policy: str
+    warn_at: float
+    max_extension: str | None = None
+    deadlines: Deadlines
+    calendar_version: str
+    whistle_id: str | None = None
+
+
+@registry.register
+class WhistleBlown(Event):
+    """吹哨: a street summons departments, which must report in by ``report_by``."""
+
+    type = "WhistleBlown"
+    whistle_id: str
+    street: str
+    departments: list[str]
+    report_by: datetime
+    reason: str
+
+
+@registry.register
+class TaskSigned(Event):
+    """签收."""
+
+    type = "TaskSigned"
+    task_id: str
+
+
+@registry.register
+class TaskReturnRequested(Event):
+    """退单申请: the department says the task is not its own."""
+
+    type = "TaskReturnRequested"
+    task_id: str
+    reason: ReturnReason
+    basis: str
+
+
+@registry.register
+class TaskReturnApproved(Event):
+    type = "TaskReturnApproved"
+    task_id: str
+    note: str | None = None
+
+
+@registry.register
+class TaskReturnRejected(Event):
+    """The return is refused: the task goes back to the department (forced back)."""
+
+    type = "TaskReturnRejected"
+    task_id: str
+    note: str | None = None
+
+
+@registry.register
+class TaskCancelled(Event):
+    """A task withdrawn by the centre (merge, direct answer, manual re-dispatch)."""
+
+    type = "TaskCancelled"
+    task_id: str
+    reason: str
+
+
+@registry.register
+class CitizenContacted(Event):
+    """联系诉求人."""
+
+    type = "CitizenContacted"
+    task_id: str
+    note: str
+
+
+@registry.register
+class ExtensionRequested(Event):
+    """延期申请."""
+
+    type = "ExtensionRequested"
+    task_id: str
+    reply_by: datetime
+    reason: str
+
+
+@registry.register
+class ExtensionApproved(Event):
+    type = "ExtensionApproved"
+    task_id: str
+    reply_by: datetime
+    note: str | None = None
+
+
+@registry.register
+class ExtensionDenied(Event):
+    type = "ExtensionDenied"
+    task_id: str
+    note: str | None = None
+
+
+@registry.register
+class ProgressNoted(Event):
+    type = "ProgressNoted"
+    task_id: str
+    note: str
+
+
+@registry.register
+class TaskReplied(Event):
+    """办结回复."""
+
+    type = "TaskReplied"
+    task_id: str
+    resolution: str
+
+
+@registry.register
+class SlaWarningRaised(Event):
+    """预警 (yellow) or 超期 (red), raised once per (task, stage, level)."""
+
+    type = "SlaWarningRaised"
+    task_id: str
+    stage: Stage
+    level: WarningLevel
+    deadline: datetime
+
+
+# -- the centre and supervisors ------------------------------------------------------------
+
+
+@registry.register
+class CaseUrged(Event):
+    """催办 (reminder) or 督办 (supervision)."""
+
+    type = "CaseUrged"
+    level: UrgeLevel
+    note: str
+    department: str | None = None
+
+
+@registry.register
+class CallbackRecorded(Event):
+    """回访: the citizen's verdict on the resolution."""
+
+    type = "CallbackRecorded"
+    solved: Solved
+    satisfaction: Satisfaction
+    note: str | None = None
+
+
+@registry.register
+class CaseReopened(Event):
+    """重办: the case goes back to the departments for new tasks."""
+
+    type = "CaseReopened"
+    reason: str
+
+
+@registry.register
+class CaseParked(Event):
+    """挂账: cannot be solved now; a plan and a date to look again."""
+
+    type = "CaseParked"
+    plan: str
+    review_on: date
+
+
+@registry.register
+class CaseUnparked(Event):
+    type = "CaseUnparked"
+    note: str | None = None
+
+
+@registry.register
+class CaseMerged(Event):
+    """A duplicate folded into another case."""
+
+    type = "CaseMerged"
+    into: str
+
+
+@registry.register
+class CaseClosed(Event):
+    """结案."""
+
+    type = "CaseClosed"
+    note: str | None = None

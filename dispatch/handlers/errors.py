@@ -1,0 +1,51 @@
+"""Application errors: the API answers each with one status (404, 403, 412, 422)."""
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    status = 400
+
+
+class CaseNotFound(ApplicationError):
+    status = 404
+
+
+class TaskNotFound(ApplicationError):
+    status = 404
+
+
+class NotInScope(ApplicationError):
+    """The actor may not act on this case or task (another department's task, say)."""
+
+    status = 403
+
+
+class StaleVersion(ApplicationError):
+    """``If-Match`` named a version the case has moved past."""
+
+    status = 412
+
+    def __init__(self, expected: int, actual: int) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"the case is at version {actual}, not {expected}: reload it and try again"
+        )
+
+
+class InvalidInput(ApplicationError):
+    """Input that passed the schema but not the catalogue (unknown category, say)."""
+
+    status = 422
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class NoCatalogue(ApplicationError):
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__("no catalogue is loaded yet: an admin must load one first")

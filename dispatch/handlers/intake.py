@@ -1,0 +1,116 @@
+"""受理: a complaint becomes a case — number, reporter vault entry and CaseReceived, atomically."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from dispatch.catalogue import Catalogue, locate
+from dispatch.domain.case import decide, fold
+from dispatch.domain.commands import ReceiveCase
+from dispatch.domain.events import Location
+from dispatch.handlers.actor import Actor
+from dispatch.handlers.errors import InvalidInput, NoCatalogue
+from dispatch.handlers.executor import CommandResult, load_case, meta_for
+from dispatch.intake_records import case_for_key, next_case_no, remember_key
+from events import EventStore
+from events.vault import store_personal_data
+
+CatalogueSource = Callable[[], tuple[int, Catalogue] | None]
+
+
+@dataclass(frozen=True)
+class Complaint:
+    channel: str
+    category: str
+    description: str
+    urgency: str
+    address: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    grid: str | None = None
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+
+
+def new_case_id() -> str:
+    return uuid.uuid4().hex
+
+
+def place_complaint(catalogue: Catalogue, complaint: Complaint) -> Location:
+    """Resolve grid and street: an explicit grid code wins, else the point's polygon."""
+    if complaint.grid is not None and catalogue.grid(complaint.grid) is None:
+        raise InvalidInput("location.grid", f"unknown grid {complaint.grid!r}")
+    location = Location(
+        address=complaint.address, lat=complaint.lat, lon=complaint.lon, grid=complaint.grid
+    )
+    grid, street = locate(catalogue, location)
+    return location.model_copy(update={"grid": grid, "street": street})
+
+
+def receive_case(
+    *,
+    store: EventStore,
+    clock: Callable[[], datetime],
+    catalogue_source: CatalogueSource,
+    complaint: Complaint,
+    actor: Actor,
+    role: str,
+    idempotency_key: str | None = None,
+) -> CommandResult:
+    active = catalogue_source()
+    if active is None:
+        raise NoCatalogue()
+    _number, catalogue = active
+    if catalogue.category(complaint.category) is None:
+        raise InvalidInput("category", f"unknown category {complaint.category!r}")
+    location = place_complaint(catalogue, complaint)
+    scoped_key = f"{actor.username}:{idempotency_key}" if idempotency_key else None
+    case_id = new_case_id()
+    now = clock()
+    try:
+        with store.transaction() as conn:
+            if scoped_key is not None:
+                existing = case_for_key(conn, scoped_key)
+                if existing is not None:
+                    return _replayed(store, existing)
+                # First, so a concurrent request with the same key waits on this row.
+                remember_key(conn, scoped_key, case_id, now)
+            local_day = now.astimezone(catalogue.zone).strftime("%Y%m%d")
+            reporter = {"name": complaint.reporter_name, "phone": complaint.reporter_phone}
+            reporter_ref = store_personal_data(conn, reporter) if any(reporter.values()) else None
+            command = ReceiveCase(
+                case_id=case_id,
+                case_no=next_case_no(conn, local_day),
+                channel=complaint.channel,
+                category=complaint.category,
+                description=complaint.description,
+                urgency=complaint.urgency,
+                location=location,
+                reporter_ref=reporter_ref,
+                received_at=now,
+            )
+            new_events = decide(None, command, now)
+            meta = meta_for(actor, role, f"intake:{case_id}", None)
+            result = store.append(
+                case_id, new_events, expected_version=0, meta=meta, conn=conn, now=now
+            )
+    except sa.exc.IntegrityError:
+        # Lost the race for the same Idempotency-Key: the winner's case is the answer.
+        with store.transaction() as conn:
+            existing = case_for_key(conn, scoped_key) if scoped_key else None
+        if existing is None:
+            raise
+        return _replayed(store, existing)
+    state = fold([(event, now) for event in new_events], case_id=case_id)
+    assert state is not None
+    return CommandResult(case_id, result.last_version, list(new_events), state)
+
+
+def _replayed(store: EventStore, case_id: str) -> CommandResult:
+    state, version = load_case(store, case_id)
+    return CommandResult(case_id, version, [], state, duplicate=True)

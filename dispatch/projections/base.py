@@ -1,0 +1,46 @@
+"""What a projection is: tables it owns, and a function that folds a batch of events into them.
+
+A projection never reads the clock or the store; ``apply`` sees only the batch and the rows
+it wrote before, so replaying the log from position 0 always produces the same tables.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from events import RecordedEvent
+
+
+class Projection(ABC):
+    """A read model kept by the :class:`~dispatch.projections.runner.ProjectionRunner`.
+
+    ``name`` names the checkpoint (``projection:<name>``) and the projection on the CLI.
+    Bump ``version`` whenever the shape of the tables changes: ``ensure_tables`` then reports
+    the projection as stale, and a rebuild creates the new shape.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+
+    @abstractmethod
+    def define(self, metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
+        """Declare the tables on ``metadata``: logical name → table named ``logical + suffix``.
+
+        ``suffix`` is ``""`` for the live tables and ``"_shadow"`` during a rebuild; index
+        names must carry it too, because index names are unique per schema.
+        """
+
+    @abstractmethod
+    def apply(
+        self, conn: Connection, tables: dict[str, sa.Table], batch: Sequence[RecordedEvent]
+    ) -> None:
+        """Fold ``batch`` (in position order) into ``tables`` inside the runner's transaction."""
+
+    @property
+    def checkpoint_name(self) -> str:
+        return f"projection:{self.name}"

@@ -1,0 +1,245 @@
+"""The case list's rows as plain dicts, and how each event changes them (no I/O).
+
+``CaseListProjection`` loads the rows a batch touches, folds the batch here and writes the
+changed rows back in a few set-based statements. The status derivation mirrors
+``dispatch.domain.case_state.derive_status`` (the aggregate's rule) field for field; a test
+folds random histories through both and compares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dispatch.domain import events as ev
+from dispatch.domain.case_state import INACTIVE_TASK, OPEN_TASK, CaseStatus, TaskStatus
+from events import Event, RecordedEvent
+
+Row = dict[str, Any]
+
+_SIGNED_OR_LATER = {TaskStatus.SIGNED, TaskStatus.CONTACTED, TaskStatus.REPLIED}
+_LEVELS = {None: 0, "yellow": 1, "red": 2}
+
+
+@dataclass
+class CaseRows:
+    """One case's row, its task rows and its new warnings, with what must be written."""
+
+    case: Row
+    tasks: dict[str, Row] = field(default_factory=dict)
+    is_new: bool = False
+    new_tasks: set[str] = field(default_factory=set)
+    dirty_tasks: set[str] = field(default_factory=set)
+    warnings: list[Row] = field(default_factory=list)
+    dirty: bool = False
+
+
+def new_case(recorded: RecordedEvent, event: ev.CaseReceived) -> CaseRows:
+    loc = event.location
+    case: Row = {
+        "id": recorded.stream_id,
+        "case_no": event.case_no,
+        "status": CaseStatus.RECEIVED.value,
+        "version": recorded.version,
+        "channel": event.channel,
+        "category": event.category,
+        "urgency": event.urgency,
+        "description": event.description,
+        "address": loc.address,
+        "lat": loc.lat,
+        "lon": loc.lon,
+        "grid": loc.grid,
+        "street": loc.street,
+        "reporter_ref": event.reporter_ref,
+        "received_at": event.received_at,
+        "updated_at": recorded.recorded_at,
+        "lead_department": None,
+        "departments": "",
+        "open_tasks": 0,
+        "overdue": False,
+        "warning_level": None,
+        "hops": 0,
+        "reopen_count": 0,
+        "unroutable": None,
+        "answered_at": None,
+        "parked_review_on": None,
+        "merged_into": None,
+        "closed_at": None,
+        "urge_count": 0,
+        "callback_solved": None,
+        "callback_satisfaction": None,
+        "search": search_text(event.case_no, loc.address, event.description),
+    }
+    return CaseRows(case=case, is_new=True, dirty=True)
+
+
+def search_text(*parts: str | None) -> str:
+    """What ``q`` matches: lower-cased case number, address and description."""
+    return " ".join(p for p in parts if p).lower()
+
+
+def apply_event(rows: CaseRows, recorded: RecordedEvent, event: Event) -> None:
+    """Fold one event of this case (already known to be newer than the row) into ``rows``."""
+    case = rows.case
+    case["version"] = recorded.version
+    case["updated_at"] = recorded.recorded_at
+    rows.dirty = True
+    at = recorded.recorded_at
+    task = _task(rows, getattr(event, "task_id", None))
+    match event:
+        case ev.CaseDispatched():
+            _dispatch(rows, recorded, event)
+        case ev.CaseUnroutable(reason=reason):
+            case["unroutable"] = reason
+        case ev.CaseAnswered():
+            case["answered_at"] = at
+        case ev.TaskSigned() if task:
+            task.update(state=TaskStatus.SIGNED.value, signed_at=at)
+        case ev.TaskReturnRequested(reason=reason, basis=basis) if task:
+            task.update(state=TaskStatus.RETURN_REQUESTED.value, return_reason=reason)
+            task.update(return_basis=basis, return_requested_at=at)
+            task.update(extension_reply_by=None, extension_reason=None)
+        case ev.TaskReturnApproved() if task:
+            task.update(state=TaskStatus.RETURNED.value, returned_at=at)
+        case ev.TaskReturnRejected() if task:
+            # Forced back (驳回): the department must sign again.
+            task.update(state=TaskStatus.DISPATCHED.value, signed_at=None)
+            task.update(return_reason=None, return_basis=None, return_requested_at=None)
+        case ev.TaskCancelled(reason=reason) if task:
+            task.update(state=TaskStatus.CANCELLED.value, cancel_reason=reason)
+            task.update(extension_reply_by=None, extension_reason=None)
+        case ev.CitizenContacted() if task:
+            task.update(state=TaskStatus.CONTACTED.value, contacted_at=at)
+        case ev.ExtensionRequested(reply_by=reply_by, reason=reason) if task:
+            task.update(extension_reply_by=reply_by, extension_reason=reason)
+        case ev.ExtensionApproved(reply_by=reply_by) if task:
+            task.update(reply_by=reply_by, extension_reply_by=None, extension_reason=None)
+            task["extensions_approved"] += 1
+        case ev.ExtensionDenied() if task:
+            task.update(extension_reply_by=None, extension_reason=None)
+        case ev.ProgressNoted() if task:
+            task["last_progress_at"] = at
+        case ev.TaskReplied(resolution=resolution) if task:
+            task.update(state=TaskStatus.REPLIED.value, replied_at=at, resolution=resolution)
+            task.update(extension_reply_by=None, extension_reason=None)
+        case ev.SlaWarningRaised(stage=stage, level=level, deadline=deadline) if task:
+            if _LEVELS[level] > _LEVELS[task["warning_level"]]:
+                task["warning_level"] = level
+            rows.warnings.append(
+                {
+                    "task_id": task["id"],
+                    "case_id": case["id"],
+                    "department": task["department"],
+                    "stage": stage,
+                    "level": level,
+                    "deadline": deadline,
+                    "raised_at": at,
+                }
+            )
+        case ev.CaseUrged():
+            case["urge_count"] += 1
+        case ev.CallbackRecorded(solved=solved, satisfaction=satisfaction):
+            case.update(callback_solved=solved, callback_satisfaction=satisfaction)
+        case ev.CaseReopened():
+            case["reopen_count"] += 1
+            case.update(answered_at=None, closed_at=None)
+        case ev.CaseParked(review_on=review_on):
+            case["parked_review_on"] = review_on
+        case ev.CaseUnparked():
+            case["parked_review_on"] = None
+        case ev.CaseMerged(into=into):
+            case["merged_into"] = into
+        case ev.CaseClosed():
+            case["closed_at"] = at
+    if task is not None:
+        task["updated_at"] = at
+    _derive(rows)
+
+
+def _task(rows: CaseRows, task_id: str | None) -> Row | None:
+    if task_id is None or task_id not in rows.tasks:
+        return None
+    rows.dirty_tasks.add(task_id)
+    return rows.tasks[task_id]
+
+
+def _dispatch(rows: CaseRows, recorded: RecordedEvent, event: ev.CaseDispatched) -> None:
+    case = rows.case
+    deadlines = event.deadlines
+    rows.tasks[event.task_id] = {
+        "id": event.task_id,
+        "case_id": case["id"],
+        "case_no": case["case_no"],
+        "department": event.department,
+        "role": event.role,
+        "state": TaskStatus.DISPATCHED.value,
+        "round": case["reopen_count"],
+        "rule_id": event.rule_id,
+        "whistle_id": event.whistle_id,
+        "catalogue_version": event.catalogue_version,
+        "policy": event.policy,
+        "sign_by": deadlines.sign_by,
+        "contact_by": deadlines.contact_by,
+        "reply_by": deadlines.reply_by,
+        "original_reply_by": deadlines.reply_by,
+        "calendar_assumed": deadlines.calendar_assumed,
+        "dispatched_at": recorded.recorded_at,
+        "signed_at": None,
+        "contacted_at": None,
+        "replied_at": None,
+        "resolution": None,
+        "last_progress_at": None,
+        "cancel_reason": None,
+        "return_reason": None,
+        "return_basis": None,
+        "return_requested_at": None,
+        "returned_at": None,
+        "extension_reply_by": None,
+        "extension_reason": None,
+        "extensions_approved": 0,
+        "warning_level": None,
+        "delivery": "pending",
+        "updated_at": recorded.recorded_at,
+    }
+    rows.new_tasks.add(event.task_id)
+    case["unroutable"] = None
+    if event.role == "lead":
+        # Every lead dispatch is a hop: a return approved and re-dispatched makes two.
+        case["hops"] += 1
+
+
+def _derive(rows: CaseRows) -> None:
+    """Recompute the columns that summarise the tasks, and the status."""
+    case = rows.case
+    tasks = list(rows.tasks.values())
+    current = [t for t in tasks if t["round"] == case["reopen_count"]]
+    active = [t for t in current if TaskStatus(t["state"]) not in INACTIVE_TASK]
+    open_ = [t for t in tasks if TaskStatus(t["state"]) in OPEN_TASK]
+    case["open_tasks"] = len(open_)
+    level = max((_LEVELS[t["warning_level"]] for t in open_), default=0)
+    case["warning_level"] = {0: None, 1: "yellow", 2: "red"}[level]
+    case["overdue"] = level == 2
+    leads = [t for t in active if t["role"] == "lead"]
+    case["lead_department"] = leads[-1]["department"] if leads else case["lead_department"]
+    departments = sorted({t["department"] for t in active})
+    case["departments"] = f",{','.join(departments)}," if departments else ""
+    case["status"] = _status(case, active).value
+
+
+def _status(case: Row, active: list[Row]) -> CaseStatus:
+    """The aggregate's ``derive_status``, on rows."""
+    if case["merged_into"] is not None:
+        return CaseStatus.MERGED
+    if case["closed_at"] is not None:
+        return CaseStatus.CLOSED
+    if case["answered_at"] is not None:
+        return CaseStatus.ANSWERED
+    if case["parked_review_on"] is not None:
+        return CaseStatus.PARKED
+    if not active:
+        return CaseStatus.RECEIVED
+    if all(t["state"] == TaskStatus.REPLIED for t in active):
+        return CaseStatus.REPLIED
+    if any(TaskStatus(t["state"]) in _SIGNED_OR_LATER for t in active):
+        return CaseStatus.IN_PROGRESS
+    return CaseStatus.REOPENED if case["reopen_count"] else CaseStatus.DISPATCHED

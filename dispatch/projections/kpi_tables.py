@@ -1,0 +1,126 @@
+"""The KPI fact tables: one row per task, one per case, and the dated logs ``as_of`` reads.
+
+Sized for a million cases: the KPI query scans only the task rows dispatched in the period
+(``ix_kpi_tasks_dispatched``); everything a rate needs is on that row, including the outcome of
+its case (closure, last callback, reopen) copied from the case row, so no join is needed.
+Every fact carries the time it was recorded, which is how ``as_of`` answers "what did we know
+then": the current values serve the fast path, the logs serve the past.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+Moment = sa.DateTime(timezone=True)
+Position = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def define_kpi_tables(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
+    tasks = sa.Table(
+        f"kpi_tasks{suffix}",
+        metadata,
+        sa.Column("task_id", sa.String(64), primary_key=True),
+        sa.Column("case_id", sa.String(64), nullable=False),
+        sa.Column("case_no", sa.String(64), nullable=True),
+        sa.Column("department", sa.String(64), nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("hop", sa.Integer, nullable=True),  # 1, 2, … for lead tasks
+        sa.Column("category", sa.String(64), nullable=True),
+        sa.Column("grid", sa.String(64), nullable=True),
+        sa.Column("street", sa.String(64), nullable=True),
+        sa.Column("dispatched_at", Moment, nullable=False),
+        sa.Column("dispatched_day", sa.Date, nullable=False),
+        sa.Column("warn_at", sa.Float, nullable=False),
+        sa.Column("sign_by", Moment, nullable=False),
+        sa.Column("sign_warn_at", Moment, nullable=False),
+        sa.Column("signed_at", Moment, nullable=True),
+        sa.Column("contact_by", Moment, nullable=False),
+        sa.Column("contact_warn_at", Moment, nullable=False),
+        sa.Column("contacted_at", Moment, nullable=True),
+        sa.Column("original_reply_by", Moment, nullable=False),
+        sa.Column("reply_by", Moment, nullable=False),  # after approved extensions
+        sa.Column("reply_warn_at", Moment, nullable=False),
+        sa.Column("replied_at", Moment, nullable=True),
+        sa.Column("returned_at", Moment, nullable=True),
+        sa.Column("cancelled_at", Moment, nullable=True),
+        # A later lead task of the same case took over: this one no longer owns the outcome.
+        sa.Column("superseded_at", Moment, nullable=True),
+        # Copied from the case row whenever it changes (see ``CASE_OUTCOME``).
+        sa.Column("excluded_at", Moment, nullable=True),
+        sa.Column("case_closed_at", Moment, nullable=True),
+        sa.Column("case_first_closed_at", Moment, nullable=True),
+        sa.Column("case_reopened_at", Moment, nullable=True),
+        sa.Column("case_parked", sa.Boolean, nullable=False),
+        sa.Column("callback_solved", sa.String(16), nullable=True),
+        sa.Column("callback_satisfaction", sa.String(16), nullable=True),
+        sa.Index(f"ix_kpi_tasks_dispatched{suffix}", "dispatched_at"),
+        sa.Index(f"ix_kpi_tasks_case{suffix}", "case_id"),
+        # The overdue alerts read only open tasks: a small partial index at any log size.
+        sa.Index(
+            f"ix_kpi_tasks_open{suffix}",
+            "department",
+            postgresql_where=sa.text("replied_at IS NULL"),
+            sqlite_where=sa.text("replied_at IS NULL"),
+        ),
+    )
+    cases = sa.Table(
+        f"kpi_cases{suffix}",
+        metadata,
+        sa.Column("case_id", sa.String(64), primary_key=True),
+        sa.Column("case_no", sa.String(64), nullable=True),
+        sa.Column("category", sa.String(64), nullable=True),
+        sa.Column("grid", sa.String(64), nullable=True),
+        sa.Column("street", sa.String(64), nullable=True),
+        sa.Column("received_at", Moment, nullable=True),
+        sa.Column("received_day", sa.Date, nullable=True),
+        sa.Column("recorded_at", Moment, nullable=True),
+        sa.Column("hops", sa.Integer, nullable=False),
+        sa.Column("lead_department", sa.String(64), nullable=True),
+        sa.Column("excluded_at", Moment, nullable=True),
+        sa.Column("case_closed_at", Moment, nullable=True),
+        sa.Column("case_first_closed_at", Moment, nullable=True),
+        sa.Column("case_reopened_at", Moment, nullable=True),
+        sa.Column("reopen_count", sa.Integer, nullable=False),
+        sa.Column("case_parked", sa.Boolean, nullable=False),
+        sa.Column("callback_at", Moment, nullable=True),
+        sa.Column("callback_solved", sa.String(16), nullable=True),
+        sa.Column("callback_satisfaction", sa.String(16), nullable=True),
+        # The last event folded into this case: a batch applied twice changes nothing.
+        sa.Column("last_position", Position, nullable=False),
+        sa.Index(f"ix_kpi_cases_received{suffix}", "received_at"),
+    )
+    # Closures, reopenings and callbacks in log order: the case as it stood at ``as_of``.
+    case_log = sa.Table(
+        f"kpi_case_log{suffix}",
+        metadata,
+        sa.Column("position", Position, primary_key=True, autoincrement=False),
+        sa.Column("case_id", sa.String(64), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),  # closed | reopened | callback
+        sa.Column("recorded_at", Moment, nullable=False),
+        sa.Column("solved", sa.String(16), nullable=True),
+        sa.Column("satisfaction", sa.String(16), nullable=True),
+        sa.Index(f"ix_kpi_case_log_case{suffix}", "case_id", "position"),
+    )
+    # Approved extensions: the reply deadline a task had at ``as_of``.
+    extensions = sa.Table(
+        f"kpi_extensions{suffix}",
+        metadata,
+        sa.Column("position", Position, primary_key=True, autoincrement=False),
+        sa.Column("task_id", sa.String(64), nullable=False),
+        sa.Column("recorded_at", Moment, nullable=False),
+        sa.Column("reply_by", Moment, nullable=False),
+        sa.Index(f"ix_kpi_extensions_task{suffix}", "task_id", "position"),
+    )
+    return {"tasks": tasks, "cases": cases, "case_log": case_log, "extensions": extensions}
+
+
+# The case's outcome, kept on the case row and copied onto each of its task rows.
+CASE_OUTCOME = (
+    "excluded_at",
+    "case_closed_at",
+    "case_first_closed_at",
+    "case_reopened_at",
+    "case_parked",
+    "callback_solved",
+    "callback_satisfaction",
+)

@@ -1,0 +1,392 @@
+"""The event store's guarantees, on the real session database (PostgreSQL or SQLite).
+
+Concurrency, idempotent command ids, the append-only triggers, safe tailing, the total order
+of the log, and checkpoints that move with the rows written beside them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from typing import ClassVar
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.engine import Engine
+
+from events import AppendResult, ConcurrencyError, Event, EventStore, Meta, RecordedEvent
+from events.checkpoints import all_checkpoints, load_checkpoint, save_checkpoint
+
+
+class NoteTaken(Event):
+    type: ClassVar[str] = "test.note_taken"
+    text: str
+
+
+def note(text: str = "a pothole on Changan Road") -> NoteTaken:
+    return NoteTaken(text=text)
+
+
+def meta(command_id: str | None = None) -> Meta:
+    return Meta(actor="op-1", role="operator", command_id=command_id or uuid.uuid4().hex)
+
+
+def run_together(*jobs: Callable[[], object], timeout: float = 30) -> list[object]:
+    """Run each job in its own thread, released at once by a barrier; return each outcome.
+
+    An outcome is the job's return value, or the exception it raised.
+    """
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list[object] = [None] * len(jobs)
+
+    def run(index: int, job: Callable[[], object]) -> None:
+        barrier.wait()
+        try:
+            outcomes[index] = job()
+        except Exception as error:
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+        assert not thread.is_alive(), "a writer hung"
+    return outcomes
+
+
+# -- optimistic concurrency ----------------------------------------------------------------
+
+
+def test_two_writers_racing_on_one_stream_exactly_one_wins(store: EventStore, unique: str) -> None:
+    for round_ in range(10):
+        stream = f"case-race-{unique}-{round_}"
+        outcomes = run_together(
+            lambda s=stream: store.append(s, [note("first")], expected_version=0, meta=meta()),
+            lambda s=stream: store.append(s, [note("second")], expected_version=0, meta=meta()),
+        )
+
+        winners = [o for o in outcomes if isinstance(o, AppendResult)]
+        losers = [o for o in outcomes if isinstance(o, ConcurrencyError)]
+        assert len(winners) == 1 and len(losers) == 1, outcomes
+        assert losers[0].stream_id == stream and losers[0].expected_version == 0
+        recorded = store.read_stream(stream)
+        assert [e.version for e in recorded] == [1]
+        assert recorded[0].position == winners[0].last_position
+
+
+def test_a_writer_that_read_the_head_before_the_winner_committed_still_loses(
+    store: EventStore, unique: str
+) -> None:
+    stream = f"case-late-{unique}"
+    inserted = threading.Event()
+
+    def slow_winner() -> AppendResult:
+        with store.transaction() as conn:
+            result = store.append(
+                stream, [note("winner")], expected_version=0, meta=meta(), conn=conn
+            )
+            inserted.set()
+            time.sleep(0.3)
+        return result
+
+    winner = threading.Thread(target=slow_winner)
+    winner.start()
+    assert inserted.wait(10)
+    with pytest.raises(ConcurrencyError) as lost:
+        store.append(stream, [note("loser")], expected_version=0, meta=meta())
+    winner.join(10)
+
+    assert lost.value.expected_version == 0 and lost.value.actual_version == 1
+    assert [e.data["text"] for e in store.read_stream(stream)] == ["winner"]
+
+
+def test_appending_after_a_stale_version_raises_concurrency_error(
+    store: EventStore, unique: str
+) -> None:
+    stream = f"case-stale-{unique}"
+    store.append(stream, [note(), note()], expected_version=0, meta=meta())
+
+    with pytest.raises(ConcurrencyError) as stale:
+        store.append(stream, [note()], expected_version=1, meta=meta())
+
+    assert (stale.value.expected_version, stale.value.actual_version) == (1, 2)
+    assert store.stream_version(stream) == 2
+
+
+# -- idempotent command ids ----------------------------------------------------------------
+
+
+def test_the_same_command_id_twice_appends_one_event_and_returns_the_original_result(
+    store: EventStore, unique: str
+) -> None:
+    stream = f"case-once-{unique}"
+    command = meta(f"cmd-{unique}")
+
+    first = store.append(stream, [note()], expected_version=0, meta=command)
+    second = store.append(stream, [note()], expected_version=0, meta=command)
+
+    assert not first.duplicate
+    assert second == dataclasses.replace(first, duplicate=True)
+    assert len(store.read_stream(stream)) == 1
+
+
+def test_a_replayed_command_returns_its_original_result_after_the_stream_moved_on(
+    store: EventStore, unique: str
+) -> None:
+    stream = f"case-replay-{unique}"
+    command = meta(f"cmd-{unique}")
+    first = store.append(stream, [note(), note()], expected_version=0, meta=command)
+    store.append(stream, [note()], expected_version=2, meta=meta())
+
+    replay = store.append(stream, [note()], expected_version=0, meta=command)
+
+    assert replay == dataclasses.replace(first, duplicate=True)
+    assert (replay.first_version, replay.last_version) == (1, 2)
+    assert store.stream_version(stream) == 3
+
+
+def test_the_same_command_racing_itself_is_appended_once(store: EventStore, unique: str) -> None:
+    stream = f"case-twin-{unique}"
+    command = meta(f"cmd-{unique}")
+
+    def attempt() -> AppendResult:
+        return store.append(stream, [note()], expected_version=0, meta=command)
+
+    outcomes = run_together(attempt, attempt)
+    retried = attempt()
+
+    originals = [o for o in outcomes if isinstance(o, AppendResult) and not o.duplicate]
+    assert len(originals) == 1, outcomes
+    assert all(isinstance(o, AppendResult | ConcurrencyError) for o in outcomes), outcomes
+    assert retried == dataclasses.replace(originals[0], duplicate=True)
+    assert len(store.read_stream(stream)) == 1
+
+
+# -- append-only in the database itself ----------------------------------------------------
+
+
+@pytest.fixture
+def stored_stream(store: EventStore, unique: str) -> list[RecordedEvent]:
+    stream = f"case-frozen-{unique}"
+    store.append(stream, [note("original"), note("second")], expected_version=0, meta=meta())
+    return store.read_stream(stream)
+
+
+def refused(engine: Engine, sql: str, **params: object) -> None:
+    """Run raw SQL that must be refused by the database; never commit, whatever happens."""
+    with engine.connect() as conn:
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            conn.execute(sa.text(sql), params)
+        conn.rollback()
+
+
+def test_the_database_refuses_to_update_an_event(
+    engine: Engine, store: EventStore, stored_stream: list[RecordedEvent]
+) -> None:
+    stream = stored_stream[0].stream_id
+
+    refused(engine, "UPDATE events SET type = 'forged' WHERE stream_id = :s", s=stream)
+
+    assert store.read_stream(stream) == stored_stream
+
+
+def test_the_database_refuses_to_delete_an_event(
+    engine: Engine, store: EventStore, stored_stream: list[RecordedEvent]
+) -> None:
+    stream = stored_stream[0].stream_id
+
+    refused(engine, "DELETE FROM events WHERE stream_id = :s", s=stream)
+
+    assert store.read_stream(stream) == stored_stream
+
+
+def test_the_database_refuses_to_overwrite_an_event_through_an_upsert(
+    engine: Engine, store: EventStore, stored_stream: list[RecordedEvent]
+) -> None:
+    stream, position = stored_stream[0].stream_id, stored_stream[0].position
+    columns = "position, stream_id, version, type, schema_version, data, meta, recorded_at, "
+    columns += "prev_hash, hash"
+    forged = columns.replace("type,", "'forged',")
+    copy = f"INSERT INTO events ({columns}) SELECT {forged} FROM events WHERE position = :p"
+
+    refused(engine, copy + " ON CONFLICT (position) DO UPDATE SET type = 'forged'", p=position)
+    if engine.dialect.name == "sqlite":
+        refused(engine, copy.replace("INSERT", "INSERT OR REPLACE"), p=position)
+
+    assert store.read_stream(stream) == stored_stream
+
+
+@pytest.mark.postgres_only
+def test_the_database_refuses_to_truncate_the_log(
+    engine: Engine, store: EventStore, stored_stream: list[RecordedEvent]
+) -> None:
+    refused(engine, "TRUNCATE events")
+
+    assert store.read_stream(stored_stream[0].stream_id) == stored_stream
+
+
+# -- safe tailing and the total order ------------------------------------------------------
+
+
+def test_a_tail_sees_two_appends_whose_commits_are_reversed_in_position_order(
+    store: EventStore, unique: str
+) -> None:
+    """The first appender takes the lower position, then sleeps before committing; the
+    second commits meanwhile. A tail that advances its checkpoint past what it sees must
+    still see the first event. Without the serialised append (PostgreSQL's advisory lock,
+    SQLite's BEGIN IMMEDIATE) the second would commit first and the tail would skip the first.
+    """
+    early, late = f"case-early-{unique}", f"case-late-{unique}"
+    ours = {early, late}
+    start = store.head_position()
+    inserted, stop = threading.Event(), threading.Event()
+    seen: list[RecordedEvent] = []
+
+    def tail() -> None:
+        checkpoint = start
+        while True:
+            stopping = stop.is_set()
+            batch = store.read_all(after=checkpoint)
+            if batch:
+                seen.extend(e for e in batch if e.stream_id in ours)
+                checkpoint = batch[-1].position
+            if stopping:
+                return
+            time.sleep(0.005)
+
+    def first_appender() -> None:
+        with store.transaction() as conn:
+            store.append(early, [note("early")], expected_version=0, meta=meta(), conn=conn)
+            inserted.set()
+            time.sleep(1.0)
+
+    def second_appender() -> None:
+        assert inserted.wait(10)
+        store.append(late, [note("late")], expected_version=0, meta=meta())
+
+    tailer = threading.Thread(target=tail)
+    appenders = [threading.Thread(target=first_appender), threading.Thread(target=second_appender)]
+    tailer.start()
+    for thread in appenders:
+        thread.start()
+    for thread in appenders:
+        thread.join(30)
+    stop.set()
+    tailer.join(30)
+
+    assert [e.stream_id for e in seen] == [early, late], "the tail skipped an event"
+    assert seen[0].position < seen[1].position
+
+
+plans = st.lists(
+    st.tuples(st.integers(min_value=0, max_value=2), st.integers(min_value=1, max_value=3)),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=plans, writers=st.integers(min_value=2, max_value=4))
+def test_random_interleavings_of_appends_read_back_in_one_total_order(
+    engine: Engine, plan: list[tuple[int, int]], writers: int
+) -> None:
+    """Each plan step appends ``size`` events to one of three streams; the steps are dealt
+    out to concurrent writers, who reload and retry when another writer got there first."""
+    store = EventStore(engine)
+    prefix = f"case-order-{uuid.uuid4().hex[:10]}"
+    start = store.head_position()
+
+    def writer(steps: list[tuple[int, int]]) -> None:
+        for stream_index, size in steps:
+            stream = f"{prefix}-{stream_index}"
+            for _attempt in range(200):
+                version = store.stream_version(stream)
+                try:
+                    store.append(stream, [note()] * size, expected_version=version, meta=meta())
+                    break
+                except ConcurrencyError:
+                    continue
+            else:
+                raise AssertionError(f"{stream}: a writer never got its turn")
+
+    outcomes = run_together(*(lambda i=i: writer(plan[i::writers]) for i in range(writers)))
+    assert outcomes == [None] * writers
+
+    log = [e for e in store.read_all(after=start, limit=10_000) if e.stream_id.startswith(prefix)]
+    positions = [e.position for e in log]
+    assert positions == sorted(set(positions)), "positions are not strictly increasing"
+    planned: dict[str, int] = defaultdict(int)
+    for stream_index, size in plan:
+        planned[f"{prefix}-{stream_index}"] += size
+    chains: dict[str, list[RecordedEvent]] = defaultdict(list)
+    for event in log:
+        chains[event.stream_id].append(event)
+    assert {stream: len(chain) for stream, chain in chains.items()} == planned
+    for stream, chain in chains.items():
+        assert [e.version for e in chain] == list(range(1, planned[stream] + 1)), stream
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(chain)), stream
+
+
+def test_read_all_pages_through_the_log_in_position_order(store: EventStore, unique: str) -> None:
+    stream = f"case-pages-{unique}"
+    start = store.head_position()
+    written = store.append(
+        stream, [note(str(i)) for i in range(5)], expected_version=0, meta=meta()
+    )
+
+    pages = [page for page in store.iter_all(after=start, batch=2)]
+    texts = [e.data["text"] for page in pages for e in page if e.stream_id == stream]
+
+    assert texts == ["0", "1", "2", "3", "4"]
+    assert store.head_position() >= written.last_position
+    assert all(e.stream_id != stream for e in store.read_all(after=written.last_position))
+
+
+# -- checkpoints ---------------------------------------------------------------------------
+
+
+def test_a_checkpoint_saved_in_a_transaction_moves_with_its_rows(
+    engine: Engine, store: EventStore, unique: str
+) -> None:
+    name = f"projection-{unique}"
+    with store.transaction() as conn:
+        save_checkpoint(conn, name, 7)
+        save_checkpoint(conn, name, 9)
+
+    with engine.connect() as conn:
+        assert load_checkpoint(conn, name) == 9
+        assert all_checkpoints(conn)[name] == 9
+
+
+def test_a_rolled_back_transaction_takes_its_checkpoint_and_its_events_with_it(
+    engine: Engine, store: EventStore, unique: str
+) -> None:
+    name, stream = f"projection-{unique}", f"case-rollback-{unique}"
+    with store.transaction() as conn:
+        save_checkpoint(conn, name, 3)
+
+    class Crash(Exception):
+        pass
+
+    with pytest.raises(Crash), store.transaction() as conn:
+        store.append(stream, [note()], expected_version=0, meta=meta(), conn=conn)
+        save_checkpoint(conn, name, 4)
+        assert load_checkpoint(conn, name) == 4
+        raise Crash
+
+    with engine.connect() as conn:
+        assert load_checkpoint(conn, name) == 3
+    assert store.read_stream(stream) == []
+
+
+def test_an_unknown_checkpoint_starts_at_the_beginning(engine: Engine, unique: str) -> None:
+    with engine.connect() as conn:
+        assert load_checkpoint(conn, f"never-saved-{unique}") == 0
