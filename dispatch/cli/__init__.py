@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from dispatch.cli import apikeys, catalogue, db, serve, users, verify
+from dispatch.cli import apikeys, catalogue, db, projections, serve, users, verify
 
 app = typer.Typer(no_args_is_help=True, help="Street Whistle — 12345 hotline case dispatch")
 app.add_typer(db.app, name="db")
+app.add_typer(projections.app, name="projections")
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(users.app, name="users")
 app.add_typer(apikeys.app, name="apikeys")

@@ -9,8 +9,9 @@ from dispatch.projections.runner import ProjectionRunner
 def default_projections() -> list[Projection]:
     """Every projection the service keeps; the runner, the API and the CLI all use this list."""
     from dispatch.projections.case_list import CaseListProjection
+    from dispatch.projections.kpi import KpiProjection
 
-    return [CaseListProjection()]
+    return [CaseListProjection(), KpiProjection()]
 
 
 __all__ = ["Projection", "ProjectionRunner", "default_projections"]

@@ -11,6 +11,7 @@ an event at or below it is skipped, so a batch applied twice changes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -170,6 +171,12 @@ class CaseListProjection(Projection):
             [r.tasks[t] for r in changed for t in r.dirty_tasks - r.new_tasks],
         )
         _insert_warnings(conn, tables["case_warnings"], [w for r in changed for w in r.warnings])
+
+
+@cache
+def live_tables() -> dict[str, sa.Table]:
+    """The live tables, for read queries (the runner owns and swaps them)."""
+    return CaseListProjection().define(sa.MetaData())
 
 
 def _decode(recorded: RecordedEvent) -> Any:

@@ -133,6 +133,8 @@ class ProjectionRunner:
         return sum(self._catch_up_one(p, max_batches) for p in targets)
 
     def _catch_up_one(self, projection: Projection, max_batches: int | None) -> int:
+        if self._caught_up(projection):
+            return 0  # spare SQLite a write lock when there is nothing to do
         applied = 0
         batches = 0
         while max_batches is None or batches < max_batches:
@@ -151,6 +153,11 @@ class ProjectionRunner:
             applied += count
             batches += 1
         return applied
+
+    def _caught_up(self, projection: Projection) -> bool:
+        with self.engine.connect().execution_options(read_only=True) as conn:
+            done = load_checkpoint(conn, projection.checkpoint_name)
+            return self.store.head_position(conn=conn) <= done
 
     def _apply_next(
         self,

@@ -195,3 +195,30 @@ def test_extension_beyond_the_cap_is_refused(client, login):
     )
     assert response.status_code == 409
     assert "longest extension" in response.json()["detail"]
+
+
+def test_a_liaison_sees_its_own_inbox_and_not_other_departments_cases(client, login):
+    case = file_complaint(client, login("operator"), category="water.outage")
+    water = login("liaison", department="water")
+    gas = login("liaison", department="gas")
+    inbox = client.get(f"{API}/tasks", params={"page_size": 200}, headers=water).json()
+    assert case["id"] in {item["case_id"] for item in inbox["items"]}
+    assert all(item["department"] == "water" for item in inbox["items"])
+    forced = client.get(f"{API}/tasks", params={"department": "water"}, headers=gas).json()
+    assert case["id"] not in {item["case_id"] for item in forced["items"]}
+    assert client.get(f"{API}/cases/{case['id']}", headers=gas).status_code == 403
+    seen = client.get(f"{API}/cases/{case['id']}", headers=water)
+    assert seen.status_code == 200
+    assert seen.json()["reporter"]["phone"] == "138****8000"
+    assert seen.headers["ETag"] == f'"{seen.json()["version"]}"'
+
+
+def test_operators_see_the_full_phone_and_the_routed_task(client, login):
+    operator = login("operator")
+    case = file_complaint(client, operator, category="water.outage")
+    shown = client.get(f"{API}/cases/{case['id']}", headers=operator).json()
+    assert shown["reporter"]["phone"] == "13800138000"
+    assert [task["department"] for task in shown["tasks"]] == ["water"]
+    assert shown["tasks"][0]["deadlines"]["sign_by"]
+    listed = client.get(f"{API}/cases", params={"q": case["case_no"]}, headers=operator).json()
+    assert [item["id"] for item in listed["items"]] == [case["id"]]

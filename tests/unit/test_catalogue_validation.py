@@ -127,11 +127,6 @@ def test_every_problem_is_listed_at_once_with_its_yaml_line() -> None:
     lines = text.splitlines()
     by_field = {problem.field: problem for problem in caught.value.problems}
     assert set(by_field) == {"routing.0.lead", "sla.general.reply"}
-    for problem in by_field.values():
-        assert problem.line is not None
-        assert (
-            problem.field.split(".")[0] in lines[problem.line - 1] or "{" in lines[problem.line - 1]
-        )
     assert "waterworks" in lines[by_field["routing.0.lead"].line - 1]
     assert "7d" in lines[by_field["sla.general.reply"].line - 1]
     message = str(caught.value)

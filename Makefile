@@ -1,0 +1,44 @@
+# Shortcuts; the README's two commands work without make.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: install run demo test test-pg lint format bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(VENV)/bin/dispatch serve
+
+test: install
+	$(PY) -m pytest -q
+
+test-pg: install
+	DISPATCH_TEST_DATABASE_URL=$(PG_URL) DISPATCH_TEST_REDIS_URL=$(REDIS_URL) $(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Benchmarks: each prints a table of figures beside its raw baseline; results/ keeps the JSON.
+bench: install
+	mkdir -p bench/results
+	$(PY) bench/append_throughput.py --json bench/results/append.json
+	$(PY) bench/inbox_latency.py --rate 100 --seconds 60 --json bench/results/inbox.json
+	$(PY) bench/rebuild.py --cases 1000000 --json bench/results/rebuild.json
+	$(PY) bench/kpi_query.py --cases 1000000 --json bench/results/kpi.json
+	$(PY) bench/report.py bench/results
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache dispatch.db* .redis

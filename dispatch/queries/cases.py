@@ -1,0 +1,194 @@
+"""The case list and one case, from the ``case_list`` projection tables.
+
+Nothing here folds a stream: every read is a query on rows the projector keeps current.
+``q`` matches case number, address and description; a reporter's phone is never searchable
+here (it is not in these tables), only through the personal-data vault.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from dispatch.projections.case_list import live_tables
+from dispatch.queries.scope import Viewer, case_scope
+from dispatch.queries.tasks import iso, page_bounds, tasks_of_case
+from events.vault import load_personal_data
+
+METRES_PER_DEGREE = 111_320.0
+
+
+def case_summary(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A list item: the case without its tasks, warnings or reporter."""
+    return {
+        "id": row["id"],
+        "case_no": row["case_no"],
+        "status": row["status"],
+        "version": row["version"],
+        "channel": row["channel"],
+        "category": row["category"],
+        "urgency": row["urgency"],
+        "description": row["description"],
+        "location": {
+            "address": row["address"],
+            "lat": row["lat"],
+            "lon": row["lon"],
+            "grid": row["grid"],
+            "street": row["street"],
+        },
+        "received_at": iso(row["received_at"]),
+        "updated_at": iso(row["updated_at"]),
+        "lead_department": row["lead_department"],
+        "departments": [d for d in row["departments"].split(",") if d],
+        "open_tasks": row["open_tasks"],
+        "overdue": bool(row["overdue"]),
+        "warning_level": row["warning_level"],
+        "hops": row["hops"],
+        "reopen_count": row["reopen_count"],
+        "urge_count": row["urge_count"],
+        "unroutable": row["unroutable"],
+        "answered_at": iso(row["answered_at"]),
+        "parked_review_on": iso(row["parked_review_on"]),
+        "merged_into": row["merged_into"],
+        "closed_at": iso(row["closed_at"]),
+        "callback": {"solved": row["callback_solved"], "satisfaction": row["callback_satisfaction"]}
+        if row["callback_solved"] is not None
+        else None,
+    }
+
+
+def list_cases(
+    conn: Connection,
+    viewer: Viewer,
+    *,
+    status: str | Iterable[str] | None = None,
+    category: str | None = None,
+    department: str | None = None,
+    grid: str | None = None,
+    street: str | None = None,
+    overdue: bool | None = None,
+    q: str | None = None,
+    near: tuple[float, float] | None = None,
+    radius_m: float = 1000.0,
+    page: int = 1,
+    page_size: int = 20,
+) -> tuple[list[dict[str, Any]], int]:
+    """Cases the viewer may see, newest first (nearest first with ``near=(lat, lon)``).
+
+    ``status`` takes one status, a comma-separated list or an iterable; ``category`` ending in
+    ``*`` matches a prefix (``water.*``); ``department`` keeps cases where that department has
+    an active task.
+    """
+    tables = live_tables()
+    cases, tasks = tables["case_list"], tables["case_tasks"]
+    conditions: list[Any] = []
+    scope = case_scope(viewer, cases, tasks)
+    if scope is not None:
+        conditions.append(scope)
+    if status is not None:
+        wanted = status.split(",") if isinstance(status, str) else list(status)
+        conditions.append(cases.c.status.in_([s.strip() for s in wanted if s.strip()]))
+    if category is not None:
+        if category.endswith("*"):
+            prefix = category.rstrip("*")
+            conditions.append(cases.c.category.startswith(prefix, autoescape=True))
+        else:
+            conditions.append(cases.c.category == category)
+    if department is not None:
+        active = tasks.c.state.not_in(["returned", "cancelled"])
+        conditions.append(
+            sa.exists().where(
+                tasks.c.case_id == cases.c.id, tasks.c.department == department, active
+            )
+        )
+    if grid is not None:
+        conditions.append(cases.c.grid == grid)
+    if street is not None:
+        conditions.append(cases.c.street == street)
+    if overdue is not None:
+        conditions.append(cases.c.overdue.is_(overdue))
+    if q:
+        conditions.append(cases.c.search.contains(q.strip().lower(), autoescape=True))
+    order: list[Any] = [cases.c.received_at.desc(), cases.c.id]
+    if near is not None:
+        box, distance = _near(cases, near, radius_m)
+        conditions.append(box)
+        order.insert(0, distance)
+
+    limit, offset = page_bounds(page, page_size)
+    query = sa.select(cases).where(*conditions).order_by(*order).limit(limit).offset(offset)
+    items = [case_summary(row) for row in conn.execute(query).mappings()]
+    total = conn.execute(sa.select(sa.func.count()).select_from(cases).where(*conditions))
+    return items, int(total.scalar() or 0)
+
+
+def _near(cases: sa.Table, point: tuple[float, float], radius_m: float) -> tuple[Any, Any]:
+    """A bounding box (index-friendly, portable) and an equirectangular distance to sort by;
+    at a city's scale the error of the flat approximation is far below a street's width."""
+    lat, lon = point
+    dlat = radius_m / METRES_PER_DEGREE
+    scale = max(math.cos(math.radians(lat)), 1e-6)
+    dlon = dlat / scale
+    box = sa.and_(
+        cases.c.lat.between(lat - dlat, lat + dlat), cases.c.lon.between(lon - dlon, lon + dlon)
+    )
+    dy = cases.c.lat - lat
+    dx = (cases.c.lon - lon) * scale
+    return box, dy * dy + dx * dx
+
+
+def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
+    """DESIGN.md §4's case: the list item plus reporter, tasks and warnings.
+
+    The reporter comes from the vault in full; callers show it through
+    ``dispatch.privacy.present_case``, which masks the phone for most roles.
+    """
+    tables = live_tables()
+    cases, warnings = tables["case_list"], tables["case_warnings"]
+    row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).mappings().first()
+    if row is None:
+        return None
+    case = case_summary(row)
+    case["reporter"] = _reporter(conn, row["reporter_ref"])
+    case["tasks"] = tasks_of_case(conn, case_id)
+    query = sa.select(warnings).where(warnings.c.case_id == case_id)
+    case["warnings"] = [
+        {
+            "task_id": w["task_id"],
+            "department": w["department"],
+            "stage": w["stage"],
+            "level": w["level"],
+            "deadline": iso(w["deadline"]),
+            "raised_at": iso(w["raised_at"]),
+        }
+        for w in conn.execute(query.order_by(warnings.c.raised_at, warnings.c.task_id)).mappings()
+    ]
+    return case
+
+
+def _reporter(conn: Connection, ref: str | None) -> dict[str, str | None]:
+    """Name and phone from the vault; an erased or anonymous reporter gives nulls."""
+    data = load_personal_data(conn, [ref]).get(ref) if ref else None
+    data = data or {}
+    return {"name": data.get("name"), "phone": data.get("phone")}
+
+
+def unroutable_cases(conn: Connection, *, limit: int = 200) -> list[dict[str, Any]]:
+    """The dispatchers' queue: received cases no rule could route and with no open task,
+    oldest first."""
+    cases = live_tables()["case_list"]
+    query = (
+        sa.select(cases)
+        .where(
+            cases.c.status == "received",
+            cases.c.unroutable.is_not(None),
+            cases.c.open_tasks == 0,
+        )
+        .order_by(cases.c.received_at, cases.c.id)
+        .limit(limit)
+    )
+    return [case_summary(row) for row in conn.execute(query).mappings()]

@@ -1,0 +1,73 @@
+"""Who may see which cases: the read side of the role rules in DESIGN.md §4.
+
+A viewer holding only the liaison role sees the cases in which its department has (or had) a
+task; a viewer holding only the street role sees its street's cases; a viewer holding both
+sees either; any other role sees everything. Any object with ``roles``, ``department`` and
+``street`` will do (``dispatch.auth.Principal`` in the API, a stub in tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+SCOPED_ROLES = frozenset({"liaison", "street"})
+ANYTHING_ELSE = None
+
+
+class Viewer(Protocol):
+    @property
+    def roles(self) -> Iterable[Any]: ...
+    @property
+    def department(self) -> str | None: ...
+    @property
+    def street(self) -> str | None: ...
+
+
+def role_names(viewer: Viewer) -> frozenset[str]:
+    """Plain role names, whether the viewer holds strings or ``Role`` members."""
+    return frozenset(str(getattr(role, "value", role)) for role in viewer.roles)
+
+
+def is_scoped(viewer: Viewer) -> bool:
+    """True when every role the viewer holds limits what it sees (or it holds none)."""
+    return role_names(viewer) <= SCOPED_ROLES
+
+
+def liaison_department(viewer: Viewer) -> str | None:
+    """The department a scoped liaison is limited to ('' when it has none: sees nothing)."""
+    if is_scoped(viewer) and "liaison" in role_names(viewer):
+        return viewer.department or ""
+    return None
+
+
+def case_scope(viewer: Viewer, cases: sa.Table, tasks: sa.Table) -> ColumnElement[bool] | None:
+    """A WHERE clause limiting ``cases`` to what ``viewer`` sees; None means no limit."""
+    if not is_scoped(viewer):
+        return ANYTHING_ELSE
+    roles = role_names(viewer)
+    allowed: list[ColumnElement[bool]] = []
+    if "liaison" in roles and viewer.department:
+        allowed.append(
+            sa.exists().where(
+                tasks.c.case_id == cases.c.id, tasks.c.department == viewer.department
+            )
+        )
+    if "street" in roles and viewer.street:
+        allowed.append(cases.c.street == viewer.street)
+    return sa.or_(*allowed) if allowed else sa.false()
+
+
+def can_view_case(case: Mapping[str, Any], viewer: Viewer) -> bool:
+    """The same rule as ``case_scope``, on a case representation (``get_case``'s dict)."""
+    if not is_scoped(viewer):
+        return True
+    roles = role_names(viewer)
+    tasks = case.get("tasks", [])
+    if "liaison" in roles and any(t["department"] == viewer.department for t in tasks):
+        return True
+    street = (case.get("location") or {}).get("street")
+    return "street" in roles and bool(viewer.street) and street == viewer.street
