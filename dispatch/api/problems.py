@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from events.errors import StoreUnavailable
@@ -91,7 +92,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(error.status_code, detail, headers=getattr(error, "headers", None))
 
     @app.exception_handler(StoreUnavailable)
-    async def _unavailable(_request: Request, _error: StoreUnavailable) -> JSONResponse:
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _unavailable(_request: Request, _error: Exception) -> JSONResponse:
+        # The database is down or restarting: nothing was written; the client may retry.
         return problem_response(
             503,
             "the case store is unavailable; try again shortly",

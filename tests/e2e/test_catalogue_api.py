@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 from fastapi.testclient import TestClient
 
-from .conftest import Login
+Login = Callable[..., Any]  # the ``login`` fixture of tests/e2e/conftest.py
 
 SAMPLE = Path(__file__).parents[2] / "dispatch" / "catalogue" / "samples" / "sample.yaml"
 PROBLEM = "application/problem+json"
@@ -49,7 +51,8 @@ def test_an_invalid_catalogue_is_422_naming_the_fields_and_changes_nothing(
     client: TestClient, login: Login, unique: str
 ) -> None:
     admin = login("admin")
-    before = client.get("/api/v1/catalogue", headers=admin).json()["number"]
+    good = client.put("/api/v1/catalogue", content=sample(f"ok-{unique}"), headers=admin | YAML)
+    before = good.json()["number"]
     broken = sample(f"bad-{unique}").replace("lead: water}", "lead: waterworks}")
     broken = broken.replace("reply: 7wd", "reply: 7 days")
     response = client.put("/api/v1/catalogue", content=broken, headers=admin | YAML)

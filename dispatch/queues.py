@@ -1,0 +1,159 @@
+"""Queues and jobs: the contract between the log's relay and the RQ workers.
+
+Every job has a deterministic id derived from its input, so the relay, the reconciler and a
+dispatcher's replay all enqueue *the same* job, and ``enqueue`` refuses a second copy while
+one exists (RQ's atomic ``unique`` enqueue). Jobs are named by dotted path
+(``workers.jobs.route_case``), so ``dispatch`` — the API's replay and metrics — never imports
+``workers``. Arguments and results travel as JSON, never pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import redis
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+ROUTING = "routing"
+TIMERS = "timers"
+DEPARTMENT_PREFIX = "dept:"
+
+ROUTE_CASE = "route_case"
+DELIVER_TASK = "deliver_task"
+RAISE_SLA_WARNINGS = "raise_sla_warnings"
+JOB_MODULE = "workers.jobs"
+
+SERIALIZER = JSONSerializer
+# A job that is waiting or running; anything else (finished, failed, stopped, gone) is settled.
+IN_FLIGHT = frozenset(
+    {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+)
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def department_queue(code: str) -> str:
+    return f"{DEPARTMENT_PREFIX}{code}"
+
+
+def queue_names(departments: Iterable[str]) -> list[str]:
+    """What a worker serves by default: routing first, then timers, then every department."""
+    return [ROUTING, TIMERS, *sorted(department_queue(code) for code in departments)]
+
+
+def job_id(kind: str, *args: str) -> str:
+    """``route_case-<case id>``; ids RQ would refuse (it allows ``[A-Za-z0-9_-]``) are hashed."""
+    raw = "-".join((kind, *args))
+    if _JOB_ID.fullmatch(raw) and len(raw) <= 200:
+        return raw
+    return f"{kind}-{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job as the relay, the reconciler and a replay all describe it."""
+
+    kind: str
+    queue: str
+    args: tuple[str, ...] = ()
+    timeout: int = 60
+    result_ttl: int = 120  # long enough to refuse a duplicate, short enough to stay small
+    retry: tuple[int, ...] = (5, 30, 120)  # back-off in seconds when the job raises
+
+    @property
+    def id(self) -> str:
+        return job_id(self.kind, *self.args)
+
+    @property
+    def func(self) -> str:
+        return f"{JOB_MODULE}.{self.kind}"
+
+    @property
+    def description(self) -> str:
+        return f"{self.kind}({', '.join(self.args)})"
+
+
+def route_case_job(case_id: str) -> JobSpec:
+    return JobSpec(ROUTE_CASE, ROUTING, (case_id,))
+
+
+def deliver_task_job(task_id: str, department: str) -> JobSpec:
+    return JobSpec(DELIVER_TASK, department_queue(department), (task_id,))
+
+
+def sla_scan_job() -> JobSpec:
+    # result_ttl=0: the job is deleted when it succeeds, so the next tick may enqueue it again.
+    return JobSpec(RAISE_SLA_WARNINGS, TIMERS, (), timeout=300, result_ttl=0, retry=())
+
+
+def spec_for(kind: str, queue: str, args: Iterable[str]) -> JobSpec:
+    """Rebuild a spec from a dead letter's record."""
+    if kind == RAISE_SLA_WARNINGS:
+        return sla_scan_job()
+    return JobSpec(kind, queue, tuple(args))
+
+
+_connections: dict[str, redis.Redis] = {}
+_connections_lock = threading.Lock()
+
+
+def redis_connection(url: str) -> redis.Redis:
+    """One client (and connection pool) per URL per process; RQ needs raw bytes responses."""
+    with _connections_lock:
+        if url not in _connections:
+            _connections[url] = redis.Redis.from_url(
+                url, socket_connect_timeout=5, health_check_interval=30
+            )
+        return _connections[url]
+
+
+def queue(name: str, connection: redis.Redis) -> Queue:
+    return Queue(name, connection=connection, serializer=SERIALIZER)
+
+
+def job_status(connection: redis.Redis, job_id: str) -> JobStatus | None:
+    try:
+        job = Job.fetch(job_id, connection=connection, serializer=SERIALIZER)
+    except NoSuchJobError:
+        return None
+    return job.get_status(refresh=False)
+
+
+def enqueue(connection: redis.Redis, spec: JobSpec, *, replace_settled: bool = False) -> bool:
+    """Enqueue ``spec`` unless a job with its id exists; True when this call enqueued it.
+
+    ``replace_settled`` also replaces a job that exists but is settled (finished, failed,
+    stopped): the reconciler and a replay use it, because the log says the work is not done.
+    A job that is queued, running or scheduled for a retry is never touched.
+    """
+    target = queue(spec.queue, connection)
+    for _ in range(3):
+        try:
+            target.enqueue_call(
+                spec.func,
+                args=spec.args,
+                job_id=spec.id,
+                unique=True,
+                timeout=spec.timeout,
+                result_ttl=spec.result_ttl,
+                retry=Retry(max=len(spec.retry), interval=list(spec.retry)) if spec.retry else None,
+                description=spec.description,
+            )
+            return True
+        except DuplicateJobError:
+            if not replace_settled:
+                return False
+            try:
+                existing = Job.fetch(spec.id, connection=connection, serializer=SERIALIZER)
+            except NoSuchJobError:
+                continue  # gone in between: try again
+            if existing.get_status(refresh=False) in IN_FLIGHT:
+                return False
+            existing.delete(remove_from_queue=True)
+    return False
