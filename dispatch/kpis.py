@@ -55,7 +55,9 @@ def weights_from_catalogue(catalogue: object | None) -> KpiWeights:
         given = getattr(section, name, None)
         if isinstance(given, Mapping):
             levels = dict(getattr(DEFAULT_WEIGHTS, name))
-            levels.update({k: v for k, v in given.items() if k in levels and _number(v) is not None})
+            levels.update(
+                {k: v for k, v in given.items() if k in levels and _number(v) is not None}
+            )
             values[name] = levels
     weights = KpiWeights(**values)
     if weights.response + weights.solve + weights.satisfaction <= 0:
@@ -108,12 +110,19 @@ def sign_rate(c: KpiCounts) -> float | None:
 
 
 def response_rate(c: KpiCounts) -> float | None:
-    """响应率 = tasks signed by ``sign_by`` and contacted by ``contact_by`` / tasks due for contact."""
+    """响应率 = tasks signed by ``sign_by`` and contacted by ``contact_by`` / tasks due for contact.
+
+    A task signed late cannot respond on time, however soon it then calls the citizen.
+    """
     return rate(c.responded_on_time, c.due_contact)
 
 
 def on_time_rate(c: KpiCounts) -> float | None:
-    """按时办结率 = tasks replied by ``reply_by`` (after approved extensions) / tasks due for reply."""
+    """按时办结率 = tasks replied by ``reply_by`` / tasks due for reply.
+
+    ``reply_by`` is the deadline after approved extensions (延期): an approved extension is
+    not a late reply.
+    """
     return rate(c.replied_on_time, c.due_reply)
 
 

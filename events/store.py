@@ -11,8 +11,9 @@ transaction-scoped advisory lock ``EVENT_LOG_LOCK`` immediately before it insert
 made visible in the same order, and a reader that sees position N has already been able to
 see every committed position below N. A rolled-back append leaves a gap in the numbers,
 never a hole that fills later, so readers never wait on (or skip over) a gap on a timer.
-All work that does not touch ``events`` (reading the stream head, checking the command id)
-happens before the lock, so the serialised part is one insert and the commit.
+All work that does not touch ``events`` (reading the stream head, checking the command id,
+hashing) happens before the lock, and the serialised part is a single statement — take the
+lock, insert the events, record the command — and the commit (see ``SERIALISED_INSERT``).
 
 SQLite needs no extra lock: every write transaction begins with ``BEGIN IMMEDIATE`` (see
 ``events.database``), so writers are already serialised end to end.
@@ -20,9 +21,11 @@ SQLite needs no extra lock: every write transaction begins with ``BEGIN IMMEDIAT
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -33,8 +36,62 @@ from events.errors import ConcurrencyError, StoreUnavailable
 from events.hashing import GENESIS, event_hash
 from events.schema import commands, events
 
+NewRow = dict[str, Any]  # one events row about to be inserted
+
 # Arbitrary constant: the advisory lock id that serialises appends on PostgreSQL.
 EVENT_LOG_LOCK = 0x5357_4C4F47  # "SWLOG"
+
+# Before the lock, one round trip answers both questions an append asks: was this command
+# appended already (and with what result), and where is the stream's head?
+_original = (
+    sa.select(commands).where(commands.c.command_id == sa.bindparam("command_id")).subquery()
+)
+_head = (
+    sa.select(events.c.version, events.c.hash)
+    .where(events.c.stream_id == sa.bindparam("stream_id"))
+    .order_by(events.c.version.desc())
+    .limit(1)
+    .subquery()
+)
+_one_row = sa.select(sa.literal(1).label("one")).subquery()
+COMMAND_AND_HEAD = sa.select(
+    _original.c.stream_id.label("original_stream_id"),
+    _original.c.first_version,
+    _original.c.last_version,
+    _original.c.last_position,
+    _head.c.version.label("head_version"),
+    _head.c.hash.label("head_hash"),
+).select_from(_one_row.outerjoin(_original, sa.true()).outerjoin(_head, sa.true()))
+
+# PostgreSQL: one round trip takes the lock, inserts the events and records the command, so
+# the lock is held for this statement and the commit only. The lock is an uncorrelated
+# sub-select in WHERE: PostgreSQL runs it once, as a one-time filter, before it forms the
+# first row, and so before ``nextval`` hands out a position (a test checks this order).
+SERIALISED_INSERT = sa.text(
+    """
+    WITH inserted AS (
+        INSERT INTO events
+            (stream_id, version, type, schema_version, data, meta, recorded_at, prev_hash, hash)
+        SELECT stream_id, version, type, schema_version, CAST(data AS json),
+               CAST(meta AS json), recorded_at, prev_hash, hash
+        FROM unnest(
+            CAST(:stream_id AS text[]), CAST(:version AS integer[]), CAST(:type AS text[]),
+            CAST(:schema_version AS integer[]), CAST(:data AS text[]), CAST(:meta AS text[]),
+            CAST(:recorded_at AS timestamptz[]), CAST(:prev_hash AS text[]),
+            CAST(:hash AS text[])
+        ) AS new (stream_id, version, type, schema_version, data, meta, recorded_at,
+                  prev_hash, hash)
+        WHERE (SELECT pg_advisory_xact_lock(:lock)) IS NOT NULL
+        RETURNING position
+    )
+    INSERT INTO commands
+        (command_id, stream_id, first_version, last_version, last_position, recorded_at)
+    SELECT :command_id, :command_stream_id, :first_version, :last_version, max(position),
+           CAST(:command_recorded_at AS timestamptz)
+    FROM inserted
+    RETURNING last_position
+    """
+)
 
 
 def utcnow() -> datetime:
@@ -58,6 +115,17 @@ def to_recorded(row: sa.Row) -> RecordedEvent:
         recorded_at=as_utc(row.recorded_at),
         prev_hash=row.prev_hash,
         hash=row.hash,
+    )
+
+
+def original_result(row: sa.Row, *, stream_id: str) -> AppendResult:
+    """The result of a command found in ``commands``: what its first append did."""
+    return AppendResult(
+        stream_id=stream_id,
+        first_version=row.first_version,
+        last_version=row.last_version,
+        last_position=row.last_position,
+        duplicate=True,
     )
 
 
@@ -108,22 +176,18 @@ class EventStore:
         meta: Meta,
         now: datetime | None,
     ) -> AppendResult:
-        original = self.command_result(meta.command_id, conn=conn)
-        if original is not None:
-            return original
-        head = conn.execute(
-            sa.select(events.c.version, events.c.hash)
-            .where(events.c.stream_id == stream_id)
-            .order_by(events.c.version.desc())
-            .limit(1)
-        ).first()
-        actual_version, prev_hash = (head.version, head.hash) if head else (0, GENESIS)
+        found = conn.execute(
+            COMMAND_AND_HEAD, {"command_id": meta.command_id, "stream_id": stream_id}
+        ).one()
+        if found.original_stream_id is not None:
+            return original_result(found, stream_id=found.original_stream_id)
+        actual_version, prev_hash = (found.head_version or 0, found.head_hash or GENESIS)
         if actual_version != expected_version:
             raise ConcurrencyError(stream_id, expected_version, actual_version)
 
         recorded_at = as_utc(now or utcnow())
         meta_dict = meta.as_dict()
-        rows = []
+        rows: list[NewRow] = []
         for offset, event in enumerate(new_events, start=1):
             version = expected_version + offset
             data = event.payload()
@@ -152,24 +216,11 @@ class EventStore:
             )
             prev_hash = digest
 
-        if self._postgres:
-            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(EVENT_LOG_LOCK)))
         try:
-            positions = conn.execute(
-                events.insert().returning(events.c.position, sort_by_parameter_order=True),
-                rows,
-            ).scalars()
-            last_position = max(positions)
-            conn.execute(
-                commands.insert().values(
-                    command_id=meta.command_id,
-                    stream_id=stream_id,
-                    first_version=expected_version + 1,
-                    last_version=expected_version + len(rows),
-                    last_position=last_position,
-                    recorded_at=recorded_at,
-                )
-            )
+            if self._postgres:
+                last_position = self._insert_postgres(conn, rows, meta.command_id)
+            else:
+                last_position = self._insert_sqlite(conn, rows, meta.command_id)
         except IntegrityError as error:
             # Another writer took the version, or the same command raced us; either way the
             # caller rolls back, reloads and decides again (and then finds the command).
@@ -180,6 +231,44 @@ class EventStore:
             last_version=expected_version + len(rows),
             last_position=last_position,
         )
+
+    @staticmethod
+    def _insert_postgres(conn: Connection, rows: list[NewRow], command_id: str) -> int:
+        """Lock, insert and record the command in one round trip; see ``SERIALISED_INSERT``."""
+        columns = {name: [row[name] for row in rows] for name in rows[0]}
+        columns["data"] = [json.dumps(data) for data in columns["data"]]
+        columns["meta"] = [json.dumps(meta) for meta in columns["meta"]]
+        return conn.execute(
+            SERIALISED_INSERT,
+            {
+                **columns,
+                "lock": EVENT_LOG_LOCK,
+                "command_id": command_id,
+                "command_stream_id": rows[0]["stream_id"],
+                "first_version": rows[0]["version"],
+                "last_version": rows[-1]["version"],
+                "command_recorded_at": rows[0]["recorded_at"],
+            },
+        ).scalar_one()
+
+    @staticmethod
+    def _insert_sqlite(conn: Connection, rows: list[NewRow], command_id: str) -> int:
+        """The transaction began with ``BEGIN IMMEDIATE``: it already holds the write lock."""
+        positions = conn.execute(
+            events.insert().returning(events.c.position, sort_by_parameter_order=True), rows
+        ).scalars()
+        last_position = max(positions)
+        conn.execute(
+            commands.insert().values(
+                command_id=command_id,
+                stream_id=rows[0]["stream_id"],
+                first_version=rows[0]["version"],
+                last_version=rows[-1]["version"],
+                last_position=last_position,
+                recorded_at=rows[0]["recorded_at"],
+            )
+        )
+        return last_position
 
     # -- reading -------------------------------------------------------------------------
 
@@ -199,15 +288,7 @@ class EventStore:
     ) -> AppendResult | None:
         with self.reading(conn) as c:
             row = c.execute(sa.select(commands).where(commands.c.command_id == command_id)).first()
-        if row is None:
-            return None
-        return AppendResult(
-            stream_id=row.stream_id,
-            first_version=row.first_version,
-            last_version=row.last_version,
-            last_position=row.last_position,
-            duplicate=True,
-        )
+        return None if row is None else original_result(row, stream_id=row.stream_id)
 
     def read_stream(
         self, stream_id: str, *, after_version: int = 0, conn: Connection | None = None

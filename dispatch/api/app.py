@@ -6,13 +6,19 @@ from fastapi import FastAPI
 
 from dispatch.api.problems import install_problem_handlers
 from dispatch.api.routes import (
+    alerts,
     auth,
     case_commands,
     case_reads,
     catalogue,
+    deliveries,
     event_feed,
+    exports,
     health,
+    metrics,
+    stats,
     task_commands,
+    timeline,
     users,
 )
 from dispatch.bootstrap import Container
@@ -29,6 +35,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(auth.router, prefix=API)
     app.include_router(users.router, prefix=API)
     app.include_router(catalogue.router, prefix=API)
@@ -36,4 +43,9 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(case_commands.router, prefix=API)
     app.include_router(task_commands.router, prefix=API)
     app.include_router(event_feed.router, prefix=API)
+    app.include_router(deliveries.router, prefix=API)
+    app.include_router(stats.router, prefix=API)
+    app.include_router(alerts.router, prefix=API)
+    app.include_router(exports.router, prefix=API)
+    app.include_router(timeline.router, prefix=API)
     return app

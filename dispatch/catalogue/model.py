@@ -208,7 +208,10 @@ class Catalogue(Strict):
         return ZoneInfo(self.timezone)
 
     def cached(self, key: str, build: Any) -> Any:
-        """Return ``build()`` computed once for this catalogue (the catalogue is immutable)."""
+        """Return ``build()`` computed once for this catalogue (the catalogue is immutable).
+
+        Two request threads racing here both build and one result wins: harmless, no lock.
+        """
         if key not in self._cache:
             self._cache[key] = build()
         return self._cache[key]

@@ -91,38 +91,57 @@ def parse_catalogue(text: str) -> Catalogue:
     return catalogue
 
 
+# A real catalogue has at most some hundred thousand nodes (grid polygons are the bulk);
+# aliases nested like the "billion laughs" would expand far beyond that in the checks.
+MAX_NODES = 1_000_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def _read(text: str) -> tuple[Any, dict[Path, int], list[CatalogueProblem]]:
     """The data, the line of every node, and syntax problems (duplicate keys included)."""
     try:
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
+            lines, found = _lines_of(node)
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
+    except _TooLarge:
+        reason = f"the document expands to more than {MAX_NODES} values (nested aliases?)"
+        return None, {}, [CatalogueProblem("(syntax)", reason)]
+    except RecursionError:
+        return None, {}, [CatalogueProblem("(syntax)", "the document is nested too deeply")]
     except yaml.YAMLError as error:
         # Pretty-printed JSON with tab indentation is valid JSON but not YAML.
         try:
             return json.loads(text), {}, []
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else None
         reason = getattr(error, "problem", None) or str(error)
         return None, {}, [CatalogueProblem("(syntax)", f"not valid YAML or JSON: {reason}", line)]
+    return data, lines, found
+
+
+def _lines_of(node: yaml.Node | None) -> tuple[dict[Path, int], list[CatalogueProblem]]:
     lines: dict[Path, int] = {}
     found: list[CatalogueProblem] = []
-    if node is not None:
-        for path, line, duplicate in _walk(node, ()):
-            if duplicate:
-                found.append(
-                    CatalogueProblem(
-                        _dotted(path), "key given twice; the later one would win", line
-                    )
-                )
-            else:
-                lines.setdefault(path, line)
-    return data, lines, found
+    if node is None:
+        return lines, found
+    for count, (path, line, duplicate) in enumerate(_walk(node, ())):
+        if count > MAX_NODES:
+            raise _TooLarge
+        if duplicate:
+            message = "key given twice; the later one would win"
+            found.append(CatalogueProblem(_dotted(path), message, line))
+        else:
+            lines.setdefault(path, line)
+    return lines, found
 
 
 def _walk(node: yaml.Node, path: Path) -> Iterator[tuple[Path, int, bool]]:
@@ -130,10 +149,11 @@ def _walk(node: yaml.Node, path: Path) -> Iterator[tuple[Path, int, bool]]:
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key, value in node.value:
-            child = (*path, str(key.value))
-            if key.value in seen:
+            name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+            child = (*path, name)
+            if name in seen:
                 yield child, key.start_mark.line + 1, True
-            seen.add(key.value)
+            seen.add(name)
             yield from _walk(value, child)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):

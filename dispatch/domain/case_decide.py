@@ -45,8 +45,18 @@ def decide(state: CaseState | None, command: cmd.Command, now: datetime) -> list
 
 def receive_case(state: CaseState | None, c: cmd.ReceiveCase, now: datetime) -> list[Event]:
     check_case_is_new(state, c)
-    fields = c.model_dump(exclude={"case_id", "location"})
-    return [ev.CaseReceived(location=c.location, **fields)]
+    # The case id is the stream id, so it is not repeated in the event.
+    received = ev.CaseReceived(
+        case_no=c.case_no,
+        channel=c.channel,
+        category=c.category,
+        description=c.description,
+        urgency=c.urgency,
+        location=c.location,
+        reporter_ref=c.reporter_ref,
+        received_at=c.received_at,
+    )
+    return [received]
 
 
 def answer_case(state: CaseState, c: cmd.AnswerCase, now: datetime) -> list[Event]:
@@ -96,6 +106,7 @@ def blow_whistle(state: CaseState, c: cmd.BlowWhistle, now: datetime) -> list[Ev
 
 
 def _dispatched(a: cmd.TaskAssignment) -> ev.CaseDispatched:
+    # A TaskAssignment is the CaseDispatched payload to be: same fields, same names.
     return ev.CaseDispatched(**dict(a))
 
 

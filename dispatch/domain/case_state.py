@@ -6,35 +6,41 @@ Action names are the last segment of the HTTP command paths (``/tasks/{id}/sign`
 
 Task rules (``TASK_TRANSITIONS``):
 
-- sign: dispatched → signed (签收). A signed task cannot be signed again.
-- return (退单申请): from dispatched or signed only. Once the department has contacted the
-  citizen it has taken the matter on: it may extend or reply with an explanation, not return.
-  A return request withdraws a pending extension request (moot if the task is not ours).
-- return/approve: return_requested → returned. return/reject: → dispatched (forced back, 驳回):
-  the department must sign again, so the old signature is cleared.
+- sign (签收): dispatched → signed, once.
+- return (退单申请): from dispatched or signed only; once the department has contacted the
+  citizen it has taken the matter on and may extend or reply, not return. A return request
+  withdraws a pending extension request. return/approve → returned; return/reject → dispatched
+  (驳回, forced back): the signature is cleared and the task must be signed again.
 - contact (联系诉求人): signed → contacted, once; later calls are progress notes.
-- extension (延期申请): signed or contacted, one request pending at a time; the ruling
-  (extension/approve, extension/deny) leaves the task's state unchanged and moves or keeps
-  ``reply_by``.
+- extension (延期申请): signed or contacted, one request pending at a time; the new reply_by
+  must be later than the current one and than now, and not later than the caller's cap
+  (``ExtensionTooLong``); approval re-checks the cap and moves reply_by; neither ruling
+  changes the task's state.
 - progress: signed or contacted. reply (办结): signed or contacted → replied.
-- cancel (centre only: merge, manual re-dispatch): any open task → cancelled.
-- SLA warnings are timer output, not a user action: one per (task, stage, level), only while
-  the stage is still open on an open task of an unparked case; otherwise nothing is raised.
+- cancel (the centre only, on merge or manual re-dispatch): any open task → cancelled.
+- SLA warnings are timer output: one per (task, stage, level), only while the stage still runs
+  (sign: dispatched; contact: dispatched/signed; reply: not yet replied) on an unparked case.
+  A task awaiting a return ruling is with the dispatcher, so it is not warned. A warning that
+  no longer applies yields no event rather than an error.
 
-Case rules (``CASE_ACTIONS``, status derived from the tasks of the current round):
+Case rules (``CASE_ACTIONS``; the status is derived from the tasks of the current round):
 
 - received: no active task (none yet, or all returned/cancelled: back to the dispatcher).
-- dispatched: active tasks, none signed. reopened: the same after a 重办, until a new task
-  is signed. in_progress: some active task signed. replied: every active task replied.
-- answered (直接答复) only from received; closed (结案) from replied or answered.
+  dispatched: active tasks, none signed; reopened: the same after a 重办. in_progress: some
+  active task signed. replied: every active task replied.
+- dispatch and whistle on any case not parked, answered, closed or merged. A department holds
+  at most one open task on a case, a case at most one open lead (主办); summoned tasks come
+  only from a whistle, whose id is new, report_by in the future and departments named.
+  Re-dispatch (replace_open) cancels the open lead/assist tasks first, never summoned ones;
+  with no assignments it recalls the case to the dispatcher.
+- answered (直接答复) and unroutable (router only) from received; closed (结案) from replied
+  or answered; callback (回访) while replied or answered, repeatable (the last one counts).
 - parked (挂账) from dispatched, reopened, in_progress or replied; unpark restores the derived
-  status. While parked only unpark and merge are possible: the case is frozen.
+  status. A parked case is frozen: only unpark and merge.
 - reopen (重办) from replied, answered or closed: a new round of tasks; the old round's replies
   stay as history but no longer count for the status.
 - merge from any case not closed, answered or merged: open tasks are cancelled first.
-- callback (回访) while replied or answered, as often as needed (the last one counts).
-- urge (催办/督办) while tasks are open; dispatch and whistle on any case that is not parked,
-  answered, closed or merged.
+- urge (催办/督办) while tasks are open; a named department must hold one of them.
 """
 
 from __future__ import annotations
@@ -266,8 +272,13 @@ def derive_status(state: CaseState) -> CaseStatus:
     return CaseStatus.REOPENED if state.reopen_count else CaseStatus.DISPATCHED
 
 
-def allowed_task_actions(task: TaskState) -> list[str]:
-    """What a user may do next to this task, e.g. ``["contact", "extension", ...]``."""
+def allowed_task_actions(task: TaskState, case: CaseState | None = None) -> list[str]:
+    """What a user may do next to this task, e.g. ``["contact", "extension", ...]``.
+
+    Pass the ``case`` too where it is at hand: a parked case freezes all its tasks.
+    """
+    if case is not None and case.status == CaseStatus.PARKED:
+        return []
     pending = task.pending_extension is not None
     actions = []
     for action in TASK_TRANSITIONS[task.state]:

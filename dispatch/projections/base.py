@@ -6,6 +6,7 @@ it wrote before, so replaying the log from position 0 always produces the same t
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar
@@ -26,6 +27,9 @@ class Projection(ABC):
 
     name: ClassVar[str]
     version: ClassVar[int] = 1
+    # True when ``apply``'s result depends only on each stream's own events in version
+    # order, never on how streams interleave: a rebuild may then feed it whole streams.
+    per_stream: ClassVar[bool] = False
 
     @abstractmethod
     def define(self, metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
@@ -44,3 +48,9 @@ class Projection(ABC):
     @property
     def checkpoint_name(self) -> str:
         return f"projection:{self.name}"
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory-lock key (Python's ``hash`` is salted per process)."""
+    digest = hashlib.sha256(name.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)

@@ -15,12 +15,13 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from dispatch.domain import events as ev
 from dispatch.domain.events import registry
 from dispatch.projections.base import Projection
-from dispatch.projections.case_rows import CaseRows, Row, apply_event, new_case
+from dispatch.projections.case_rows import CaseRows, Row, apply_event, derive, new_case
 from events import RecordedEvent, UnknownEventType
 
 # Written once by the projection; later by whoever delivers the task (its own table or an
@@ -36,6 +37,7 @@ def _when(name: str) -> sa.Column[Any]:
 class CaseListProjection(Projection):
     name = "case_list"
     version = 1
+    per_stream = True  # each row depends on its own case's events only
 
     def define(self, metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
         code = sa.String(64)
@@ -144,7 +146,6 @@ class CaseListProjection(Projection):
     def apply(
         self, conn: Connection, tables: dict[str, sa.Table], batch: Sequence[RecordedEvent]
     ) -> None:
-        cases, tasks = tables["case_list"], tables["case_tasks"]
         touched = _load(conn, tables, {r.stream_id for r in batch})
         for recorded in batch:
             rows = touched.get(recorded.stream_id)
@@ -162,15 +163,11 @@ class CaseListProjection(Projection):
                 rows.dirty = True
 
         changed = [r for r in touched.values() if r.dirty]
-        _insert(conn, cases, [r.case for r in changed if r.is_new])
-        _update(conn, cases, [r.case for r in changed if not r.is_new])
-        _insert(conn, tasks, [r.tasks[t] for r in changed for t in r.new_tasks])
-        _update(
-            conn,
-            tasks,
-            [r.tasks[t] for r in changed for t in r.dirty_tasks - r.new_tasks],
-        )
-        _insert_warnings(conn, tables["case_warnings"], [w for r in changed for w in r.warnings])
+        for rows in changed:
+            derive(rows)
+        _upsert(conn, tables["case_list"], [r.case for r in changed])
+        _upsert(conn, tables["case_tasks"], [r.tasks[t] for r in changed for t in r.dirty_tasks])
+        _upsert(conn, tables["case_warnings"], [w for r in changed for w in r.warnings])
 
 
 @cache
@@ -196,42 +193,58 @@ def _load(conn: Connection, tables: dict[str, sa.Table], ids: set[str]) -> dict[
     cases, tasks = tables["case_list"], tables["case_tasks"]
     loaded: dict[str, CaseRows] = {}
     for chunk in _chunks(ids):
-        for row in conn.execute(sa.select(cases).where(cases.c.id.in_(chunk))).mappings():
-            loaded[row["id"]] = CaseRows(case=dict(row))
+        result = conn.execute(sa.select(cases).where(cases.c.id.in_(chunk)))
+        keys = list(result.keys())
+        for values in result.all():
+            row = dict(zip(keys, values, strict=True))
+            loaded[row["id"]] = CaseRows(case=row)
     for chunk in _chunks(loaded):
-        for row in conn.execute(sa.select(tasks).where(tasks.c.case_id.in_(chunk))).mappings():
-            loaded[row["case_id"]].tasks[row["id"]] = dict(row)
+        result = conn.execute(sa.select(tasks).where(tasks.c.case_id.in_(chunk)))
+        keys = list(result.keys())
+        for values in result.all():
+            row = dict(zip(keys, values, strict=True))
+            loaded[row["case_id"]].tasks[row["id"]] = row
     return loaded
 
 
-def _insert(conn: Connection, table: sa.Table, rows: list[Row]) -> None:
-    if rows:
-        conn.execute(table.insert(), rows)
-
-
-def _update(conn: Connection, table: sa.Table, rows: list[Row]) -> None:
+def _upsert(conn: Connection, table: sa.Table, rows: list[Row]) -> None:
+    """Insert new rows and overwrite changed ones (a warning, once raised, never changes)."""
     if not rows:
         return
-    params = [
-        {k: v for k, v in row.items() if k not in WRITE_ONCE} | {"_id": row["id"]} for row in rows
-    ]
-    conn.execute(table.update().where(table.c.id == sa.bindparam("_id")), params)
-
-
-def _insert_warnings(conn: Connection, table: sa.Table, rows: list[Row]) -> None:
-    """Insert warnings not yet present; the domain raises each (task, stage, level) once,
-    but a duplicate must not wedge the projection on a primary-key error forever."""
-    if not rows:
+    keys = [c.name for c in table.primary_key.columns]
+    if conn.dialect.name == "postgresql":
+        _copy_upsert(conn, table, keys, rows)
         return
-    present: set[tuple[str, str, str]] = set()
-    for chunk in _chunks({w["task_id"] for w in rows}):
-        query = sa.select(table.c.task_id, table.c.stage, table.c.level).where(
-            table.c.task_id.in_(chunk)
+    statement = sqlite_insert(table)
+    if table.name.startswith("case_warnings"):
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    else:
+        updated = {c.name: statement.excluded[c.name] for c in table.c if c.name not in WRITE_ONCE}
+        statement = statement.on_conflict_do_update(index_elements=keys, set_=updated)
+    conn.execute(statement, rows)
+
+
+def _copy_upsert(conn: Connection, table: sa.Table, keys: list[str], rows: list[Row]) -> None:
+    """COPY the rows into a temporary table, then one INSERT … ON CONFLICT from it.
+
+    Row-by-row statements (even pipelined) or a VALUES list with thousands of placeholders
+    cost the driver far more per row than COPY, and a rebuild writes every row of the table.
+    """
+    quote = conn.dialect.identifier_preparer.quote
+    target, stage = quote(table.name), quote(f"stage_{table.name}")
+    columns = [c.name for c in table.c]
+    names = ", ".join(quote(c) for c in columns)
+    conflict = f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO "
+    if table.name.startswith("case_warnings"):
+        conflict += "NOTHING"
+    else:
+        conflict += "UPDATE SET " + ", ".join(
+            f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns if c not in WRITE_ONCE
         )
-        present.update((r.task_id, r.stage, r.level) for r in conn.execute(query))
-    fresh: dict[tuple[str, str, str], Row] = {}
-    for warning in rows:
-        key = (warning["task_id"], warning["stage"], warning["level"])
-        if key not in present:
-            fresh.setdefault(key, warning)
-    _insert(conn, table, list(fresh.values()))
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {stage} (LIKE {target}) ON COMMIT DROP")
+    driver = conn.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+    conn.exec_driver_sql(f"INSERT INTO {target} ({names}) SELECT {names} FROM {stage} {conflict}")
+    conn.exec_driver_sql(f"DROP TABLE {stage}")

@@ -17,7 +17,11 @@ from events import Event, RecordedEvent
 
 Row = dict[str, Any]
 
-_SIGNED_OR_LATER = {TaskStatus.SIGNED, TaskStatus.CONTACTED, TaskStatus.REPLIED}
+_SIGNED_OR_LATER = frozenset(
+    s.value for s in (TaskStatus.SIGNED, TaskStatus.CONTACTED, TaskStatus.REPLIED)
+)
+_OPEN = frozenset(s.value for s in OPEN_TASK)
+_INACTIVE = frozenset(s.value for s in INACTIVE_TASK)
 _LEVELS = {None: 0, "yellow": 1, "red": 2}
 
 
@@ -27,8 +31,6 @@ class CaseRows:
 
     case: Row
     tasks: dict[str, Row] = field(default_factory=dict)
-    is_new: bool = False
-    new_tasks: set[str] = field(default_factory=set)
     dirty_tasks: set[str] = field(default_factory=set)
     warnings: list[Row] = field(default_factory=list)
     dirty: bool = False
@@ -70,7 +72,7 @@ def new_case(recorded: RecordedEvent, event: ev.CaseReceived) -> CaseRows:
         "callback_satisfaction": None,
         "search": search_text(event.case_no, loc.address, event.description),
     }
-    return CaseRows(case=case, is_new=True, dirty=True)
+    return CaseRows(case=case, dirty=True)
 
 
 def search_text(*parts: str | None) -> str:
@@ -79,7 +81,8 @@ def search_text(*parts: str | None) -> str:
 
 
 def apply_event(rows: CaseRows, recorded: RecordedEvent, event: Event) -> None:
-    """Fold one event of this case (already known to be newer than the row) into ``rows``."""
+    """Fold one event of this case (already known to be newer than the row) into ``rows``;
+    call ``derive`` after the last event of the batch."""
     case = rows.case
     case["version"] = recorded.version
     case["updated_at"] = recorded.recorded_at
@@ -153,7 +156,6 @@ def apply_event(rows: CaseRows, recorded: RecordedEvent, event: Event) -> None:
             case["closed_at"] = at
     if task is not None:
         task["updated_at"] = at
-    _derive(rows)
 
 
 def _task(rows: CaseRows, task_id: str | None) -> Row | None:
@@ -201,20 +203,20 @@ def _dispatch(rows: CaseRows, recorded: RecordedEvent, event: ev.CaseDispatched)
         "delivery": "pending",
         "updated_at": recorded.recorded_at,
     }
-    rows.new_tasks.add(event.task_id)
+    rows.dirty_tasks.add(event.task_id)
     case["unroutable"] = None
     if event.role == "lead":
         # Every lead dispatch is a hop: a return approved and re-dispatched makes two.
         case["hops"] += 1
 
 
-def _derive(rows: CaseRows) -> None:
-    """Recompute the columns that summarise the tasks, and the status."""
+def derive(rows: CaseRows) -> None:
+    """Recompute the columns that summarise the tasks, and the status (once per batch)."""
     case = rows.case
     tasks = list(rows.tasks.values())
     current = [t for t in tasks if t["round"] == case["reopen_count"]]
-    active = [t for t in current if TaskStatus(t["state"]) not in INACTIVE_TASK]
-    open_ = [t for t in tasks if TaskStatus(t["state"]) in OPEN_TASK]
+    active = [t for t in current if t["state"] not in _INACTIVE]
+    open_ = [t for t in tasks if t["state"] in _OPEN]
     case["open_tasks"] = len(open_)
     level = max((_LEVELS[t["warning_level"]] for t in open_), default=0)
     case["warning_level"] = {0: None, 1: "yellow", 2: "red"}[level]
@@ -240,6 +242,6 @@ def _status(case: Row, active: list[Row]) -> CaseStatus:
         return CaseStatus.RECEIVED
     if all(t["state"] == TaskStatus.REPLIED for t in active):
         return CaseStatus.REPLIED
-    if any(TaskStatus(t["state"]) in _SIGNED_OR_LATER for t in active):
+    if any(t["state"] in _SIGNED_OR_LATER for t in active):
         return CaseStatus.IN_PROGRESS
     return CaseStatus.REOPENED if case["reopen_count"] else CaseStatus.DISPATCHED

@@ -4,12 +4,13 @@ Each batch costs a handful of set-based statements however many events it holds:
 rows of every case the batch touches (one ``IN`` query per table and chunk), fold the events
 in memory (``kpi_facts``), then delete the changed rows and insert them again with one
 multi-row ``INSERT`` per table. Both statements are the same on PostgreSQL and SQLite, and
-cheaper than one ``UPDATE`` per row when a rebuild folds millions of events.
+cheaper than one ``UPDATE`` per row when a rebuild folds millions of events (``bulk``:
+``COPY`` on PostgreSQL).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
@@ -18,13 +19,11 @@ from sqlalchemy.engine import Connection
 
 from dispatch.domain.events import registry
 from dispatch.projections.base import Projection
+from dispatch.projections.bulk import among, delete_keys, insert_rows, key_chunks
 from dispatch.projections.kpi_facts import KPI_EVENT_TYPES, CaseFacts, KpiFold, Row, blank_case
 from dispatch.projections.kpi_tables import define_kpi_tables
 from events import RecordedEvent
 from events.store import as_utc
-
-# Bound parameters per IN list: well under SQLite's limit, and short enough to plan fast.
-CHUNK = 2000
 
 _MOMENT_COLUMNS = {
     "tasks": (
@@ -59,11 +58,6 @@ _MOMENT_COLUMNS = {
 }
 
 
-def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _utc_row(row: sa.Row, moments: Sequence[str]) -> Row:
     """A stored row as a dict, with times aware UTC whichever driver read them."""
     values = dict(row._mapping)
@@ -76,6 +70,7 @@ def _utc_row(row: sa.Row, moments: Sequence[str]) -> Row:
 class KpiProjection(Projection):
     name: ClassVar[str] = "kpi"
     version: ClassVar[int] = 1
+    per_stream: ClassVar[bool] = True  # every fact is one case's: streams fold independently
 
     def __init__(self, timezone: str = "Asia/Shanghai") -> None:
         self.fold = KpiFold(ZoneInfo(timezone))
@@ -102,34 +97,23 @@ class KpiProjection(Projection):
     ) -> dict[str, CaseFacts]:
         cases, tasks = tables["cases"], tables["tasks"]
         facts = {case_id: CaseFacts(case=blank_case(case_id)) for case_id in case_ids}
-        for part in chunks(case_ids):
-            for row in conn.execute(sa.select(cases).where(cases.c.case_id.in_(part))):
+        for part in key_chunks(conn, case_ids):
+            for row in conn.execute(sa.select(cases).where(among(conn, cases.c.case_id, part))):
                 found = facts[row.case_id]
                 found.case = _utc_row(row, _MOMENT_COLUMNS["cases"])
                 found.stored = True
-            for row in conn.execute(sa.select(tasks).where(tasks.c.case_id.in_(part))):
+            for row in conn.execute(sa.select(tasks).where(among(conn, tasks.c.case_id, part))):
                 found = facts[row.case_id]
                 found.tasks[row.task_id] = _utc_row(row, _MOMENT_COLUMNS["tasks"])
                 found.stored_tasks.add(row.task_id)
         return facts
 
     def _write(self, conn: Connection, tables: dict[str, sa.Table], dirty: list[CaseFacts]) -> None:
-        if not dirty:
-            return
-        cases, tasks = tables["cases"], tables["tasks"]
         stale_cases = [f.case["case_id"] for f in dirty if f.stored]
         stale_tasks = [t for f in dirty for t in f.dirty_tasks if t in f.stored_tasks]
-        for part in chunks(stale_cases):
-            conn.execute(cases.delete().where(cases.c.case_id.in_(part)))
-        for part in chunks(stale_tasks):
-            conn.execute(tasks.delete().where(tasks.c.task_id.in_(part)))
-        conn.execute(cases.insert(), [f.case for f in dirty])
-        task_rows = [f.tasks[t] for f in dirty for t in sorted(f.dirty_tasks)]
-        if task_rows:
-            conn.execute(tasks.insert(), task_rows)
-        case_log = [row for f in dirty for row in f.case_log]
-        if case_log:
-            conn.execute(tables["case_log"].insert(), case_log)
-        extensions = [row for f in dirty for row in f.extensions]
-        if extensions:
-            conn.execute(tables["extensions"].insert(), extensions)
+        delete_keys(conn, tables["cases"], "case_id", stale_cases)
+        delete_keys(conn, tables["tasks"], "task_id", stale_tasks)
+        insert_rows(conn, tables["cases"], [f.case for f in dirty])
+        insert_rows(conn, tables["tasks"], [f.tasks[t] for f in dirty for t in f.dirty_tasks])
+        insert_rows(conn, tables["case_log"], [row for f in dirty for row in f.case_log])
+        insert_rows(conn, tables["extensions"], [row for f in dirty for row in f.extensions])

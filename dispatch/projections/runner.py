@@ -11,25 +11,25 @@ The projection tables are owned by the runner, not by Alembic: a rebuild builds
 ``<table>_shadow`` from position 0 while the live tables keep serving, then drops the live
 tables and renames the shadow ones in one transaction. Alembic would see those tables change
 behind its back, so they are created here (``ensure_tables``) and their shape is versioned
-by ``Projection.version`` in the ``projection_state`` table instead.
+by ``Projection.version`` in the ``projection_state`` table instead. How a rebuild works is
+in ``dispatch.projections.rebuild``.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from dispatch.projections.base import Projection
+from dispatch.projections.base import Projection, lock_key
+from dispatch.projections.rebuild import Progress, ProjectionBusy, ShadowRebuild
 from events import EventStore
 from events.checkpoints import load_checkpoint, save_checkpoint
 from events.schema import checkpoints
 
-SHADOW = "_shadow"
-Progress = Callable[[int, int], None]
+__all__ = ["Progress", "ProjectionBusy", "ProjectionRunner", "lock_key", "projection_state"]
 
 state_metadata = sa.MetaData()
 projection_state = sa.Table(
@@ -39,16 +39,6 @@ projection_state = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
-
-
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit advisory-lock key (Python's ``hash`` is salted per process)."""
-    digest = hashlib.sha256(name.encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-class ProjectionBusy(RuntimeError):
-    """Another process is rebuilding the same projection."""
 
 
 class ProjectionRunner:
@@ -102,7 +92,7 @@ class ProjectionRunner:
             recorded = {row.name: row.version for row in conn.execute(sa.select(projection_state))}
             for projection in self._projections.values():
                 if projection.name not in recorded:
-                    self._record_version(conn, projection, insert=True)
+                    self.record_version(conn, projection)
                 elif recorded[projection.name] != projection.version:
                     stale.append(projection.name)
         return stale
@@ -114,16 +104,13 @@ class ProjectionRunner:
             self.rebuild(name, progress=progress)
         return stale
 
-    def _record_version(self, conn: Connection, projection: Projection, *, insert: bool) -> None:
+    def record_version(self, conn: Connection, projection: Projection) -> None:
+        """Note that the tables of ``projection`` now have its current shape."""
+        table = projection_state
         values = {"version": projection.version, "updated_at": datetime.now(UTC)}
-        if insert:
-            conn.execute(projection_state.insert().values(name=projection.name, **values))
-        else:
-            conn.execute(
-                projection_state.update()
-                .where(projection_state.c.name == projection.name)
-                .values(**values)
-            )
+        updated = conn.execute(table.update().where(table.c.name == projection.name), values)
+        if updated.rowcount == 0:
+            conn.execute(table.insert().values(name=projection.name, **values))
 
     # -- catching up ----------------------------------------------------------------------
 
@@ -206,108 +193,9 @@ class ProjectionRunner:
     def rebuild(self, name: str, *, progress: Progress | None = None) -> int:
         """Rebuild ``name`` from position 0 into shadow tables, then swap them in.
 
-        The live tables keep serving (and catching up) until the swap. Memory stays constant:
-        events are read ``rebuild_batch_size`` at a time, each batch its own transaction.
-        ``progress(position, head)`` is called after every batch. Returns events applied.
+        The live tables keep serving (and catching up) until the swap; memory stays constant.
+        ``progress(done, total)`` is called after every batch with events applied so far and
+        the events known to be in the log. Returns the events applied. Raises
+        ``ProjectionBusy`` if another process is rebuilding the same projection.
         """
-        projection = self.projection(name)
-        shadow_checkpoint = f"{projection.checkpoint_name}:shadow"
-        shadow = projection.define(sa.MetaData(), SHADOW)
-        with self.engine.connect() as guard:
-            self._hold_rebuild_lock(guard, projection)
-            try:
-                with self.engine.begin() as conn:
-                    for table in reversed(list(shadow.values())):
-                        table.drop(conn, checkfirst=True)
-                    for table in shadow.values():
-                        table.create(conn)
-                    save_checkpoint(conn, shadow_checkpoint, 0)
-                applied = 0
-                while True:
-                    with self.engine.begin() as conn:
-                        count, position = self._apply_next(
-                            conn, projection, shadow, shadow_checkpoint, self.rebuild_batch_size
-                        )
-                    applied += count
-                    if progress is not None:
-                        progress(position, max(position, self.store.head_position()))
-                    if count < self.rebuild_batch_size:
-                        break
-                applied += self._swap(projection, shadow, shadow_checkpoint)
-            finally:
-                self._release_rebuild_lock(guard, projection)
-        return applied
-
-    def _swap(
-        self, projection: Projection, shadow: dict[str, sa.Table], shadow_checkpoint: str
-    ) -> int:
-        """In one transaction: finish the shadow, replace the live tables, move the checkpoint."""
-        live = self._live[projection.name]
-        applied = 0
-        with self.engine.begin() as conn:
-            if self._postgres:
-                # Wait (not try): the live runner's batches are short, and the swap must win.
-                key = lock_key(projection.checkpoint_name)
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
-            while True:
-                count, position = self._apply_next(
-                    conn, projection, shadow, shadow_checkpoint, self.rebuild_batch_size
-                )
-                applied += count
-                if count == 0:
-                    break
-            for table in reversed(list(live.values())):
-                table.drop(conn, checkfirst=True)
-            for logical, table in shadow.items():
-                self._rename(conn, table, live[logical])
-            save_checkpoint(conn, projection.checkpoint_name, position)
-            conn.execute(checkpoints.delete().where(checkpoints.c.name == shadow_checkpoint))
-            self._record_version(conn, projection, insert=False)
-        return applied
-
-    def _rename(self, conn: Connection, shadow: sa.Table, live: sa.Table) -> None:
-        preparer = self.engine.dialect.identifier_preparer
-        conn.exec_driver_sql(
-            f"ALTER TABLE {preparer.quote(shadow.name)} RENAME TO {preparer.quote(live.name)}"
-        )
-        if self._postgres:
-            # Renaming is instant; recreating indexes here would hold the swap's locks for
-            # as long as an index build on the whole table takes. The primary-key index and
-            # any sequences are renamed too, or the next rebuild's shadow would clash.
-            owned = conn.execute(
-                sa.text(
-                    "SELECT c.relname FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
-                    "WHERE i.indrelid = CAST(:t AS regclass) "
-                    "UNION SELECT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid "
-                    "WHERE s.relkind = 'S' AND d.refobjid = CAST(:t AS regclass)"
-                ),
-                {"t": live.name},
-            ).scalars()
-            for old in owned:
-                if SHADOW in old:
-                    new = old.replace(SHADOW, "", 1)
-                    kind = "SEQUENCE" if old.endswith("_seq") else "INDEX"
-                    conn.exec_driver_sql(
-                        f"ALTER {kind} {preparer.quote(old)} RENAME TO {preparer.quote(new)}"
-                    )
-        else:
-            # SQLite cannot rename an index: drop the shadow-named ones, build the live ones.
-            for index in shadow.indexes:
-                conn.exec_driver_sql(f"DROP INDEX IF EXISTS {preparer.quote(index.name)}")
-            for index in live.indexes:
-                index.create(conn)
-
-    def _hold_rebuild_lock(self, guard: Connection, projection: Projection) -> None:
-        """Two rebuilds of one projection would drop each other's shadow tables."""
-        if not self._postgres:
-            return  # SQLite: one host, and the CLI is the only caller
-        key = lock_key(f"rebuild:{projection.name}")
-        if not guard.execute(sa.select(sa.func.pg_try_advisory_lock(key))).scalar():
-            raise ProjectionBusy(f"projection {projection.name!r} is already being rebuilt")
-        guard.commit()
-
-    def _release_rebuild_lock(self, guard: Connection, projection: Projection) -> None:
-        if self._postgres:
-            key = lock_key(f"rebuild:{projection.name}")
-            guard.execute(sa.select(sa.func.pg_advisory_unlock(key)))
-            guard.commit()
+        return ShadowRebuild(self, self.projection(name)).run(progress)

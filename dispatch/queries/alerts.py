@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from dispatch.auth.principal import Principal
 from dispatch.projections.kpi_tables import define_kpi_tables
+from dispatch.queries.scope import Viewer, liaison_department
 from events.store import as_utc
 
 tasks = define_kpi_tables(sa.MetaData())["tasks"]
@@ -74,7 +74,7 @@ def alert_for(row: Any, stage: str, now: datetime) -> dict[str, Any] | None:
 
 def overdue_alerts(
     conn: Connection,
-    viewer: Principal,
+    viewer: Viewer,
     *,
     now: datetime,
     department: str | None = None,
@@ -85,7 +85,7 @@ def overdue_alerts(
     A liaison-only viewer sees their own department; asking for another raises ``OutOfScope``.
     """
     now = now.astimezone(UTC)
-    scope = viewer.department_scope
+    scope = liaison_department(viewer)  # "" for a liaison bound to no department: sees nothing
     if scope is not None:
         if department is not None and department != scope:
             raise OutOfScope(f"a liaison sees the alerts of {scope!r} only, not {department!r}")

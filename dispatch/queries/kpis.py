@@ -96,7 +96,9 @@ def _task_columns(reference: datetime, as_of: datetime | None) -> list[sa.Label[
         _count(_due(signed, t.sign_by, reference), "due_sign"),
         _count(signed_on_time, "signed_on_time"),
         _count(_due(contacted, t.contact_by, reference), "due_contact"),
-        _count(sa.and_(signed_on_time, contacted, t.contacted_at <= t.contact_by), "responded_on_time"),
+        _count(
+            sa.and_(signed_on_time, contacted, t.contacted_at <= t.contact_by), "responded_on_time"
+        ),
         _count(_due(replied, reply_by, reference), "due_reply"),
         _count(sa.and_(replied, t.replied_at <= reply_by), "replied_on_time"),
         _count(_known(t.returned_at, as_of), "returned"),

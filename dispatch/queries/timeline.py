@@ -1,4 +1,4 @@
-"""A case's timeline for supervisors (流转轨迹): every stage, who acted, who held the case, how long.
+"""A case's timeline (流转轨迹): every stage, who acted, who held the case and for how long.
 
 Folding one case's stream is fine here: it is one short stream, read on demand. A stage starts
 at its event and ends at the first later event that settles it (a dispatch ends at the sign,
@@ -51,7 +51,11 @@ STAGES: dict[str, tuple[str, frozenset[str], bool]] = {
     "ExtensionDenied": ("extension_denied", frozenset(), True),
     "ProgressNoted": ("progress", frozenset(), True),
     "SlaWarningRaised": ("warning", frozenset(), True),
-    "TaskReplied": ("replied", frozenset({"CallbackRecorded", "CaseClosed", "CaseReopened"}), False),
+    "TaskReplied": (
+        "replied",
+        frozenset({"CallbackRecorded", "CaseClosed", "CaseReopened"}),
+        False,
+    ),
     "CaseUrged": ("urged", frozenset(), False),
     "CallbackRecorded": (
         "callback",

@@ -112,12 +112,13 @@ def test_route_explanations_check_their_input_and_role(client: TestClient, login
         headers=login("dispatcher"),
     )
     assert half.status_code == 422 and half.json()["errors"][0]["field"] == "lon"
-    far = client.get(
-        "/api/v1/catalogue/route",
-        params={"category": "road.pothole", "lat": 134.27, "lon": 108.9},
-        headers=login("dispatcher"),
-    )
-    assert far.status_code == 422
+    for lat in ("134.27", "nan", "inf", "north"):
+        odd = client.get(
+            "/api/v1/catalogue/route",
+            params={"category": "road.pothole", "lat": lat, "lon": 108.9},
+            headers=login("dispatcher"),
+        )
+        assert odd.status_code == 422, lat
     operator = client.get(
         "/api/v1/catalogue/route", params={"category": "road.pothole"}, headers=login("operator")
     )

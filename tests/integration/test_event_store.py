@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from events import AppendResult, ConcurrencyError, Event, EventStore, Meta, RecordedEvent
 from events.checkpoints import all_checkpoints, load_checkpoint, save_checkpoint
+from events.store import EVENT_LOG_LOCK
 
 
 class NoteTaken(Event):
@@ -284,6 +285,45 @@ def test_a_tail_sees_two_appends_whose_commits_are_reversed_in_position_order(
 
     assert [e.stream_id for e in seen] == [early, late], "the tail skipped an event"
     assert seen[0].position < seen[1].position
+
+
+@pytest.mark.postgres_only
+def test_an_append_draws_its_position_only_once_it_holds_the_log_lock(
+    engine: Engine, store: EventStore, unique: str
+) -> None:
+    """Otherwise a writer could draw position N, wait, and commit after N+1 became visible."""
+    outcome: list[AppendResult] = []
+    appender = threading.Thread(
+        target=lambda: outcome.append(
+            store.append(f"case-lock-{unique}", [note()], expected_version=0, meta=meta())
+        )
+    )
+    with engine.connect() as holder:
+        holder.execute(sa.select(sa.func.pg_advisory_xact_lock(EVENT_LOG_LOCK)))
+        appender.start()
+        assert wait_until(lambda: lock_waiters(engine) > 0), "the append did not wait for the lock"
+        drawn = holder.execute(
+            sa.text("SELECT nextval(pg_get_serial_sequence('events', 'position'))")
+        ).scalar_one()
+        holder.commit()
+    appender.join(10)
+
+    assert outcome[0].last_position > drawn
+
+
+def lock_waiters(engine: Engine) -> int:
+    query = sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    with engine.connect() as conn:
+        return conn.execute(query).scalar_one()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
 
 
 plans = st.lists(

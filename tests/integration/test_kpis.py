@@ -19,9 +19,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from case_story import HOUR, MINUTE, CaseStory
 from sqlalchemy.engine import Engine
 
-from case_story import HOUR, MINUTE, CaseStory
 from dispatch.projections import ProjectionRunner
 from dispatch.projections.kpi import KpiProjection
 from dispatch.queries.kpis import kpi_rows, ranking
@@ -187,9 +187,7 @@ def test_day_rows_split_the_period_by_local_dispatch_day(history, engine, codes)
     grid = f"grid-{codes['category']}"
     by_grid = rows_by_key(engine, "grid", now=NOW)[grid]
     with engine.connect() as conn:
-        days = kpi_rows(
-            conn, group_by="day", start=D - HOUR, end=D + 3 * 24 * HOUR, now=NOW
-        )
+        days = kpi_rows(conn, group_by="day", start=D - HOUR, end=D + 3 * 24 * HOUR, now=NOW)
     assert by_grid["dispatched"] == 7
     assert {row["key"] for row in days} >= {"2026-11-02"}
 
@@ -221,4 +219,3 @@ def test_a_period_before_any_case_has_no_rows(history, engine, codes) -> None:
 def test_naive_times_are_refused(engine) -> None:
     with engine.connect() as conn, pytest.raises(ValueError, match="timezone-aware"):
         kpi_rows(conn, group_by="day", start=datetime(2026, 11, 1), end=D, now=NOW)
-

@@ -141,7 +141,7 @@ def task_history(status: TaskStatus, a: cmd.TaskAssignment) -> list[Event]:
     return paths[status]
 
 
-def return_requested(task_id: str, reason: str = "territory") -> ev.TaskReturnRequested:
+def return_requested(task_id: str, reason: ev.ReturnReason = "territory") -> ev.TaskReturnRequested:
     return ev.TaskReturnRequested(task_id=task_id, reason=reason, basis="不在本辖区")
 
 

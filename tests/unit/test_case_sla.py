@@ -10,11 +10,12 @@ from builders import assignment, given, received, task_history, then_state, when
 from dispatch.domain import commands as cmd
 from dispatch.domain import events as ev
 from dispatch.domain.case import TaskStatus, UnknownTask
+from dispatch.domain.events import Stage, WarningLevel
 
 A = assignment()
 
 
-def warn(stage: str, level: str = "yellow") -> cmd.RaiseSlaWarning:
+def warn(stage: Stage, level: WarningLevel = "yellow") -> cmd.RaiseSlaWarning:
     return cmd.RaiseSlaWarning(task_id=A.task_id, stage=stage, level=level)
 
 
@@ -54,7 +55,7 @@ STAGE_RUNS = {
 
 @pytest.mark.parametrize("status", list(TaskStatus), ids=str)
 @pytest.mark.parametrize("stage", ["sign", "contact", "reply"])
-def test_a_warning_is_raised_only_while_its_stage_runs(status: TaskStatus, stage: str) -> None:
+def test_a_warning_is_raised_only_while_its_stage_runs(status: TaskStatus, stage: Stage) -> None:
     state = given(received(), *task_history(status, A))
 
     events = when(state, warn(stage))
@@ -67,6 +68,7 @@ def test_a_contact_warning_uses_the_contact_deadline() -> None:
 
     [event] = when(state, warn("contact"))
 
+    assert isinstance(event, ev.SlaWarningRaised)
     assert event.deadline == A.deadlines.contact_by
 
 
@@ -81,6 +83,7 @@ def test_the_reply_warning_follows_an_approved_extension() -> None:
 
     [event] = when(state, warn("reply", "red"))
 
+    assert isinstance(event, ev.SlaWarningRaised)
     assert event.deadline == moved
 
 

@@ -188,3 +188,10 @@ def test_rules_that_can_never_match_and_unrouted_categories_are_warned_about() -
     warnings = advisories(parse_catalogue(json.dumps(data)), today=date(2025, 3, 1))
     assert any("'R-typo'" in warning for warning in warnings)
     assert any("other.consult" in warning and "dispatcher" in warning for warning in warnings)
+
+
+def test_nested_aliases_and_deep_nesting_are_refused_not_expanded() -> None:
+    lines = ['l0: &l0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, 9)]
+    assert "nested aliases" in problems_of("\n".join(lines))["(syntax)"]
+    assert "nested too deeply" in problems_of("[" * 50_000)["(syntax)"]

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from dispatch.api.deps import ContainerDep
+from dispatch.backlog import measure
 
 router = APIRouter(tags=["health"])
 
@@ -35,4 +36,8 @@ def readyz(container: ContainerDep) -> JSONResponse:
     else:
         checks["redis"] = "not configured"
     ready = all(value == "ok" for value in checks.values())
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    # Queue depths, relay and projection lag, dead letters: detail, not part of readiness.
+    backlog = measure(container.engine, container.redis_url).as_json()
+    return JSONResponse(
+        {"ready": ready, "checks": checks, "backlog": backlog}, status_code=200 if ready else 503
+    )

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from case_story import Story, isolated_projection
+from projection_story import Story, isolated_projection
 from sqlalchemy.engine import Engine
 
 from dispatch.projections import ProjectionRunner

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from case_story import Story
+from projection_story import Story
 from sqlalchemy.engine import Connection, Engine
 
 from dispatch.domain import events as ev

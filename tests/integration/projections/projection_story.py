@@ -1,6 +1,6 @@
 """Case stories for projection tests: one case's events appended one command at a time.
 
-Imported by name (``from case_story import Story``): pytest puts this folder on ``sys.path``.
+Imported by name (``from projection_story import Story``): pytest puts this folder on ``sys.path``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ they happened then.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from dispatch.domain import events as ev
 from events import Event, EventStore, Meta
@@ -33,12 +33,14 @@ class CaseStory:
         self.category, self.grid, self.street = category, grid, street
         self.version = 0
 
-    def _append(self, event: Event, at: datetime, actor: str = "op-1", role: str = "operator") -> None:
+    def _append(
+        self, event: Event, at: datetime, actor: str = "op-1", role: str = "operator"
+    ) -> None:
         meta = Meta(actor=actor, role=role, command_id=uuid.uuid4().hex)
         self.store.append(self.case_id, [event], expected_version=self.version, meta=meta, now=at)
         self.version += 1
 
-    def received(self, at: datetime) -> CaseStory:
+    def received(self, at: datetime, *, reporter_ref: str | None = None) -> CaseStory:
         location = ev.Location(address="西一路 1 号", grid=self.grid, street=self.street)
         event = ev.CaseReceived(
             case_no=self.case_no,
@@ -47,7 +49,8 @@ class CaseStory:
             description="路灯不亮",
             urgency="normal",
             location=location,
-            received_at=at,
+            reporter_ref=reporter_ref,
+            received_at=at.astimezone(UTC),  # as intake records it: the clock's UTC time
         )
         self._append(event, at)
         return self

@@ -1,0 +1,38 @@
+"""Overdue alerts (超期预警) for supervisors, dispatchers and a liaison's own department."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from dispatch.api.deps import ContainerDep
+from dispatch.api.deps import require_roles as roles
+from dispatch.api.problems import Problem
+from dispatch.auth.users import User
+from dispatch.queries.alerts import OutOfScope, overdue_alerts
+
+router = APIRouter(tags=["alerts"])
+
+Viewer = Annotated[User, Depends(roles("supervisor", "dispatcher", "liaison"))]
+
+
+@router.get("/alerts/overdue")
+def overdue(
+    container: ContainerDep,
+    user: Viewer,
+    department: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    level: Literal["yellow", "red"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> dict[str, Any]:
+    """Open tasks near (yellow) or past (red) a deadline: red first, longest overdue first."""
+    try:
+        with container.store.reading() as conn:
+            items = overdue_alerts(conn, user, now=container.clock(), department=department)
+    except OutOfScope as error:
+        raise Problem(403, f"{error}; leave out department or ask for your own") from None
+    if level is not None:
+        items = [item for item in items if item["level"] == level]
+    for item in items:
+        item["deadline"] = item["deadline"].isoformat()
+    return {"items": items[:limit], "total": len(items)}

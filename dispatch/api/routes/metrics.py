@@ -1,0 +1,70 @@
+"""Prometheus ``/metrics``: the routing pipeline's backlog, measured at scrape time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from dispatch.api.deps import ContainerDep
+from dispatch.backlog import Backlog, measure
+
+router = APIRouter(tags=["health"])
+PREFIX = "street_whistle"
+
+
+class BacklogCollector(Collector):
+    def __init__(self, backlog: Backlog) -> None:
+        self.backlog = backlog
+
+    def collect(self) -> Iterator[Metric]:
+        b = self.backlog
+        if b.head is not None:
+            yield _gauge("log_head_position", "Position of the newest event in the log", b.head)
+        if b.relay_lag is not None:
+            yield _gauge(
+                "relay_lag_events", "Events the relay has not enqueued yet (head - relay)", b.relay_lag
+            )
+        yield _labelled(
+            "checkpoint_lag_events",
+            "Events each projection or timer fold is behind the head of the log",
+            "checkpoint",
+            b.checkpoint_lag,
+        )
+        if b.dead_letters is not None:
+            yield _gauge("dead_letters", "Dead letters waiting for a dispatcher", b.dead_letters)
+        yield _labelled("deliveries", "Task deliveries by state", "state", b.deliveries)
+        yield _labelled("queue_depth", "Jobs waiting in each RQ queue", "queue", b.queues)
+        yield _labelled("failed_jobs", "Jobs in each queue's failed registry", "queue", b.failed_jobs)
+        if b.workers is not None:
+            yield _gauge("workers", "RQ workers registered in Redis", b.workers)
+        yield _labelled(
+            "backlog_unmeasured",
+            "1 when a part of the backlog could not be measured",
+            "part",
+            {problem.split(":", 1)[0]: 1 for problem in b.problems},
+        )
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(f"{PREFIX}_{name}", documentation, value=value)
+
+
+def _labelled(
+    name: str, documentation: str, label: str, values: dict[str, int]
+) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(f"{PREFIX}_{name}", documentation, labels=[label])
+    for key, value in sorted(values.items()):
+        family.add_metric([key], value)
+    return family
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(container: ContainerDep) -> Response:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(BacklogCollector(measure(container.engine, container.redis_url)))
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,108 @@
+"""KPIs (三率) and the monthly ranking (红黑榜), for supervisors and dispatchers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query
+
+from dispatch.api.deps import ContainerDep
+from dispatch.api.deps import require_roles as roles
+from dispatch.api.problems import Problem
+from dispatch.auth.users import User
+from dispatch.bootstrap import Container
+from dispatch.kpis import KpiWeights, weights_from_catalogue
+from dispatch.queries.kpis import kpi_rows, ranking
+
+router = APIRouter(tags=["stats"])
+
+Reader = Annotated[User, Depends(roles("supervisor", "dispatcher"))]
+Moment = Annotated[str | None, Query(max_length=40)]
+GroupBy = Literal["department", "category", "grid", "street", "day"]
+
+
+def zone_and_weights(container: Container) -> tuple[ZoneInfo, KpiWeights]:
+    """The active catalogue's timezone and KPI weights (settings and defaults before one)."""
+    active = container.catalogue_source()
+    catalogue = active[1] if active else None
+    timezone = catalogue.timezone if catalogue else container.settings.timezone
+    return ZoneInfo(timezone), weights_from_catalogue(catalogue)
+
+
+def parse_moment(field: str, value: str, zone: ZoneInfo, *, day_end: bool = False) -> datetime:
+    """``2026-11-30`` is a local day (its end, for ``to``); a time without offset is local."""
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value) + timedelta(days=1 if day_end else 0)
+            return datetime(day.year, day.month, day.day, tzinfo=zone)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise Problem(
+            422,
+            f"{field} must be a date (2026-11-30) or a time (2026-11-30T18:00:00+08:00)",
+            errors=[{"field": field, "message": f"not a date or time: {value!r}"}],
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+@router.get("/stats/kpis")
+def kpis(
+    container: ContainerDep,
+    _user: Reader,
+    group_by: GroupBy = "department",
+    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    to: Moment = None,
+    as_of: Moment = None,
+) -> dict[str, Any]:
+    """KPI rows of the period: ``from`` and ``to`` are local dates (both included) or times.
+
+    Without a period, the current month up to now. ``as_of`` answers with the events recorded
+    before that time, so a figure published last month can be reproduced.
+    """
+    zone, weights = zone_and_weights(container)
+    now = container.clock()
+    today = now.astimezone(zone)
+    start = (
+        parse_moment("from", from_, zone)
+        if from_
+        else datetime(today.year, today.month, 1, tzinfo=zone)
+    )
+    end = parse_moment("to", to, zone, day_end=True) if to else now
+    moment = parse_moment("as_of", as_of, zone) if as_of else None
+    if end <= start:
+        raise Problem(
+            422, "to must be after from", errors=[{"field": "to", "message": "before from"}]
+        )
+    with container.store.reading() as conn:
+        rows = kpi_rows(
+            conn, group_by=group_by, start=start, end=end, now=now, as_of=moment, weights=weights
+        )
+    return {
+        "items": rows,
+        "total": len(rows),
+        "group_by": group_by,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "as_of": moment.isoformat() if moment else None,
+        "weights": {
+            "response": weights.response,
+            "solve": weights.solve,
+            "satisfaction": weights.satisfaction,
+        },
+    }
+
+
+@router.get("/stats/ranking")
+def department_ranking(
+    container: ContainerDep,
+    _user: Reader,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+) -> dict[str, Any]:
+    """红黑榜: the month's departments by score, with the top and bottom five."""
+    zone, weights = zone_and_weights(container)
+    now = container.clock()
+    month = month or now.astimezone(zone).strftime("%Y-%m")
+    with container.store.reading() as conn:
+        return ranking(conn, month, now, weights=weights, timezone=str(zone))

@@ -1,0 +1,94 @@
+"""How much work is waiting: queue depths, relay and projection lag, failed deliveries.
+
+Read by ``/readyz`` (as detail) and ``/metrics`` (as gauges). Each part is measured on its
+own, so Redis being down still reports the database's figures and the other way round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import redis
+from rq import Queue, Worker
+from rq.registry import FailedJobRegistry
+from sqlalchemy.engine import Engine
+
+from dispatch.catalogue.versions import active_catalogue
+from dispatch.delivery_state import count_deliveries, count_open_dead_letters
+from dispatch.queues import DEPARTMENT_PREFIX, ROUTING, SERIALIZER, TIMERS, queue_names
+from events.checkpoints import all_checkpoints
+from events.store import EventStore
+
+RELAY_CHECKPOINT = "relay"
+# Checkpoints that are not a reader's progress: the reconciler's watermark holds back on
+# purpose, and a rebuild's shadow checkpoint climbs from zero.
+_NOT_LAG = ("reconciler",)
+
+
+@dataclass
+class Backlog:
+    head: int | None = None
+    relay_lag: int | None = None
+    checkpoint_lag: dict[str, int] = field(default_factory=dict)
+    dead_letters: int | None = None
+    deliveries: dict[str, int] = field(default_factory=dict)
+    queues: dict[str, int] = field(default_factory=dict)
+    failed_jobs: dict[str, int] = field(default_factory=dict)
+    workers: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "head_position": self.head,
+            "relay_lag": self.relay_lag,
+            "checkpoint_lag": self.checkpoint_lag,
+            "dead_letters": self.dead_letters,
+            "deliveries": self.deliveries,
+            "queues": self.queues,
+            "failed_jobs": self.failed_jobs,
+            "workers": self.workers,
+            **({"problems": self.problems} if self.problems else {}),
+        }
+
+
+def measure(engine: Engine, redis_url: str | None) -> Backlog:
+    backlog = Backlog()
+    departments: list[str] = []
+    try:
+        _measure_database(engine, backlog)
+        active = active_catalogue(engine)
+        departments = [d.code for d in active[1].departments] if active else []
+    except Exception as error:  # reported, never raised: this feeds health checks
+        backlog.problems.append(f"database: {type(error).__name__}")
+    if redis_url:
+        try:
+            _measure_redis(redis.Redis.from_url(redis_url, socket_timeout=2), departments, backlog)
+        except Exception as error:
+            backlog.problems.append(f"redis: {type(error).__name__}")
+    return backlog
+
+
+def _measure_database(engine: Engine, backlog: Backlog) -> None:
+    store = EventStore(engine)
+    with engine.connect().execution_options(read_only=True) as conn:
+        head = store.head_position(conn=conn)
+        positions = all_checkpoints(conn)
+        backlog.dead_letters = count_open_dead_letters(conn)
+        backlog.deliveries = count_deliveries(conn)
+    backlog.head = head
+    backlog.relay_lag = max(0, head - positions.get(RELAY_CHECKPOINT, 0))
+    backlog.checkpoint_lag = {
+        name: max(0, head - position)
+        for name, position in sorted(positions.items())
+        if name != RELAY_CHECKPOINT and name not in _NOT_LAG and not name.endswith(":shadow")
+    }
+
+
+def _measure_redis(connection: redis.Redis, departments: list[str], backlog: Backlog) -> None:
+    known = {q.name for q in Queue.all(connection=connection, serializer=SERIALIZER)}
+    ours = {name for name in known if name.startswith(DEPARTMENT_PREFIX)} | {ROUTING, TIMERS}
+    for name in sorted(ours | set(queue_names(departments))):
+        queue = Queue(name, connection=connection, serializer=SERIALIZER)
+        backlog.queues[name] = queue.count
+        backlog.failed_jobs[name] = FailedJobRegistry(queue=queue).get_job_count(cleanup=False)
+    backlog.workers = Worker.count(connection=connection)

@@ -1,0 +1,219 @@
+"""The ledger (台账): every case as one row with Chinese headers, as CSV or XLSX, streamed.
+
+Rows come from the case list projection in keyset-paginated chunks (ordered by received time
+and id), so memory stays flat for a million cases: CSV is encoded chunk by chunk; XLSX is
+written by openpyxl in write-only mode (rows go straight to a temporary file) into a
+``SpooledTemporaryFile`` that is then streamed in pieces. Phones are always masked.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from tempfile import SpooledTemporaryFile
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+from sqlalchemy.engine import Connection, Engine
+
+from dispatch.privacy import mask_phone
+from dispatch.projections.case_list import live_tables
+from events.store import as_utc
+from events.vault import load_personal_data
+
+HEADERS = (
+    "工单编号", "受理时间", "渠道", "类别", "紧急程度", "地址", "网格", "街道", "主办部门",
+    "状态", "签收时限", "办结时限", "办结时间", "结案时间", "是否超期", "流转次数", "重办次数",
+    "解决情况", "满意度", "诉求人电话",
+)  # fmt: skip
+CHANNELS = {
+    "phone": "电话", "web": "网站", "app": "移动端", "wechat": "微信", "open311": "Open311",
+    "patrol": "巡查上报", "email": "邮件", "other": "其他",
+}  # fmt: skip
+URGENCIES = {"normal": "一般", "urgent": "紧急", "emergency": "特急"}
+STATUSES = {
+    "received": "已受理", "dispatched": "已派单", "in_progress": "办理中", "replied": "已答复",
+    "closed": "已结案", "answered": "直接答复", "parked": "挂账", "merged": "已合并",
+    "reopened": "重办",
+}  # fmt: skip
+SOLVED = {"solved": "已解决", "partly": "部分解决", "unsolved": "未解决"}
+SATISFACTION = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意", "none": "未评价"}
+CHUNK = 1000
+PIECE = 64 * 1024  # bytes per chunk of a streamed XLSX
+
+
+class LedgerFilter:
+    """Which cases go into the ledger: received in ``[start, end)`` and, optionally, a status."""
+
+    def __init__(
+        self,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        status: str | None = None,
+    ) -> None:
+        self.start = start.astimezone(UTC) if start else None
+        self.end = end.astimezone(UTC) if end else None
+        self.status = status
+
+    def where(self, cases: sa.Table) -> list[sa.ColumnElement[bool]]:
+        clauses = []
+        if self.start is not None:
+            clauses.append(cases.c.received_at >= self.start)
+        if self.end is not None:
+            clauses.append(cases.c.received_at < self.end)
+        if self.status is not None:
+            clauses.append(cases.c.status == self.status)
+        return clauses
+
+
+def _current_leads(conn: Connection, tasks: sa.Table, rows: Sequence[Any]) -> dict[str, Any]:
+    """Each case's current lead task: the latest lead dispatch to its lead department."""
+    ids = [row.id for row in rows]
+    query = (
+        sa.select(tasks)
+        .where(tasks.c.case_id.in_(ids), tasks.c.role == "lead")
+        .order_by(tasks.c.case_id, tasks.c.dispatched_at)
+    )
+    leads: dict[str, Any] = {}
+    departments = {row.id: row.lead_department for row in rows}
+    for task in conn.execute(query):
+        held = departments.get(task.case_id)
+        if held is None or task.department == held or task.case_id not in leads:
+            leads[task.case_id] = task
+    return leads
+
+
+def _overdue(row: Any, lead: Any | None, now: datetime) -> bool:
+    if row.overdue:
+        return True
+    if lead is None or lead.reply_by is None:
+        return False
+    reply_by = as_utc(lead.reply_by)
+    if lead.replied_at is not None:
+        return as_utc(lead.replied_at) > reply_by
+    return row.status not in ("closed", "answered", "merged", "parked") and now > reply_by
+
+
+def ledger_rows(
+    conn: Connection,
+    *,
+    now: datetime,
+    filters: LedgerFilter | None = None,
+    names: dict[str, dict[str, str]] | None = None,
+    timezone: str = "Asia/Shanghai",
+    chunk: int = CHUNK,
+) -> Iterator[list[list[Any]]]:
+    """Chunks of ledger rows (values in ``HEADERS`` order, times as local naive datetimes).
+
+    ``names`` maps codes to display names: ``{"category": {...}, "department": {...}}``.
+    """
+    tables = live_tables()
+    cases, tasks = tables["case_list"], tables["case_tasks"]
+    filters = filters or LedgerFilter()
+    names = names or {}
+    zone = ZoneInfo(timezone)
+    now = now.astimezone(UTC)
+
+    def local(moment: datetime | None) -> datetime | None:
+        return as_utc(moment).astimezone(zone).replace(tzinfo=None) if moment else None
+
+    def named(kind: str, code: str | None) -> str | None:
+        return names.get(kind, {}).get(code, code) if code else None
+
+    after: tuple[datetime, str] | None = None
+    while True:
+        query = sa.select(cases).where(*filters.where(cases))
+        if after is not None:
+            query = query.where(sa.tuple_(cases.c.received_at, cases.c.id) > after)
+        rows = conn.execute(query.order_by(cases.c.received_at, cases.c.id).limit(chunk)).all()
+        if not rows:
+            return
+        leads = _current_leads(conn, tasks, rows)
+        people = load_personal_data(conn, [r.reporter_ref for r in rows if r.reporter_ref])
+        out = []
+        for row in rows:
+            lead = leads.get(row.id)
+            person = (people.get(row.reporter_ref) or {}) if row.reporter_ref else {}
+            out.append(
+                [
+                    row.case_no,
+                    local(row.received_at),
+                    CHANNELS.get(row.channel, row.channel),
+                    named("category", row.category),
+                    URGENCIES.get(row.urgency, row.urgency),
+                    row.address,
+                    row.grid,
+                    row.street,
+                    named("department", row.lead_department),
+                    STATUSES.get(row.status, row.status),
+                    local(lead.sign_by) if lead is not None else None,
+                    local(lead.reply_by) if lead is not None else None,
+                    local(lead.replied_at) if lead is not None else None,
+                    local(row.closed_at),
+                    "是" if _overdue(row, lead, now) else "否",
+                    row.hops,
+                    row.reopen_count,
+                    SOLVED.get(row.callback_solved or ""),
+                    SATISFACTION.get(row.callback_satisfaction or ""),
+                    mask_phone(person.get("phone")),
+                ]
+            )
+        yield out
+        last = rows[-1]
+        after = (last.received_at, last.id)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def csv_chunks(engine: Engine, **options: Any) -> Iterator[bytes]:
+    """The ledger as UTF-8 CSV with a BOM (so Excel opens the Chinese correctly), in pieces."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(HEADERS)
+    with engine.connect() as conn:
+        for rows in ledger_rows(conn, **options):
+            writer.writerows([_text(value) for value in row] for row in rows)
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    tail = buffer.getvalue()
+    if tail:
+        yield tail.encode("utf-8")
+
+
+def write_xlsx(engine: Engine, target: IO[bytes], **options: Any) -> None:
+    """The ledger as an XLSX workbook, written row by row (openpyxl write-only mode)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("台账")
+    sheet.freeze_panes = "A2"
+    sheet.append(list(HEADERS))
+    with engine.connect() as conn:
+        for rows in ledger_rows(conn, **options):
+            for row in rows:
+                sheet.append(row)
+    workbook.save(target)
+
+
+def xlsx_chunks(engine: Engine, **options: Any) -> Iterator[bytes]:
+    """Build the workbook in a spooled temporary file, then hand it out in pieces.
+
+    A ZIP cannot be streamed before it is finished, so the file is built first; it spills to
+    disk past a few megabytes, which keeps memory flat however long the ledger is.
+    """
+    with SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+        write_xlsx(engine, spool, **options)  # type: ignore[arg-type]
+        spool.seek(0)
+        while piece := spool.read(PIECE):
+            yield piece

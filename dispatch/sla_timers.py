@@ -1,0 +1,167 @@
+"""SLA timers (预警/超期 timers): when each task's yellow and red warnings fall due.
+
+A projection of the log, so timers survive any restart and a Redis flush: ``CaseDispatched``
+sets six timers per task (sign, contact, reply × yellow, red), yellow at ``warn_at`` of the
+time from dispatch to the deadline (``dispatch.catalogue.warning_time``), red at the deadline.
+A stage the department has passed closes its timers; a raised warning, a reply, a cancel or an
+approved return removes them; an approved extension moves the reply timers; a return that is
+rejected (驳回) sends the task back to be signed, so its sign timers open again.
+
+The SLA job reads ``due`` timers; the handler decides whether the warning still applies
+(``raise_sla_warning`` drops it for a parked case or a task awaiting a return ruling).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from dispatch.catalogue import warning_time
+from dispatch.domain import events as ev
+from dispatch.domain.events import registry
+from dispatch.projections.base import Projection
+from events import RecordedEvent
+from events.store import as_utc
+
+STAGES = ("sign", "contact", "reply")
+LEVELS = ("yellow", "red")
+_CLOSES = {"TaskSigned": ("sign",), "CitizenContacted": ("sign", "contact")}
+_ENDS_TASK = frozenset({"TaskReplied", "TaskCancelled", "TaskReturnApproved"})
+_ENDS_CASE = frozenset({"CaseMerged", "CaseAnswered", "CaseClosed"})
+HANDLED = frozenset(
+    {"CaseDispatched", "TaskReturnRejected", "ExtensionApproved", "SlaWarningRaised"}
+    | set(_CLOSES)
+    | _ENDS_TASK
+    | _ENDS_CASE
+)
+
+
+@dataclass(frozen=True)
+class DueTimer:
+    task_id: str
+    stage: str
+    level: str
+    due_at: datetime
+
+
+class SlaTimers(Projection):
+    name = "sla_timers"
+    version = 1
+
+    def define(self, metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
+        timers = sa.Table(
+            f"sla_timers{suffix}",
+            metadata,
+            sa.Column("task_id", sa.String(64), primary_key=True),
+            sa.Column("stage", sa.String(8), primary_key=True),
+            sa.Column("level", sa.String(8), primary_key=True),
+            sa.Column("case_id", sa.String(64), nullable=False),
+            sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("warn_at", sa.Float, nullable=False),
+            sa.Column("closed", sa.Boolean, nullable=False),
+        )
+        sa.Index(f"ix_sla_timers{suffix}_due_at", timers.c.closed, timers.c.due_at)
+        sa.Index(f"ix_sla_timers{suffix}_case_id", timers.c.case_id)
+        return {"sla_timers": timers}
+
+    def apply(
+        self, conn: Connection, tables: dict[str, sa.Table], batch: Sequence[RecordedEvent]
+    ) -> None:
+        timers = tables["sla_timers"]
+        for recorded in batch:
+            if recorded.type in HANDLED:
+                _apply(conn, timers, recorded, registry.decode(recorded))
+
+
+def _apply(conn: Connection, timers: sa.Table, recorded: RecordedEvent, event: Any) -> None:
+    c = timers.c
+    match event:
+        case ev.CaseDispatched():
+            _set_timers(conn, timers, recorded, event)
+        case ev.TaskSigned() | ev.CitizenContacted():
+            stages = _CLOSES[recorded.type]
+            conn.execute(
+                timers.update()
+                .where(c.task_id == event.task_id, c.stage.in_(stages))
+                .values(closed=True)
+            )
+        case ev.TaskReturnRejected():
+            conn.execute(
+                timers.update()
+                .where(c.task_id == event.task_id, c.stage == "sign")
+                .values(closed=False)
+            )
+        case ev.ExtensionApproved(task_id=task_id, reply_by=reply_by):
+            _move_reply(conn, timers, task_id, reply_by)
+        case ev.SlaWarningRaised(task_id=task_id, stage=stage, level=level):
+            # A red warning makes the stage's yellow one moot.
+            levels = LEVELS if level == "red" else (level,)
+            conn.execute(
+                timers.delete().where(c.task_id == task_id, c.stage == stage, c.level.in_(levels))
+            )
+        case ev.TaskReplied() | ev.TaskCancelled() | ev.TaskReturnApproved():
+            conn.execute(timers.delete().where(c.task_id == event.task_id))
+        case ev.CaseMerged() | ev.CaseAnswered() | ev.CaseClosed():
+            conn.execute(timers.delete().where(c.case_id == recorded.stream_id))
+
+
+def _set_timers(
+    conn: Connection, timers: sa.Table, recorded: RecordedEvent, event: ev.CaseDispatched
+) -> None:
+    started = recorded.recorded_at
+    rows = []
+    for stage in STAGES:
+        deadline = getattr(event.deadlines, f"{stage}_by")
+        due = {"yellow": warning_time(started, deadline, event.warn_at), "red": deadline}
+        rows += [
+            {
+                "task_id": event.task_id,
+                "stage": stage,
+                "level": level,
+                "case_id": recorded.stream_id,
+                "due_at": due[level],
+                "started_at": started,
+                "warn_at": event.warn_at,
+                "closed": False,
+            }
+            for level in LEVELS
+        ]
+    conn.execute(timers.delete().where(timers.c.task_id == event.task_id))
+    conn.execute(timers.insert(), rows)
+
+
+def _move_reply(conn: Connection, timers: sa.Table, task_id: str, reply_by: datetime) -> None:
+    c = timers.c
+    for row in conn.execute(
+        sa.select(timers).where(c.task_id == task_id, c.stage == "reply")
+    ).mappings():
+        started = as_utc(row["started_at"])
+        due = reply_by if row["level"] == "red" else warning_time(started, reply_by, row["warn_at"])
+        conn.execute(
+            timers.update()
+            .where(c.task_id == task_id, c.stage == "reply", c.level == row["level"])
+            .values(due_at=due)
+        )
+
+
+def due_timers(
+    conn: Connection, timers: sa.Table, now: datetime, *, limit: int = 1000
+) -> list[DueTimer]:
+    """Open timers due at ``now``, earliest first."""
+    c = timers.c
+    query = (
+        sa.select(c.task_id, c.stage, c.level, c.due_at)
+        .where(c.closed.is_(False), c.due_at <= now)
+        .order_by(c.due_at)
+        .limit(limit)
+    )
+    return [
+        DueTimer(row.task_id, row.stage, row.level, as_utc(row.due_at))
+        for row in conn.execute(query)
+    ]

@@ -1,0 +1,183 @@
+"""Cases and tasks in a known state, made through HTTP, for the route-by-route tests.
+
+Imported by name (``from scenarios import Scenes``): pytest puts this folder on ``sys.path``.
+
+``Scenes(client, login)`` files complaints as an operator and moves them along as the
+department's liaison and a dispatcher. Each factory is named for the state it leaves the case
+in and returns a fresh ``Scene``, so the route under test finds its case where it is legal::
+
+    scene = Scenes(client, login).signed_task()
+    client.post(f"/api/v1/tasks/{scene.task_id}/contact", json={"note": "…"}, headers=liaison)
+
+The complaint is ``env.smoke`` at 西一路12号: grid XYL-01 in street XYL, routed to ``envir``
+alone (one lead task, no assist), with the reporter's phone ``13800138000``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any, Protocol
+
+from fastapi.testclient import TestClient
+from httpx import Response
+
+API = "/api/v1"
+PROBLEM_JSON = "application/problem+json"
+
+DEPARTMENT = "envir"  # the lead (and only) department of every scene's task
+OTHER_DEPARTMENT = "gas"
+STREET = "XYL"  # the street of every scene's case
+OTHER_STREET = "CLZ"
+PHONE = "13800138000"
+MASKED_PHONE = "138****8000"
+
+COMPLAINT: dict[str, Any] = {
+    "channel": "phone",
+    "category": "env.smoke",
+    "description": "楼下餐馆油烟直排，窗户都不敢开",
+    "urgency": "normal",
+    "location": {"address": "西一路12号", "lat": 34.27, "lon": 108.952},
+    "reporter": {"name": "王女士", "phone": PHONE},
+}
+# No location and a category only the street catch-all rule takes: no rule can route it, so
+# it waits for a dispatcher in ``received`` (the state a direct answer needs).
+UNROUTABLE = {**COMPLAINT, "category": "other.consult", "location": {}}
+
+
+class Login(Protocol):
+    """The ``login`` fixture of ``tests/e2e/conftest.py``."""
+
+    def __call__(
+        self, *roles: str, department: str | None = None, street: str | None = None
+    ) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What a route needs to act on: a case, its lead task, another case, a user."""
+
+    case_id: str = ""
+    task_id: str = ""
+    other_case_id: str = ""
+    user_id: str = ""
+    reply_by: datetime | None = None  # the lead task's current reply_by
+
+
+def expect_ok(response: Response) -> dict[str, Any]:
+    assert response.status_code < 300, response.text
+    return response.json()
+
+
+def assert_problem(response: Response, status: int) -> dict[str, Any]:
+    """An RFC 9457 problem+json answer with ``status`` and the four members clients rely on."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
+    body = response.json()
+    assert body["status"] == status
+    assert body["type"] and body["title"] and body["detail"], body
+    return body
+
+
+class Scenes:
+    def __init__(self, client: TestClient, login: Login) -> None:
+        self.client = client
+        self.login = login
+
+    @cached_property
+    def operator(self) -> dict[str, str]:
+        return self.login("operator")
+
+    @cached_property
+    def dispatcher(self) -> dict[str, str]:
+        return self.login("dispatcher")
+
+    @cached_property
+    def liaison(self) -> dict[str, str]:
+        return self.login("liaison", department=DEPARTMENT)
+
+    # -- building blocks -------------------------------------------------------------------
+
+    def post(self, path: str, headers: Mapping[str, str], body: Any = None) -> dict[str, Any]:
+        return expect_ok(
+            self.client.post(
+                f"{API}{path}", json={} if body is None else body, headers=dict(headers)
+            )
+        )
+
+    def file(self, complaint: Mapping[str, Any] = COMPLAINT) -> str:
+        return self.post("/cases", self.operator, dict(complaint))["id"]
+
+    def lead_task(self, case_id: str) -> dict[str, Any]:
+        case = expect_ok(self.client.get(f"{API}/cases/{case_id}", headers=self.dispatcher))
+        return next(
+            task
+            for task in case["tasks"]
+            if task["role"] == "lead" and task["state"] not in ("cancelled", "returned")
+        )
+
+    def scene(self, case_id: str, **more: Any) -> Scene:
+        task = self.lead_task(case_id)
+        reply_by = datetime.fromisoformat(task["deadlines"]["reply_by"])
+        return Scene(case_id=case_id, task_id=task["id"], reply_by=reply_by, **more)
+
+    def sign(self, scene: Scene) -> Scene:
+        self.post(f"/tasks/{scene.task_id}/sign", self.liaison)
+        return scene
+
+    # -- the states a route needs ----------------------------------------------------------
+
+    def nothing(self) -> Scene:
+        """For routes that act on no case (lists, the catalogue, the feed)."""
+        return Scene()
+
+    def received_case(self) -> Scene:
+        return Scene(case_id=self.file(UNROUTABLE))
+
+    def dispatched_case(self) -> Scene:
+        return self.scene(self.file())
+
+    def two_cases(self) -> Scene:
+        """A dispatched case and another one it can be merged into."""
+        other = self.file()
+        return self.scene(self.file(), other_case_id=other)
+
+    def signed_task(self) -> Scene:
+        return self.sign(self.dispatched_case())
+
+    def return_requested(self) -> Scene:
+        scene = self.dispatched_case()
+        body = {"reason": "territory", "basis": "该餐馆属长乐中路街道管辖"}
+        self.post(f"/tasks/{scene.task_id}/return", self.liaison, body)
+        return scene
+
+    def extension_requested(self) -> Scene:
+        scene = self.signed_task()
+        body = extension_body(scene)
+        self.post(f"/tasks/{scene.task_id}/extension", self.liaison, body)
+        return scene
+
+    def replied_case(self) -> Scene:
+        scene = self.signed_task()
+        self.post(f"/tasks/{scene.task_id}/reply", self.liaison, {"resolution": "已加装净化器"})
+        return scene
+
+    def parked_case(self) -> Scene:
+        scene = self.dispatched_case()
+        self.post(f"/cases/{scene.case_id}/park", self.dispatcher, park_body(scene))
+        return scene
+
+    def a_user(self) -> Scene:
+        return Scene(user_id=self.login("operator").user.id)  # type: ignore[attr-defined]
+
+
+def extension_body(scene: Scene) -> dict[str, Any]:
+    """One day past the task's reply_by: later than now, well inside the general policy's cap."""
+    assert scene.reply_by is not None
+    return {"reply_by": (scene.reply_by + timedelta(days=1)).isoformat(), "reason": "需协调执法"}
+
+
+def park_body(_scene: Scene) -> dict[str, Any]:
+    return {"plan": "列入明年改造计划", "review_on": "2027-03-01"}

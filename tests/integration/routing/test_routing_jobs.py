@@ -1,0 +1,63 @@
+"""Jobs are idempotent: the same job delivered twice changes the log once."""
+
+from __future__ import annotations
+
+from routing_world import World, catalogue_text
+
+from dispatch.queues import ROUTING, department_queue, enqueue, queue, route_case_job
+
+
+def test_a_routing_job_delivered_twice_dispatches_the_case_once(world: World):
+    case_id = world.submit("road.pothole")
+    world.relay()
+    job_id = route_case_job(case_id).id
+    world.connection.rpush(queue(ROUTING, world.connection).key, job_id)  # RQ hands it out twice
+
+    world.work()
+
+    assert world.dispatches() == {f"{case_id}-1": 1, f"{case_id}-2": 1}
+
+
+def test_a_routing_job_run_again_after_it_finished_appends_nothing(world: World):
+    case_id = world.submit()
+    world.settle()
+
+    assert enqueue(world.connection, route_case_job(case_id), replace_settled=True)
+    world.work()
+
+    assert world.dispatches() == {f"{case_id}-1": 1}
+    assert len(world.events_of(case_id, "CaseDispatched")) == 1
+
+
+def test_a_delivery_job_delivered_twice_delivers_the_task_once(world: World):
+    case_id = world.submit()
+    world.relay()
+    world.work()
+    world.relay()
+    water = queue(department_queue("water"), world.connection)
+    world.connection.rpush(water.key, *water.job_ids)
+
+    world.work()
+
+    assert world.delivery_states() == {f"{case_id}-1": "delivered"}
+    with world.container.engine.connect() as conn:
+        attempts = conn.exec_driver_sql("SELECT attempts FROM deliveries").scalar()
+    assert attempts == 1
+
+
+def test_an_unroutable_case_is_marked_once_and_waits_for_a_dispatcher(world: World):
+    world.load_catalogue(without_the_rule_for("water.*"))
+    case_id = world.submit("water.outage")
+
+    world.settle()
+    world.reconcile()
+    world.settle()
+
+    assert len(world.events_of(case_id, "CaseUnroutable")) == 1
+    assert world.dispatches() == {}
+
+
+def without_the_rule_for(pattern: str) -> str:
+    return "\n".join(
+        line for line in catalogue_text().splitlines() if f'category: "{pattern}"' not in line
+    )

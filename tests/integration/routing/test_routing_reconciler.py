@@ -1,0 +1,90 @@
+"""The reconciler compares the log with Redis and puts back whatever Redis lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from routing_world import World
+
+from dispatch.delivery_state import dead_letters
+from dispatch.queues import ROUTING, queue
+from workers.reconciler import Reconciler
+
+
+def open_dead_letters(world: World) -> list[sa.Row]:
+    query = sa.select(dead_letters).where(dead_letters.c.replayed_at.is_(None))
+    with world.container.engine.connect() as conn:
+        return list(conn.execute(query))
+
+
+def test_after_redis_lost_every_job_the_reconciler_puts_back_what_is_unfinished(world: World):
+    cases = [world.submit("road.pothole") for _ in range(6)]
+    world.relay()
+    world.work()  # routed: every case has two tasks ...
+    world.relay()
+    world.connection.flushdb()  # ... whose delivery jobs Redis then forgets
+    late = [world.submit() for _ in range(3)]
+    world.relay()
+    world.connection.flushdb()  # and three new cases whose routing jobs it forgets
+
+    report = world.reconcile()
+    world.work()
+    world.relay()
+    world.work()
+
+    assert len(report.requeued) == 6 * 2 + 3
+    assert world.routed_cases() == set(cases + late)
+    assert set(world.dispatches().values()) == {1}
+    assert set(world.delivery_states().values()) == {"delivered"}
+    assert len(world.delivery_states()) == 6 * 2 + 3
+
+
+def test_nothing_is_enqueued_again_while_its_job_is_still_waiting(world: World):
+    world.submit()
+    world.relay()
+
+    report = world.reconcile()
+
+    assert report.requeued == []
+    assert queue(ROUTING, world.connection).count == 1
+
+
+def test_events_younger_than_the_grace_period_are_left_to_the_relay(world: World):
+    world.submit()
+    world.relay()
+    world.connection.flushdb()
+
+    report = Reconciler(world.container, world.connection, grace=timedelta(minutes=5)).run_once()
+
+    assert report.requeued == []
+    assert report.watermark == 0
+
+
+def test_the_watermark_passes_only_what_is_finished(world: World):
+    world.submit()
+    world.settle()
+    head = world.container.store.head_position()
+
+    assert world.reconcile().watermark == head
+    world.submit()
+    world.relay()
+    world.connection.flushdb()
+    assert world.reconcile().watermark == head  # the new case is not routed yet
+
+
+def test_a_failed_job_becomes_a_dead_letter_and_leaves_redis(world: World):
+    routing = queue(ROUTING, world.connection)
+    routing.enqueue_call("workers.jobs.route_case", args=("a", "b"), job_id="route_case-broken")
+    world.work()
+    assert routing.failed_job_registry.count == 1
+
+    report = world.reconcile()
+
+    assert report.dead_lettered == 1
+    assert routing.failed_job_registry.count == 0
+    [letter] = open_dead_letters(world)
+    assert (letter.kind, letter.job_id, letter.queue) == ("route_case", "route_case-broken", ROUTING)
+    assert letter.payload == {"args": ["a", "b"]}
+    assert "TypeError" in letter.error
+    assert world.reconcile().dead_lettered == 0  # once

@@ -1,0 +1,68 @@
+"""The relay: the event log is the outbox; jobs have deterministic ids; the checkpoint moves
+only after the jobs are in Redis."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from routing_world import World
+
+from dispatch.backlog import RELAY_CHECKPOINT
+from dispatch.queues import ROUTING, department_queue, queue, route_case_job
+from events.checkpoints import load_checkpoint, save_checkpoint
+from workers.relay import Relay
+
+
+def relay_position(world: World) -> int:
+    with world.container.engine.connect() as conn:
+        return load_checkpoint(conn, RELAY_CHECKPOINT)
+
+
+def test_a_new_case_becomes_one_routing_job_with_an_id_derived_from_the_case(world: World):
+    case_id = world.submit()
+
+    assert world.relay() == 1
+
+    routing = queue(ROUTING, world.connection)
+    assert routing.job_ids == [route_case_job(case_id).id] == [f"route_case-{case_id}"]
+
+
+def test_each_dispatched_task_becomes_a_delivery_job_on_its_departments_queue(world: World):
+    case_id = world.submit("road.pothole")  # lead roads, assist water
+    world.relay()
+    world.work()
+
+    world.relay()
+
+    assert queue(department_queue("roads"), world.connection).job_ids == [
+        f"deliver_task-{case_id}-1"
+    ]
+    assert queue(department_queue("water"), world.connection).job_ids == [
+        f"deliver_task-{case_id}-2"
+    ]
+
+
+def test_relaying_the_same_events_again_enqueues_nothing_twice(world: World):
+    world.submit()
+    world.submit()
+    world.relay()
+    with world.container.engine.begin() as conn:
+        save_checkpoint(conn, RELAY_CHECKPOINT, 0)  # as if the relay crashed before saving
+
+    world.relay()
+
+    assert queue(ROUTING, world.connection).count == 2
+
+
+def test_the_checkpoint_stays_put_when_redis_refuses_the_jobs(world: World):
+    world.submit()
+    unreachable = redis.Redis(host="127.0.0.1", port=9, retry=Retry(NoBackoff(), 0))
+
+    with pytest.raises(redis.ConnectionError):
+        Relay(world.container.engine, unreachable).run_once()
+
+    assert relay_position(world) == 0
+    assert world.relay() == 1
+    assert relay_position(world) == world.container.store.head_position()

@@ -1,0 +1,93 @@
+"""The ledger (台账): Chinese headers, masked phones, CSV with a BOM, XLSX that Excel opens."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from case_story import HOUR, CaseStory
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+
+from dispatch.exports import HEADERS, LedgerFilter, csv_chunks, ledger_rows, xlsx_chunks
+from dispatch.projections import ProjectionRunner
+from dispatch.projections.case_list import CaseListProjection
+from events import EventStore
+from events.vault import store_personal_data
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def a_day_of_our_own(unique: str) -> datetime:
+    """A day far from other tests' cases, so the ledger of that day holds only ours."""
+    number = int(unique, 16)
+    year, month, day = 2040 + number % 50, 1 + number // 50 % 12, 1 + number // 600 % 28
+    return datetime(year, month, day, 9, 0, tzinfo=BEIJING)
+
+
+@pytest.fixture
+def ledger(engine: Engine, unique: str) -> dict[str, object]:
+    day = a_day_of_our_own(unique)
+    store = EventStore(engine)
+    with engine.begin() as conn:
+        ref = store_personal_data(conn, {"name": "张三", "phone": "13812345678"})
+    late = CaseStory(store, category=f"cat-{unique}").received(day, reporter_ref=ref)
+    task = late.dispatched(day + HOUR, f"water-{unique}", reply=24 * HOUR)
+    late.signed(day + 2 * HOUR, task)
+    late.replied(day + 30 * HOUR, task)
+    late.callback(day + 31 * HOUR, "partly", "basic")
+    late.closed(day + 32 * HOUR)
+    waiting = CaseStory(store, category=f"cat-{unique}").received(day + HOUR)
+    runner = ProjectionRunner(engine, [CaseListProjection()])
+    runner.ensure_tables()
+    runner.catch_up("case_list")
+    options = {
+        "now": day + 100 * HOUR,
+        "filters": LedgerFilter(start=day, end=day + 24 * HOUR),
+        "names": {"department": {f"water-{unique}": "自来水公司"}},
+    }
+    return {"late": late, "waiting": waiting, "options": options, "day": day}
+
+
+def test_rows_follow_the_headers_with_masked_phones(engine, ledger) -> None:
+    with engine.connect() as conn:
+        rows = [row for chunk in ledger_rows(conn, **ledger["options"]) for row in chunk]
+    by_number = {row[0]: dict(zip(HEADERS, row, strict=True)) for row in rows}
+    late = by_number[ledger["late"].case_no]
+    assert late["受理时间"] == ledger["day"].replace(tzinfo=None)  # local, as clerks read it
+    assert late["主办部门"] == "自来水公司"
+    assert late["状态"] == "已结案"
+    assert late["是否超期"] == "是"  # replied 29 h after dispatch, 24 h allowed
+    assert late["解决情况"] == "部分解决"
+    assert late["满意度"] == "基本满意"
+    assert late["诉求人电话"] == "138****5678"
+    assert by_number[ledger["waiting"].case_no]["诉求人电话"] is None
+    assert len(rows) == 2
+
+
+def test_rows_come_in_chunks(engine, ledger) -> None:
+    with engine.connect() as conn:
+        chunks = list(ledger_rows(conn, chunk=1, **ledger["options"]))
+    assert [len(chunk) for chunk in chunks] == [1, 1]
+    assert chunks[0][0][0] == ledger["late"].case_no  # ordered by received time
+
+
+def test_csv_starts_with_a_bom_and_the_chinese_headers(engine, ledger) -> None:
+    body = b"".join(csv_chunks(engine, **ledger["options"]))
+    assert body.startswith("\ufeff".encode())
+    text = body.decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text)))
+    assert lines[0][:3] == ["工单编号", "受理时间", "渠道"]
+    assert "13812345678" not in text
+    assert any(line[0] == ledger["late"].case_no and "138****5678" in line for line in lines)
+
+
+def test_xlsx_opens_with_the_same_rows(engine, ledger) -> None:
+    body = b"".join(xlsx_chunks(engine, **ledger["options"]))
+    sheet = load_workbook(io.BytesIO(body), read_only=True)["台账"]
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0] == HEADERS
+    assert {row[0] for row in values[1:]} == {ledger["late"].case_no, ledger["waiting"].case_no}

@@ -1,0 +1,5 @@
+"""``python -m workers``: the same command line as ``dispatch``."""
+
+from workers.cli import main
+
+main()

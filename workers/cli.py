@@ -1,0 +1,110 @@
+"""The ``dispatch`` command: ``dispatch.cli``'s commands plus ``worker``, ``scheduler`` and
+the all-in-one ``serve``.
+
+The console script points here because these three commands need ``workers``, and
+``dispatch`` may not import ``workers`` (import-linter's layers). Every other command is
+taken from ``dispatch.cli.app`` as it is, so new ones appear here without a change.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import redis
+import typer
+
+from dispatch.bootstrap import Container, bootstrap
+from dispatch.cli import app as dispatch_app
+from dispatch.cli import serve as dispatch_serve
+from dispatch.cli.common import fail, settings
+from dispatch.queues import redis_connection
+from workers import jobs
+from workers.allinone import serve_all_in_one, watch_parent
+from workers.scheduler import Scheduler
+from workers.worker import build_worker
+
+OWN = frozenset({"serve", "worker", "scheduler"})
+
+app = typer.Typer(no_args_is_help=True, help=dispatch_app.info.help)
+app.registered_commands += [
+    command
+    for command in dispatch_app.registered_commands
+    if (command.name or getattr(command.callback, "__name__", "")) not in OWN
+]
+app.registered_groups += dispatch_app.registered_groups
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+) -> None:
+    """Run the HTTP API; with no DISPATCH_REDIS_URL, also Redis, a worker and the scheduler."""
+    config = settings()
+    if config.redis_url:
+        dispatch_serve.serve(host=host, port=port)
+    else:
+        serve_all_in_one(config, host=host, port=port)
+
+
+@app.command("worker")
+def worker(
+    queues: list[str] = typer.Argument(
+        None, help="queues to serve; default: routing, timers and every dept:<code>"
+    ),
+    burst: bool = typer.Option(False, help="stop when the queues are empty"),
+    quiet: bool = typer.Option(False, help="log warnings only, not every job"),
+) -> None:
+    """An RQ worker: routes cases, delivers tasks, raises SLA warnings."""
+    container, connection = _connect("worker")
+    jobs.use_container(container)
+    watch_parent()
+    try:
+        build_worker(container, connection, queues or ()).work(
+            burst=burst, logging_level="WARNING" if quiet else "INFO"
+        )
+    finally:
+        container.close()
+
+
+@app.command("scheduler")
+def scheduler(quiet: bool = typer.Option(False, help="log warnings only")) -> None:
+    """The relay, projections, SLA timers and the reconciler (run two: one is active)."""
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    container, connection = _connect("scheduler")
+    watch_parent()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        Scheduler(container, connection).run(stop)
+    finally:
+        container.close()
+
+
+def _connect(what: str) -> tuple[Container, redis.Redis]:
+    config = settings()
+    if not config.redis_url:
+        fail(
+            f"DISPATCH_REDIS_URL is not set; a {what} needs the Redis the API uses "
+            "(or run `dispatch serve` without it: the all-in-one mode starts its own)"
+        )
+    connection = redis_connection(config.redis_url)
+    try:
+        connection.ping()
+    except redis.RedisError as error:
+        fail(f"cannot reach Redis at {config.redis_url}: {error}")
+    return bootstrap(config), connection
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

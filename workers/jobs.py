@@ -1,0 +1,52 @@
+"""The RQ jobs. Each turns its input into one call on the process's Container; nothing else.
+
+Workers run jobs in their own process (``SimpleWorker``: no fork per job), so one Container —
+engine, connection pools, catalogue cache — serves every job the process runs. The relay,
+the reconciler and a replay name these functions by path (``dispatch.queues``).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from rq import Retry
+
+from dispatch.bootstrap import Container, bootstrap
+from dispatch.settings import get_settings
+from workers import delivery, timers
+
+_container: Container | None = None
+_lock = threading.Lock()
+
+
+def use_container(container: Container | None) -> None:
+    """Make ``container`` the one jobs in this process use (the worker start-up, tests)."""
+    global _container
+    with _lock:
+        _container = container
+
+
+def container() -> Container:
+    global _container
+    with _lock:
+        if _container is None:
+            _container = bootstrap(get_settings())
+        return _container
+
+
+def route_case(case_id: str) -> list[str]:
+    """``CaseReceived`` → catalogue rules → ``CaseDispatched`` (or ``CaseUnroutable``)."""
+    return container().cases.route_case(case_id)
+
+
+def deliver_task(task_id: str) -> str | Retry:
+    """Put the task in the department's inbox, or post it to the department's webhook."""
+    outcome = delivery.deliver(container(), task_id)
+    if outcome.retry_in is not None:
+        return Retry(max=delivery.MAX_RQ_RETRIES, interval=outcome.retry_in)
+    return outcome.state
+
+
+def raise_sla_warnings() -> dict[str, int]:
+    """Raise every yellow or red warning that has fallen due."""
+    return timers.raise_due_warnings(container())

@@ -1,0 +1,307 @@
+"""The reconciler: makes Redis agree with the log again, whatever Redis lost or kept.
+
+Each pass, in order:
+
+1. **Abandoned jobs** — a job in a ``StartedJobRegistry`` whose worker no longer beats
+   (``workers.worker.is_alive``) is expired there and handed to RQ's registry cleanup, which
+   retries it (or fails it when its retries are spent).
+2. **Idle queues** — queues no worker listens on get RQ's ``clean_registries``.
+3. **Failed jobs → dead letters** — each job in a ``FailedJobRegistry`` becomes a dead letter
+   a dispatcher can see and replay, and leaves Redis.
+4. **The log** — from a watermark up to the relay's checkpoint, every case received but never
+   routed (``needs_routing``) and every task dispatched but never delivered is enqueued again
+   unless its job is waiting or running. After ``FLUSHALL`` that is everything unfinished.
+   The watermark stops before the first item still unfinished, so a pass reads only the
+   recent log once everything older is done. Dead-lettered items wait for a replay.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import redis
+import sqlalchemy as sa
+from rq import Queue, Worker
+from rq.exceptions import NoSuchJobError
+from rq.intermediate_queue import IntermediateQueue
+from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry, StartedJobRegistry, clean_registries
+
+from dispatch.backlog import RELAY_CHECKPOINT
+from dispatch.bootstrap import Container
+from dispatch.delivery_state import (
+    add_dead_letter,
+    open_dead_letter_job_ids,
+    record_gave_up,
+    settled_task_ids,
+)
+from dispatch.handlers import CaseNotFound
+from dispatch.handlers.executor import load_case
+from dispatch.handlers.routing import needs_routing
+from dispatch.queues import (
+    DELIVER_TASK,
+    DEPARTMENT_PREFIX,
+    ROUTING,
+    SERIALIZER,
+    TIMERS,
+    JobSpec,
+    deliver_task_job,
+    enqueue,
+    queue,
+    route_case_job,
+)
+from events.checkpoints import load_checkpoint, save_checkpoint
+from events.schema import events
+from events.store import as_utc
+from workers.worker import catalogue_queues, is_alive
+
+WATERMARK = "reconciler"
+ROUTED = ("CaseDispatched", "CaseUnroutable", "CaseAnswered", "CaseMerged")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Report:
+    abandoned: int = 0
+    cleaned_queues: int = 0
+    dead_lettered: int = 0
+    requeued: list[str] = field(default_factory=list)
+    watermark: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.abandoned or self.dead_lettered or self.requeued)
+
+
+@dataclass(frozen=True)
+class Item:
+    position: int
+    spec: JobSpec
+    done: bool
+
+
+class Reconciler:
+    def __init__(
+        self,
+        container: Container,
+        connection: redis.Redis,
+        *,
+        grace: timedelta = timedelta(seconds=5),
+        batch: int = 2000,
+        max_batches: int = 20,
+    ) -> None:
+        self.container = container
+        self.connection = connection
+        self.grace = grace
+        self.batch = batch
+        self.max_batches = max_batches
+
+    def run_once(self) -> Report:
+        report = Report()
+        names = self.queue_names()
+        for name in names:
+            report.abandoned += self.hand_back_abandoned(queue(name, self.connection))
+        for name in names:
+            q = queue(name, self.connection)
+            if Worker.count(connection=self.connection, queue=q) == 0:
+                clean_registries(q)
+                report.cleaned_queues += 1
+        for name in names:
+            report.dead_lettered += self.bury_failed(queue(name, self.connection))
+        report.watermark = self.compare_with_log(report)
+        if report:
+            log.info("reconciler: %s", report)
+        return report
+
+    def queue_names(self) -> list[str]:
+        known = {q.name for q in Queue.all(connection=self.connection, serializer=SERIALIZER)}
+        ours = {n for n in known if n.startswith(DEPARTMENT_PREFIX)} | {ROUTING, TIMERS}
+        return sorted(ours | set(catalogue_queues(self.container)))
+
+    # -- 1. abandoned jobs ----------------------------------------------------------------
+
+    def hand_back_abandoned(self, q: Queue) -> int:
+        registry = StartedJobRegistry(queue=q)
+        expired = 0
+        for job_id, execution_id in registry.get_job_and_execution_ids(cleanup=False):
+            try:
+                job = Job.fetch(job_id, connection=self.connection, serializer=SERIALIZER)
+            except NoSuchJobError:
+                continue
+            if job.worker_name and not is_alive(self.connection, job.worker_name):
+                member = f"{job_id}:{execution_id}"
+                expired += int(self.connection.zadd(registry.key, {member: 0}, xx=True, ch=True))
+        if expired:
+            registry.cleanup()  # RQ's own path: retry if retries are left, else failed
+        return expired + self._drop_stuck_intermediate(q)
+
+    def _drop_stuck_intermediate(self, q: Queue) -> int:
+        """A worker killed between taking a job and registering it leaves the job in the
+        queue's intermediate list; after RQ's own minute of grace, drop it (the log step
+        enqueues the work again)."""
+        intermediate = IntermediateQueue(q.key, self.connection)
+        started = set(StartedJobRegistry(queue=q).get_job_ids(cleanup=False))
+        dropped = 0
+        for job_id in intermediate.get_job_ids():
+            if job_id in started or intermediate.set_first_seen(job_id):
+                continue
+            if intermediate.should_be_cleaned_up(job_id):
+                intermediate.remove(job_id)
+                with contextlib.suppress(NoSuchJobError):
+                    Job.fetch(job_id, connection=self.connection, serializer=SERIALIZER).delete()
+                dropped += 1
+        return dropped
+
+    # -- 3. failed jobs -------------------------------------------------------------------
+
+    def bury_failed(self, q: Queue) -> int:
+        registry = FailedJobRegistry(queue=q)
+        buried = 0
+        for job_id in registry.get_job_ids(cleanup=False):
+            try:
+                job = Job.fetch(job_id, connection=self.connection, serializer=SERIALIZER)
+            except NoSuchJobError:
+                registry.remove(job_id)
+                continue
+            except Exception as error:  # a job we cannot even read (not JSON): bury it raw
+                self._bury(q.name, job_id, "unknown", [], f"unreadable job: {error}")
+                self.connection.zrem(registry.key, job_id)
+                buried += 1
+                continue
+            kind = (job.func_name or "unknown").rsplit(".", 1)[-1]
+            result = job.latest_result()
+            error = (result.exc_string if result else None) or "failed (no traceback recorded)"
+            self._bury(q.name, job_id, kind, [str(a) for a in job.args], error)
+            registry.remove(job, delete_job=True)
+            buried += 1
+        return buried
+
+    def _bury(self, queue_name: str, job_id: str, kind: str, args: list[str], error: str) -> None:
+        now = self.container.clock()
+        payload: dict[str, object] = {"args": args}
+        with self.container.engine.begin() as conn:
+            if kind == DELIVER_TASK and args:
+                task_id = args[0]
+                department = queue_name.removeprefix(DEPARTMENT_PREFIX)
+                payload.update(task_id=task_id, department=department)
+                record_gave_up(conn, task_id=task_id, department=department, error=error, now=now)
+            add_dead_letter(
+                conn,
+                kind=kind,
+                job_id=job_id,
+                queue=queue_name,
+                payload=payload,
+                error=error,
+                now=now,
+            )
+
+    # -- 4. the log -----------------------------------------------------------------------
+
+    def compare_with_log(self, report: Report) -> int:
+        engine = self.container.engine
+        with engine.connect().execution_options(read_only=True) as conn:
+            watermark = load_checkpoint(conn, WATERMARK)
+            upto = load_checkpoint(conn, RELAY_CHECKPOINT)
+        cutoff = self.container.clock() - self.grace
+        new_watermark, after = watermark, watermark
+        held = False
+        for _ in range(self.max_batches):
+            rows = self._candidates(after, upto)
+            if not rows:
+                break
+            young = [r for r in rows if as_utc(r.recorded_at) > cutoff]
+            if young:
+                rows = [r for r in rows if r.position < young[0].position]
+            for item in self._items(rows):
+                if item.done:
+                    continue
+                if not held:
+                    new_watermark, held = item.position - 1, True
+                if not self._in_flight(item.spec) and enqueue(
+                    self.connection, item.spec, replace_settled=True
+                ):
+                    report.requeued.append(item.spec.id)
+            if rows and not held:
+                new_watermark = rows[-1].position
+            if young or len(rows) < self.batch:
+                break
+            after = rows[-1].position
+        if new_watermark != watermark:
+            with engine.begin() as conn:
+                save_checkpoint(conn, WATERMARK, new_watermark)
+        return new_watermark
+
+    def _candidates(self, after: int, upto: int) -> list[sa.Row]:
+        query = (
+            sa.select(events.c.position, events.c.stream_id, events.c.type, events.c.data)
+            .add_columns(events.c.recorded_at)
+            .where(
+                events.c.position > after,
+                events.c.position <= upto,
+                events.c.type.in_(("CaseReceived", "CaseDispatched")),
+            )
+            .order_by(events.c.position)
+            .limit(self.batch)
+        )
+        with self.container.engine.connect().execution_options(read_only=True) as conn:
+            return list(conn.execute(query))
+
+    def _items(self, rows: list[sa.Row]) -> list[Item]:
+        received = [r for r in rows if r.type == "CaseReceived"]
+        dispatched = [r for r in rows if r.type == "CaseDispatched"]
+        specs = {r.position: route_case_job(r.stream_id) for r in received}
+        specs |= {
+            r.position: deliver_task_job(r.data["task_id"], r.data["department"])
+            for r in dispatched
+        }
+        with self.container.engine.connect().execution_options(read_only=True) as conn:
+            routed = _routed(conn, [r.stream_id for r in received])
+            delivered = settled_task_ids(conn, [r.data["task_id"] for r in dispatched])
+            waiting = open_dead_letter_job_ids(conn, [s.id for s in specs.values()])
+        items = []
+        for row in sorted(received + dispatched, key=lambda r: r.position):
+            spec = specs[row.position]
+            if spec.id in waiting:
+                done = True  # a dispatcher replays it
+            elif row.type == "CaseReceived":
+                done = row.stream_id in routed or not self._needs_routing(row.stream_id)
+            else:
+                done = row.data["task_id"] in delivered
+            items.append(Item(row.position, spec, done))
+        return items
+
+    def _needs_routing(self, case_id: str) -> bool:
+        try:
+            state, _version = load_case(self.container.store, case_id)
+        except CaseNotFound:
+            return False
+        return needs_routing(state)
+
+    def _in_flight(self, spec: JobSpec) -> bool:
+        try:
+            job = Job.fetch(spec.id, connection=self.connection, serializer=SERIALIZER)
+        except NoSuchJobError:
+            return False
+        status = job.get_status(refresh=False)
+        if status == JobStatus.QUEUED:
+            q = queue(spec.queue, self.connection)
+            return any(
+                self.connection.lpos(key, spec.id) is not None
+                for key in (q.key, q.intermediate_queue_key)
+            )
+        if status == JobStatus.STARTED:
+            return bool(job.worker_name) and is_alive(self.connection, job.worker_name)
+        return status in (JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+
+def _routed(conn: sa.Connection, case_ids: list[str]) -> set[str]:
+    routed: set[str] = set()
+    for start in range(0, len(case_ids), 500):
+        query = sa.select(events.c.stream_id).where(
+            events.c.stream_id.in_(case_ids[start : start + 500]), events.c.type.in_(ROUTED)
+        )
+        routed.update(conn.execute(query.distinct()).scalars())
+    return routed

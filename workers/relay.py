@@ -1,0 +1,66 @@
+"""The relay: tails the event log from its checkpoint and enqueues one job per event that
+needs work (the log is the outbox).
+
+``CaseReceived`` → ``route_case`` on ``routing``; ``CaseDispatched`` → ``deliver_task`` on
+``dept:<code>``. Jobs have deterministic ids, so a batch enqueued twice (a crash between the
+enqueue and the checkpoint, two schedulers for a moment) runs each job once. The checkpoint
+moves only after every job of the batch is in Redis, and never inside an append: the relay
+reads committed events only. It polls every ``idle`` seconds while the log is quiet and
+loops at once while there is a backlog.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import redis
+from sqlalchemy.engine import Engine
+
+from dispatch.backlog import RELAY_CHECKPOINT
+from dispatch.queues import JobSpec, deliver_task_job, enqueue, route_case_job
+from events import EventStore, RecordedEvent
+from events.checkpoints import load_checkpoint, save_checkpoint
+
+log = logging.getLogger(__name__)
+
+
+def job_for(recorded: RecordedEvent) -> JobSpec | None:
+    if recorded.type == "CaseReceived":
+        return route_case_job(recorded.stream_id)
+    if recorded.type == "CaseDispatched":
+        return deliver_task_job(recorded.data["task_id"], recorded.data["department"])
+    return None
+
+
+class Relay:
+    def __init__(self, engine: Engine, connection: redis.Redis, *, batch: int = 500) -> None:
+        self.engine = engine
+        self.store = EventStore(engine)
+        self.connection = connection
+        self.batch = batch
+
+    def position(self) -> int:
+        with self.store.reading() as conn:
+            return load_checkpoint(conn, RELAY_CHECKPOINT)
+
+    def run_once(self) -> int:
+        """Relay the next batch; returns how many events it read (0: nothing new)."""
+        after = self.position()
+        batch = self.store.read_all(after=after, limit=self.batch)
+        if not batch:
+            return 0
+        for recorded in batch:
+            spec = job_for(recorded)
+            if spec is not None:
+                enqueue(self.connection, spec)
+        with self.store.transaction() as conn:
+            # Another relay (a scheduler that lost its lease mid-batch) may have gone further.
+            if load_checkpoint(conn, RELAY_CHECKPOINT) < batch[-1].position:
+                save_checkpoint(conn, RELAY_CHECKPOINT, batch[-1].position)
+        return len(batch)
+
+    def run(self, stop: threading.Event, *, idle: float = 0.05) -> None:
+        while not stop.is_set():
+            if self.run_once() < self.batch:
+                stop.wait(idle)

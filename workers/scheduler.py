@@ -1,0 +1,194 @@
+"""``dispatch scheduler``: the relay, projection catch-up, SLA timers and the reconciler.
+
+Safe to run two or more: they elect a leader through a lease in Redis (``SET NX PX``, renewed
+by its holder only), and only the leader works; a standby takes over within one lease after
+the leader dies. If Redis is flushed the lease goes with it and the next renewal wins it
+back. Two loops share the leader's time: a fast one (relay, projections, RQ's scheduled
+retries) that wakes every ``poll`` seconds while the log is quiet, and a slow one (the SLA
+scan job, the reconciler) on their own periods, so a long reconciliation never delays a
+new case on its way to a department.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import redis
+from rq.scheduler import RQScheduler
+
+from dispatch.bootstrap import Container
+from dispatch.queues import SERIALIZER, enqueue, sla_scan_job
+from workers.reconciler import Reconciler
+from workers.relay import Relay
+
+LEADER_KEY = "street-whistle:scheduler:leader"
+RENEW_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+RELEASE_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Periods:
+    poll: float = 0.05  # the relay's and projections' idle wait
+    lease: float = 10.0  # leadership lease; renewed every third of it
+    sla_scan: float = 15.0
+    reconcile: float = 10.0
+    retries: float = 1.0  # moving RQ's scheduled retries to their queues
+    grace: float = 5.0  # the reconciler leaves younger events to the relay and the workers
+
+
+class Leadership:
+    """One holder of ``LEADER_KEY`` at a time; ``hold()`` acquires or renews it."""
+
+    def __init__(self, connection: redis.Redis, lease: float, name: str) -> None:
+        self.connection = connection
+        self.lease_ms = int(lease * 1000)
+        self.token = name
+        self._renew = connection.register_script(RENEW_SCRIPT)
+        self._release = connection.register_script(RELEASE_SCRIPT)
+
+    def hold(self) -> bool:
+        if self._renew(keys=[LEADER_KEY], args=[self.token, self.lease_ms]):
+            return True
+        return bool(self.connection.set(LEADER_KEY, self.token, nx=True, px=self.lease_ms))
+
+    def release(self) -> None:
+        self._release(keys=[LEADER_KEY], args=[self.token])
+
+
+class Scheduler:
+    def __init__(
+        self,
+        container: Container,
+        connection: redis.Redis,
+        *,
+        periods: Periods = Periods(),
+        name: str | None = None,
+    ) -> None:
+        self.container = container
+        self.connection = connection
+        self.periods = periods
+        self.name = name or f"scheduler-{uuid.uuid4().hex[:8]}"
+        self.leadership = Leadership(connection, periods.lease, self.name)
+        self.relay = Relay(container.engine, connection)
+        self.reconciler = Reconciler(container, connection, grace=timedelta(seconds=periods.grace))
+        self.leading = threading.Event()
+        self._rq_scheduler: RQScheduler | None = None
+        self._rq_queues: list[str] = []
+
+    # -- the loops ------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until ``stop`` is set; returns after releasing the lease."""
+        self.container.projector.ensure_tables()
+        loops = [
+            threading.Thread(target=self._fast, args=(stop,), name="relay", daemon=True),
+            threading.Thread(target=self._slow, args=(stop,), name="timers", daemon=True),
+        ]
+        for loop in loops:
+            loop.start()
+        try:
+            while not stop.is_set():
+                self._elect()
+                stop.wait(self.periods.lease / 3)
+        finally:
+            stop.set()
+            for loop in loops:
+                loop.join(timeout=30)
+            self._step_down()
+
+    def _elect(self) -> None:
+        try:
+            leading = self.leadership.hold()
+        except redis.RedisError as error:
+            log.warning("%s: cannot reach Redis (%s); standing by", self.name, error)
+            leading = False
+        if leading and not self.leading.is_set():
+            log.info("%s: leading", self.name)
+            self.leading.set()
+        elif not leading and self.leading.is_set():
+            log.info("%s: lost the lease; standing by", self.name)
+            self.leading.clear()
+
+    def _step_down(self) -> None:
+        self.leading.clear()
+        try:
+            self.leadership.release()
+            if self._rq_scheduler is not None:
+                self._rq_scheduler.release_locks()
+        except redis.RedisError:
+            pass  # the lease and locks expire on their own
+
+    def _fast(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            if not self.leading.wait(self.periods.poll):
+                continue
+            relayed = self._guarded("relay", self.relay.run_once) or 0
+            projected = self._guarded("projections", self.container.projector.catch_up) or 0
+            if not relayed and not projected:
+                stop.wait(self.periods.poll)
+
+    def _slow(self, stop: threading.Event) -> None:
+        due = {"retries": 0.0, "sla_scan": 0.0, "reconcile": 0.0}
+        tasks: dict[str, Callable[[], object]] = {
+            "retries": self.move_due_retries,
+            "sla_scan": self.schedule_sla_scan,
+            "reconcile": self.reconciler.run_once,
+        }
+        while not stop.is_set():
+            if not self.leading.wait(0.2):
+                continue
+            now = time.monotonic()
+            for name, task in tasks.items():
+                if stop.is_set() or not self.leading.is_set():
+                    break
+                if now >= due[name]:
+                    self._guarded(name, task)
+                    due[name] = time.monotonic() + getattr(self.periods, name)
+            stop.wait(0.2)
+
+    def _guarded(self, what: str, step: Callable[[], object]) -> object:
+        """Run one step; a database or Redis outage is logged and retried, never fatal."""
+        try:
+            return step()
+        except Exception:
+            log.exception("%s: %s failed; retrying shortly", self.name, what)
+            time.sleep(1.0)
+            return None
+
+    # -- the steps ------------------------------------------------------------------------
+
+    def schedule_sla_scan(self) -> bool:
+        """Enqueue the SLA job unless one is already waiting or running."""
+        return enqueue(self.connection, sla_scan_job(), replace_settled=True)
+
+    def move_due_retries(self) -> None:
+        """RQ's scheduled jobs (retries with back-off) whose time has come go to their queues."""
+        names = self.reconciler.queue_names()
+        current = self._rq_scheduler
+        if current is None or names != self._rq_queues:
+            if current is not None:
+                current.release_locks()
+            current = self._rq_scheduler = RQScheduler(
+                names, connection=self.connection, serializer=SERIALIZER, name=self.name
+            )
+            self._rq_queues = names
+        current.acquire_locks()
+        current.enqueue_scheduled_jobs()

@@ -1,0 +1,77 @@
+"""The SLA scan: raise every warning whose timer has fallen due, once.
+
+Timers are a projection of the log (``dispatch.sla_timers``), caught up at the start of every
+scan, so a scheduler or worker that was down for a week finds every deadline that passed
+meanwhile. When a stage's red timer is due its yellow one is moot: only red is raised. The
+handler's command id (``sla:<task>:<stage>:<level>``) makes a second raise a no-op; a warning
+the handler drops (a parked case, a task awaiting a return ruling) is asked again later.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from dispatch.bootstrap import Container
+from dispatch.projections.runner import ProjectionRunner
+from dispatch.sla_timers import SlaTimers, due_timers
+
+RECHECK = timedelta(minutes=10)
+BATCH = 1000
+
+_runners: dict[int, ProjectionRunner] = {}
+_dropped: dict[tuple[str, str, str], datetime] = {}
+_lock = threading.Lock()
+
+
+def timers_runner(engine: Engine) -> ProjectionRunner:
+    """One runner per engine, its table created on first use."""
+    with _lock:
+        runner = _runners.get(id(engine))
+        if runner is None or runner.engine is not engine:
+            runner = ProjectionRunner(engine, [SlaTimers()])
+            try:
+                runner.ensure_current()
+            except IntegrityError:
+                runner.ensure_current()  # another process created it at the same moment
+            _runners[id(engine)] = runner
+        return runner
+
+
+def timers_table(runner: ProjectionRunner) -> sa.Table:
+    return runner.tables(SlaTimers.name)["sla_timers"]
+
+
+def raise_due_warnings(container: Container, *, limit: int = BATCH) -> dict[str, int]:
+    runner = timers_runner(container.engine)
+    runner.catch_up()
+    now = container.clock()
+    with container.engine.connect().execution_options(read_only=True) as conn:
+        due = due_timers(conn, timers_table(runner), now, limit=limit)
+    stages: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for timer in due:
+        stages[(timer.task_id, timer.stage)].add(timer.level)
+    raised = dropped = 0
+    with _lock:
+        for key in [k for k, until in _dropped.items() if until <= now]:
+            del _dropped[key]
+    for (task_id, stage), levels in stages.items():
+        level = "red" if "red" in levels else "yellow"
+        key = (task_id, stage, level)
+        with _lock:
+            if key in _dropped:
+                continue
+        if container.cases.raise_sla_warning(task_id, stage, level):
+            raised += 1
+        else:
+            dropped += 1
+            with _lock:
+                _dropped[key] = now + RECHECK
+    if raised:
+        runner.catch_up()  # fold them in, so the next scan does not ask again
+    return {"due": len(due), "raised": raised, "dropped": dropped}

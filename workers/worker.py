@@ -1,0 +1,123 @@
+"""The RQ worker: ``routing``, ``timers`` and every department's ``dept:<code>`` queue.
+
+A ``SimpleWorker`` runs jobs in its own process instead of forking one per job, so the
+process's Container (engine, pools, catalogue cache) serves every job and a job costs
+milliseconds, not a fork. While it runs, a heartbeat thread keeps ``alive_key(name)`` fresh
+for a few seconds at a time: a job whose worker's key has lapsed was abandoned (kill -9, a
+lost machine), and the reconciler hands it back to RQ's registry cleanup at once instead of
+waiting out the job's timeout. With no queue names given, the worker follows the active
+catalogue: a department added by a new catalogue gets served without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+import redis
+from rq import Queue, SimpleWorker
+
+from dispatch.bootstrap import Container
+from dispatch.queues import SERIALIZER, queue_names
+
+ALIVE_PREFIX = "street-whistle:alive:"
+ALIVE_TTL_MS = 10_000
+BEAT_SECONDS = 2.0
+FOLLOW_SECONDS = 15.0
+WORKER_TTL = 30  # RQ's own worker key; it also bounds how long a dequeue blocks (ttl - 15 s)
+
+log = logging.getLogger(__name__)
+
+
+def alive_key(worker_name: str) -> str:
+    return f"{ALIVE_PREFIX}{worker_name}"
+
+
+def is_alive(connection: redis.Redis, worker_name: str) -> bool:
+    return bool(connection.exists(alive_key(worker_name)))
+
+
+def catalogue_queues(container: Container) -> list[str]:
+    active = container.catalogue_source()
+    return queue_names([d.code for d in active[1].departments] if active else [])
+
+
+class DispatchWorker(SimpleWorker):
+    def __init__(
+        self,
+        queues: Sequence[str],
+        *,
+        connection: redis.Redis,
+        follow: Callable[[], list[str]] | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(
+            list(queues),
+            connection=connection,
+            serializer=SERIALIZER,
+            worker_ttl=WORKER_TTL,
+            name=name,
+            log_job_description=False,
+        )
+        self._follow = follow
+        self._next_queues: list[str] | None = None
+        self._stop_beating = threading.Event()
+        self._burst = False
+
+    def work(self, *args, **kwargs) -> bool:  # type: ignore[no-untyped-def]
+        self._burst = bool(kwargs.get("burst"))
+        self._beat()
+        beating = threading.Thread(target=self._keep_beating, name="alive", daemon=True)
+        beating.start()
+        try:
+            return super().work(*args, **kwargs)
+        finally:
+            self._stop_beating.set()
+            beating.join(timeout=5)
+            self.connection.delete(alive_key(self.name))
+
+    def heartbeat(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().heartbeat(*args, **kwargs)
+        # Between jobs, in the main thread: the only safe place to change the queue list.
+        names, self._next_queues = self._next_queues, None
+        if names is not None and names != self.queue_names():
+            log.info("worker %s: now serving %s", self.name, ", ".join(names))
+            self.queues = [
+                Queue(n, connection=self.connection, serializer=self.serializer) for n in names
+            ]
+            self._ordered_queues = self.queues[:]
+
+    def subscribe(self) -> None:
+        # RQ's command channel (stop a job, shut down) is for long-running workers; a burst
+        # worker would only wait a second for its listener thread to wind down.
+        if not self._burst:
+            super().subscribe()
+
+    def _beat(self) -> None:
+        self.connection.set(alive_key(self.name), "1", px=ALIVE_TTL_MS)
+
+    def _keep_beating(self) -> None:
+        since_follow = 0.0
+        while not self._stop_beating.wait(BEAT_SECONDS):
+            try:
+                self._beat()
+                since_follow += BEAT_SECONDS
+                if self._follow is not None and since_follow >= FOLLOW_SECONDS:
+                    since_follow = 0.0
+                    self._next_queues = self._follow()
+            except Exception:  # Redis or the database blinked; the next beat tries again
+                log.warning("worker %s: heartbeat failed", self.name, exc_info=True)
+
+
+def build_worker(
+    container: Container, connection: redis.Redis, queues: Sequence[str] = ()
+) -> DispatchWorker:
+    """A worker on ``queues``, or on the catalogue's queues (followed) when none are given."""
+    if queues:
+        return DispatchWorker(queues, connection=connection)
+    return DispatchWorker(
+        catalogue_queues(container),
+        connection=connection,
+        follow=lambda: catalogue_queues(container),
+    )
