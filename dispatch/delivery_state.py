@@ -100,21 +100,26 @@ def record_inbox_delivery(
     engine: Engine, *, task_id: str, case_id: str, department: str, now: datetime
 ) -> bool:
     """The built-in inbox needs nothing sent: the task is delivered. False if it already was."""
+    try:
+        with engine.begin() as conn:  # the usual case, in one statement: a first delivery
+            conn.execute(
+                deliveries.insert().values(
+                    task_id=task_id,
+                    case_id=case_id,
+                    department=department,
+                    channel=INBOX,
+                    state=DELIVERED,
+                    attempts=1,
+                    delivered_at=now,
+                    updated_at=now,
+                )
+            )
+            return True
+    except IntegrityError:
+        pass
     with engine.begin() as conn:
         row = _row(conn, task_id)
-        if row is None:
-            return _insert(
-                conn,
-                task_id=task_id,
-                case_id=case_id,
-                department=department,
-                channel=INBOX,
-                state=DELIVERED,
-                attempts=1,
-                delivered_at=now,
-                updated_at=now,
-            )
-        if row.state == DELIVERED:
+        if row is None or row.state == DELIVERED:
             return False
         conn.execute(
             deliveries.update()

@@ -153,6 +153,10 @@ def enqueue(connection: redis.Redis, spec: JobSpec, *, replace_settled: bool = F
                 existing = Job.fetch(spec.id, connection=connection, serializer=SERIALIZER)
             except NoSuchJobError:
                 continue  # gone in between: try again
+            except Exception:
+                # A half-written hash (Redis flushed while a worker was finishing the job).
+                connection.delete(Job.key_for(spec.id))
+                continue
             if existing.get_status(refresh=False) in IN_FLIGHT:
                 return False
             existing.delete(remove_from_queue=True)

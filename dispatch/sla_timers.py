@@ -118,7 +118,9 @@ def _set_timers(
     rows = []
     for stage in STAGES:
         deadline = getattr(event.deadlines, f"{stage}_by")
+        # UTC throughout: SQLite keeps a timestamp's wall-clock digits and drops its offset.
         due = {"yellow": warning_time(started, deadline, event.warn_at), "red": deadline}
+        due = {level: as_utc(moment) for level, moment in due.items()}
         rows += [
             {
                 "task_id": event.task_id,
@@ -143,6 +145,7 @@ def _move_reply(conn: Connection, timers: sa.Table, task_id: str, reply_by: date
     ).mappings():
         started = as_utc(row["started_at"])
         due = reply_by if row["level"] == "red" else warning_time(started, reply_by, row["warn_at"])
+        due = as_utc(due)
         conn.execute(
             timers.update()
             .where(c.task_id == task_id, c.stage == "reply", c.level == row["level"])
@@ -157,7 +160,7 @@ def due_timers(
     c = timers.c
     query = (
         sa.select(c.task_id, c.stage, c.level, c.due_at)
-        .where(c.closed.is_(False), c.due_at <= now)
+        .where(c.closed.is_(False), c.due_at <= as_utc(now))
         .order_by(c.due_at)
         .limit(limit)
     )

@@ -169,9 +169,7 @@ class World:
         cls, database_url: str, redis_url: str, *, clock: Callable[[], datetime] | None = None
     ) -> World:
         settings = Settings(database_url=database_url, redis_url=redis_url)
-        container = (
-            bootstrap(settings, clock=clock) if clock is not None else bootstrap(settings)
-        )
+        container = bootstrap(settings, clock=clock) if clock is not None else bootstrap(settings)
         world = cls(database_url, redis_url, container, redis.Redis.from_url(redis_url))
         jobs.use_container(container)
         return world

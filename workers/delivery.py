@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 import httpx
 
 from dispatch.bootstrap import Container
-from dispatch.catalogue import Delivery
+from dispatch.catalogue import Catalogue, Delivery
 from dispatch.delivery_state import (
     INBOX,
     WEBHOOK,
@@ -167,10 +168,18 @@ def _deliver_webhook(
     return Outcome("delivered")
 
 
+_catalogues: dict[int, tuple[float, Catalogue | None]] = {}
+CATALOGUE_TTL = 2.0  # seconds a worker keeps using the catalogue it looked up last
+
+
 def _delivery_of(container: Container, department: str) -> Delivery:
     """The department's channel in the active catalogue; the inbox if it is no longer there."""
-    active = container.catalogue_source()
-    found = active[1].department(department) if active else None
+    checked, catalogue = _catalogues.get(id(container), (0.0, None))
+    if time.monotonic() - checked > CATALOGUE_TTL:
+        active = container.catalogue_source()
+        catalogue = active[1] if active else None
+        _catalogues[id(container)] = (time.monotonic(), catalogue)
+    found = catalogue.department(department) if catalogue else None
     return found.delivery if found is not None else Delivery(type="inbox")
 
 

@@ -129,7 +129,7 @@ class Reconciler:
         for job_id, execution_id in registry.get_job_and_execution_ids(cleanup=False):
             try:
                 job = Job.fetch(job_id, connection=self.connection, serializer=SERIALIZER)
-            except NoSuchJobError:
+            except Exception:  # gone, or unreadable: nothing to hand back
                 continue
             if job.worker_name and not is_alive(self.connection, job.worker_name):
                 member = f"{job_id}:{execution_id}"
@@ -283,7 +283,7 @@ class Reconciler:
     def _in_flight(self, spec: JobSpec) -> bool:
         try:
             job = Job.fetch(spec.id, connection=self.connection, serializer=SERIALIZER)
-        except NoSuchJobError:
+        except Exception:  # gone, or a half-written hash left by a flush: not running
             return False
         status = job.get_status(refresh=False)
         if status == JobStatus.QUEUED:

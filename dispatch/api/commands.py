@@ -7,18 +7,25 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from dispatch.api.problems import Problem
+from dispatch.api.text import check_plain_text
 from dispatch.bootstrap import Container
 from dispatch.domain.case import DomainError
 from dispatch.handlers import ApplicationError, CommandResult, InvalidInput, StaleVersion
 
 
 class Body(BaseModel):
-    """Command bodies refuse unknown fields, so a typo is a 422 that names it."""
+    """Command bodies refuse unknown fields, so a typo is a 422 that names it, and text with
+    control characters, which the store cannot keep (``dispatch.api.text``)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _plain_text(cls, value: object) -> object:
+        return check_plain_text(value)
 
 
 def parse_if_match(

@@ -58,6 +58,16 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or ".".join(str(part) for part in location)
 
 
+def _field_error(item: dict[str, Any]) -> dict[str, str]:
+    if item.get("type") == "json_invalid":
+        # FastAPI locates a JSON syntax error at ("body", <character offset>): the field at
+        # fault is the body itself, and the offset belongs in the message.
+        at = item.get("loc", ("body", "?"))[-1]
+        reason = (item.get("ctx") or {}).get("error", "invalid JSON")
+        return {"field": "body", "message": f"the body is not JSON: {reason} at character {at}"}
+    return {"field": _field_name(tuple(item.get("loc", ()))), "message": item.get("msg", "")}
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_request: Request, error: Problem) -> JSONResponse:
@@ -72,10 +82,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": _field_name(tuple(item.get("loc", ()))), "message": item.get("msg", "")}
-            for item in error.errors()
-        ]
+        errors = [_field_error(item) for item in error.errors()]
         fields = ", ".join(sorted({item["field"] for item in errors}))
         return problem_response(
             422,

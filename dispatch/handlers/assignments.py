@@ -31,11 +31,13 @@ def assign(
     rule_id: str | None = None,
     whistle_id: str | None = None,
     report_by: datetime | None = None,
-    field: str = "departments",
+    field: str = "departments.{index}",
 ) -> list[TaskAssignment]:
+    """``field`` names a department in the request body the way 422s name fields
+    (``departments.0.code``), so an unknown code is reported where the client wrote it."""
     for index, (code, _role) in enumerate(departments):
         if catalogue.department(code) is None:
-            raise InvalidInput(f"{field}[{index}]", f"unknown department {code!r}")
+            raise InvalidInput(field.format(index=index), f"unknown department {code!r}")
     deadlines = deadlines_for(catalogue, state.category, state.urgency, now)
     sign_by = deadlines.sign_by
     if report_by is not None:

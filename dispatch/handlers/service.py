@@ -128,7 +128,9 @@ class CaseService:
         replace = any(task_role == "lead" for _code, task_role in departments)
 
         def command(state: CaseState) -> c.DispatchCase:
-            assignments = assign(catalogue, number, state, departments, now=now)
+            assignments = assign(
+                catalogue, number, state, departments, now=now, field="departments.{index}.code"
+            )
             return c.DispatchCase(assignments=assignments, replace_open=replace)
 
         return self.case_command(

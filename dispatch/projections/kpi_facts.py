@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dispatch.catalogue.sla import warning_time  # the SLA timers' rule: alerts agree
 from dispatch.domain import events as ev
 from dispatch.projections.kpi_tables import CASE_OUTCOME
 from events import Event, RecordedEvent
@@ -58,15 +59,6 @@ def blank_case(case_id: str) -> Row:
         "callback_satisfaction": None,
         "last_position": 0,
     }
-
-
-def warning_time(start: datetime, deadline: datetime, warn_at: float) -> datetime:
-    """The yellow line: ``warn_at`` of the clock time from dispatch to the deadline.
-
-    The same rule as ``dispatch.catalogue.sla.warning_time`` (the SLA timers' rule), so an
-    alert and the timer's warning event agree on when a task turns yellow.
-    """
-    return start + (deadline - start) * warn_at
 
 
 class KpiFold:

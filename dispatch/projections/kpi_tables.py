@@ -1,18 +1,24 @@
 """The KPI fact tables: one row per task, one per case, and the dated logs ``as_of`` reads.
 
-Sized for a million cases: the KPI query scans only the task rows dispatched in the period
-(``ix_kpi_tasks_dispatched``); everything a rate needs is on that row, including the outcome of
-its case (closure, last callback, reopen) copied from the case row, so no join is needed.
+Sized for a million cases: the KPI query sums the daily rollup ``kpi_daily`` (a few thousand
+rows a month) and corrects it from the few open task rows whose deadlines are still ahead.
+The task rows carry everything a rate needs, including their case's outcome (closure, last
+callback, reopening) copied from the case row, so an exact query over the facts needs no join.
 Every fact carries the time it was recorded, which is how ``as_of`` answers "what did we know
 then": the current values serve the fast path, the logs serve the past.
 """
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import sqlalchemy as sa
+
+from dispatch.kpis import KpiCounts
 
 Moment = sa.DateTime(timezone=True)
 Position = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+COUNTS: tuple[str, ...] = tuple(f.name for f in fields(KpiCounts))
 
 
 def define_kpi_tables(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
@@ -53,7 +59,10 @@ def define_kpi_tables(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.T
         sa.Column("case_parked", sa.Boolean, nullable=False),
         sa.Column("callback_solved", sa.String(16), nullable=True),
         sa.Column("callback_satisfaction", sa.String(16), nullable=True),
+        # When the last undone step becomes due (see ``kpi_rollup``); null once none will.
+        sa.Column("settle_at", Moment, nullable=True),
         sa.Index(f"ix_kpi_tasks_dispatched{suffix}", "dispatched_at"),
+        sa.Index(f"ix_kpi_tasks_settle{suffix}", "settle_at"),
         sa.Index(f"ix_kpi_tasks_case{suffix}", "case_id"),
         # The overdue alerts read only open tasks: a small partial index at any log size.
         sa.Index(
@@ -111,7 +120,23 @@ def define_kpi_tables(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.T
         sa.Column("reply_by", Moment, nullable=False),
         sa.Index(f"ix_kpi_extensions_task{suffix}", "task_id", "position"),
     )
-    return {"tasks": tasks, "cases": cases, "case_log": case_log, "extensions": extensions}
+    # Per (dimension, key, local day): the sums of ``dispatch.kpis.KpiCounts`` (see
+    # ``kpi_rollup``). ``key`` is "" for an unknown grid or street, and for the day dimension.
+    daily = sa.Table(
+        f"kpi_daily{suffix}",
+        metadata,
+        sa.Column("dimension", sa.String(16), primary_key=True),
+        sa.Column("day", sa.Date, primary_key=True),
+        sa.Column("key", sa.String(64), primary_key=True),
+        *(sa.Column(name, sa.Integer, nullable=False) for name in COUNTS),
+    )
+    return {
+        "tasks": tasks,
+        "cases": cases,
+        "case_log": case_log,
+        "extensions": extensions,
+        "daily": daily,
+    }
 
 
 # The case's outcome, kept on the case row and copied onto each of its task rows.

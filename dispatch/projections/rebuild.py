@@ -94,15 +94,19 @@ class ShadowRebuild:
                 table.create(conn)
             save_checkpoint(conn, self.shadow_checkpoint, 0)
 
+    def _reader(self) -> Connection:
+        """A read-only connection: on SQLite it must not take the write lock."""
+        return self.engine.connect().execution_options(read_only=True)
+
     def _fill(self, report: Progress) -> int:
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             upto = self.runner.store.head_position(conn=conn)
             total = conn.execute(
                 sa.select(sa.func.count()).select_from(events).where(events.c.position <= upto)
             ).scalar_one()
         done = 0
         if self.projection.per_stream:
-            for page in streams_upto(self.engine.connect, upto, self.batch):
+            for page in streams_upto(self._reader, upto, self.batch):
                 with self.engine.begin() as conn:
                     self.projection.apply(conn, self.shadow, page)
                 done += len(page)

@@ -24,6 +24,10 @@ from typing import Any, Protocol
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from dispatch.bootstrap import Container
+from dispatch.delivery_state import add_dead_letter
+from dispatch.queues import route_case_job
+
 API = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
 
@@ -63,6 +67,7 @@ class Scene:
     task_id: str = ""
     other_case_id: str = ""
     user_id: str = ""
+    letter_id: int = 0  # a dead letter's
     reply_by: datetime | None = None  # the lead task's current reply_by
 
 
@@ -82,9 +87,10 @@ def assert_problem(response: Response, status: int) -> dict[str, Any]:
 
 
 class Scenes:
-    def __init__(self, client: TestClient, login: Login) -> None:
+    def __init__(self, client: TestClient, login: Login, container: Container) -> None:
         self.client = client
         self.login = login
+        self.container = container
 
     @cached_property
     def operator(self) -> dict[str, str]:
@@ -168,6 +174,22 @@ class Scenes:
         scene = self.dispatched_case()
         self.post(f"/cases/{scene.case_id}/park", self.dispatcher, park_body(scene))
         return scene
+
+    def dead_letter(self) -> Scene:
+        """A routing job that gave up on a (routed) case: replaying it changes nothing."""
+        case_id = self.file()
+        job = route_case_job(case_id)
+        with self.container.engine.begin() as conn:
+            letter_id = add_dead_letter(
+                conn,
+                kind=job.kind,
+                job_id=job.id,
+                queue=job.queue,
+                payload={"args": list(job.args)},
+                error="ConnectionError: the test said so",
+                now=self.container.clock(),
+            )
+        return Scene(case_id=case_id, letter_id=letter_id)
 
     def a_user(self) -> Scene:
         return Scene(user_id=self.login("operator").user.id)  # type: ignore[attr-defined]

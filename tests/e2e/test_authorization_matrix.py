@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx import Response
 from scenarios import (
@@ -109,6 +108,7 @@ class Route:
     body: Body | None = None
     params: dict[str, str] = field(default_factory=dict)
     ok: int = 200
+    unknown_id: str = "0000nosuchthing"
 
     @property
     def name(self) -> str:
@@ -123,6 +123,8 @@ class Route:
             identity = scene.task_id
         elif self.path.startswith("/users/"):
             identity = scene.user_id
+        elif self.path.startswith("/deliveries/"):
+            identity = str(scene.letter_id)
         else:
             identity = scene.case_id
         return API + self.path.replace("{id}", identity)
@@ -306,6 +308,16 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/exports/cases.csv", frozenset({SUPERVISOR})),
     Route("GET", "/exports/cases.xlsx", frozenset({SUPERVISOR})),
     Route("GET", "/events", frozenset({SUPERVISOR, ADMIN})),
+    # the routing pipeline's dead letters
+    Route("GET", "/deliveries/dead-letters", frozenset({DISPATCHER})),
+    Route(
+        "POST",
+        "/deliveries/dead-letters/{id}/replay",
+        frozenset({DISPATCHER}),
+        scene=Scenes.dead_letter,
+        ok=202,
+        unknown_id="999999999",
+    ),
 )
 
 
@@ -328,8 +340,8 @@ MATRIX = [
 
 
 @pytest.fixture
-def scenes(client: TestClient, login: Login) -> Scenes:
-    return Scenes(client, login)
+def scenes(client: TestClient, login: Login, app_container: Container) -> Scenes:
+    return Scenes(client, login, app_container)
 
 
 @pytest.fixture(scope="module")
@@ -376,7 +388,7 @@ UNKNOWN_IDS = [
     for label, unknown in (
         [("unknown_case", "0000nosuchcase"), ("unknown_task_of_a_known_case", None)]
         if route.path.startswith("/tasks/")
-        else [("unknown_id", "0000nosuchthing")]
+        else [("unknown_id", route.unknown_id)]
     )
 ]
 
@@ -404,11 +416,12 @@ def test_an_unknown_id_is_404_for_a_caller_who_may_use_the_route(
 
 def test_every_api_route_is_in_the_matrix(app_container: Container) -> None:
     """A new route needs a row in ROUTES: who may call it is part of the contract."""
+    paths = create_app(app_container).openapi()["paths"]
     served = {
-        (method, re.sub(r"\{\w+\}", "{id}", route.path.removeprefix(API)))
-        for route in create_app(app_container).routes
-        if isinstance(route, APIRoute) and route.path.startswith(API)
-        for method in route.methods
+        (method.upper(), re.sub(r"\{\w+\}", "{id}", path.removeprefix(API)))
+        for path, operations in paths.items()
+        if path.startswith(API)
+        for method in operations
     }
     served.discard(("POST", "/auth/token"))  # takes no token; see test_auth_api.py
     assert served == {(route.method, route.path) for route in ROUTES}

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from dispatch.api.deps import ContainerDep
 from dispatch.api.problems import Problem
+from dispatch.api.text import REFUSAL, has_control_characters
 from dispatch.auth.tokens import issue_token
 from dispatch.auth.users import authenticate
 
@@ -29,6 +30,15 @@ def sign_in(
     response: Response,
 ) -> AccessToken:
     """Exchange a username and password for a bearer token."""
+    if has_control_characters(form.username):
+        # No username holds one (users.add_user refuses them), and PostgreSQL cannot even
+        # compare a text with a NUL in it.
+        raise Problem(
+            422,
+            f"the request is invalid: username: {REFUSAL}",
+            title="Invalid request",
+            errors=[{"field": "username", "message": REFUSAL}],
+        )
     # A write transaction: a hash made with older argon2 parameters is upgraded on sign-in.
     with container.store.transaction() as conn:
         user = authenticate(conn, form.username, form.password)

@@ -26,7 +26,10 @@ CENTRE = ("operator", "dispatcher")
 RULING = ("dispatcher", "supervisor")
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{4,19}$")
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+# Stored as "<username>:<key>" in a 200-character column; usernames have at most 64.
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=128)
+]
 
 
 class LocationIn(Body):

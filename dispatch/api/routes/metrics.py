@@ -26,9 +26,7 @@ class BacklogCollector(Collector):
         if b.head is not None:
             yield _gauge("log_head_position", "Position of the newest event in the log", b.head)
         if b.relay_lag is not None:
-            yield _gauge(
-                "relay_lag_events", "Events the relay has not enqueued yet (head - relay)", b.relay_lag
-            )
+            yield _gauge("relay_lag_events", "Events not relayed yet (head - relay)", b.relay_lag)
         yield _labelled(
             "checkpoint_lag_events",
             "Events each projection or timer fold is behind the head of the log",
@@ -39,7 +37,7 @@ class BacklogCollector(Collector):
             yield _gauge("dead_letters", "Dead letters waiting for a dispatcher", b.dead_letters)
         yield _labelled("deliveries", "Task deliveries by state", "state", b.deliveries)
         yield _labelled("queue_depth", "Jobs waiting in each RQ queue", "queue", b.queues)
-        yield _labelled("failed_jobs", "Jobs in each queue's failed registry", "queue", b.failed_jobs)
+        yield _labelled("failed_jobs", "Jobs in each failed registry", "queue", b.failed_jobs)
         if b.workers is not None:
             yield _gauge("workers", "RQ workers registered in Redis", b.workers)
         yield _labelled(

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dispatch.api.deps import AdminUser, ContainerDep, CurrentUser
 from dispatch.api.problems import Problem
+from dispatch.api.text import check_plain_text
 from dispatch.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from dispatch.auth.roles import Role, ordered
 from dispatch.auth.users import (
@@ -67,6 +68,12 @@ class NewUser(BaseModel):
     roles: list[Role] = Field(min_length=1, max_length=len(Role))
     department: str | None = Field(None, max_length=CODE_MAX, description="required for liaison")
     street: str | None = Field(None, max_length=CODE_MAX, description="required for street")
+
+    @field_validator("display_name", "department", "street")
+    @classmethod
+    def _plain_text(cls, value: str | None) -> str | None:
+        check_plain_text(value)
+        return value
 
 
 @router.get("/me", response_model=UserOut)

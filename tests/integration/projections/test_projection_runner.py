@@ -9,25 +9,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from projection_story import Story
+from projection_story import Story, rows_of
 from sqlalchemy.engine import Connection, Engine
 
-from dispatch.domain import events as ev
 from dispatch.projections import ProjectionRunner
 from dispatch.projections.case_list import CaseListProjection
 from dispatch.projections.runner import projection_state
 from events import EventStore, RecordedEvent
 from events.checkpoints import load_checkpoint
-
-
-def rows_of(
-    engine: Engine, runner: ProjectionRunner, name: str
-) -> dict[str, list[tuple[Any, ...]]]:
-    with engine.connect() as conn:
-        return {
-            logical: sorted(tuple(r) for r in conn.execute(sa.select(table)))
-            for logical, table in runner.tables(name).items()
-        }
 
 
 def checkpoint(engine: Engine, name: str) -> int:

@@ -84,7 +84,8 @@ def test_a_failed_job_becomes_a_dead_letter_and_leaves_redis(world: World):
     assert report.dead_lettered == 1
     assert routing.failed_job_registry.count == 0
     [letter] = open_dead_letters(world)
-    assert (letter.kind, letter.job_id, letter.queue) == ("route_case", "route_case-broken", ROUTING)
+    assert (letter.kind, letter.job_id) == ("route_case", "route_case-broken")
+    assert letter.queue == ROUTING
     assert letter.payload == {"args": ["a", "b"]}
     assert "TypeError" in letter.error
     assert world.reconcile().dead_lettered == 0  # once

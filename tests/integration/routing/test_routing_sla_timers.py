@@ -63,7 +63,11 @@ def test_yellow_at_warn_at_then_red_at_the_deadline_each_once(timed: World, cloc
     clock.advance(timedelta(minutes=30))  # 61 minutes: sign is overdue, contact turns yellow
     scan(timed)
     scan(timed)
-    assert warnings_of(timed, case_id) == [("sign", "yellow"), ("sign", "red"), ("contact", "yellow")]
+    assert warnings_of(timed, case_id) == [
+        ("sign", "yellow"),
+        ("sign", "red"),
+        ("contact", "yellow"),
+    ]
 
 
 def test_a_signed_task_gets_no_sign_warning_but_its_later_stages_still_run(

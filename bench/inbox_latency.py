@@ -1,0 +1,279 @@
+"""Complaint accepted → task visible in the department inbox, under a steady intake rate.
+
+The production processes, each its own OS process: the API (``dispatch serve`` with a Redis
+URL), ``--workers`` × ``dispatch worker`` and one ``dispatch scheduler``, on a fresh database
+and Redis (an embedded one unless ``--redis-url``). Complaints are POSTed open-loop at
+``--rate`` per second for ``--seconds`` (a late response never delays the next request). A
+watcher polls the inbox table (``case_tasks``) every few milliseconds and notes when each
+case's lead task first appears: latency = that moment − the moment the API answered 201.
+The watcher reads the database directly so that polling does not load the API.
+
+    python bench/inbox_latency.py [--rate 100] [--seconds 60] [--workers 2]
+        [--database-url postgresql://…] [--redis-url redis://…] [--json [PATH]]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+
+from dispatch.auth.users import add_user
+from dispatch.catalogue.versions import load_catalogue
+from dispatch.database import prepare_database
+from dispatch.embedded_redis import EmbeddedRedis
+from events.database import make_engine
+
+TARGET_P99 = 1.0
+SAMPLE = Path(__file__).parent.parent / "dispatch/catalogue/samples/sample.yaml"
+CATEGORIES = ["water.outage", "road.pothole", "gas.smell", "power.outage", "env.smoke"]
+PASSWORD = "bench-password-1"
+OPERATOR = f"bench-operator-{uuid.uuid4().hex[:8]}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+class Watcher(threading.Thread):
+    """Notes when each awaited case first has a task in ``case_tasks``."""
+
+    def __init__(self, engine: sa.Engine, interval: float = 0.005) -> None:
+        super().__init__(daemon=True)
+        self.engine = engine
+        self.interval = interval
+        self.awaited: set[str] = set()
+        self.seen: dict[str, float] = {}
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def await_case(self, case_id: str) -> None:
+        with self.lock:
+            self.awaited.add(case_id)
+
+    def run(self) -> None:
+        query = sa.text("SELECT DISTINCT case_id FROM case_tasks WHERE case_id IN :ids")
+        query = query.bindparams(sa.bindparam("ids", expanding=True))
+        while not self.stopping.is_set():
+            with self.lock:
+                waiting = list(self.awaited)[:900]
+            if waiting:
+                with self.engine.connect() as conn:
+                    found = conn.execute(query, {"ids": waiting}).scalars().all()
+                now = time.monotonic()
+                with self.lock:
+                    for case_id in found:
+                        self.awaited.discard(case_id)
+                        self.seen[case_id] = now
+            self.stopping.wait(self.interval)
+
+
+def prepare(database_url: str) -> None:
+    engine = make_engine(database_url)
+    prepare_database(engine)
+    load_catalogue(engine, SAMPLE.read_text(encoding="utf-8"), loaded_by="bench")
+    with engine.begin() as conn:
+        add_user(
+            conn,
+            username=OPERATOR,
+            password=PASSWORD,
+            roles=("operator",),
+            hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+        )
+    engine.dispose()
+
+
+def start(arguments: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "workers", *arguments],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def run(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str, Any]:
+    prepare(database_url)
+    port = free_port()
+    env = {**os.environ, "DISPATCH_DATABASE_URL": database_url, "DISPATCH_REDIS_URL": redis_url}
+    processes = [start(["serve", "--port", str(port)], env), start(["scheduler", "--quiet"], env)]
+    processes += [start(["worker", "--quiet"], env) for _ in range(args.workers)]
+    engine = make_engine(database_url)
+    watcher = Watcher(engine)
+    accepted: dict[str, float] = {}
+    intake: list[float] = []
+    errors: list[str] = []
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if client.get("/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("the API did not start within 60 s")
+            time.sleep(0.2)
+        token = client.post(
+            "/api/v1/auth/token", data={"username": OPERATOR, "password": PASSWORD}
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        watcher.start()
+
+        def submit(n: int) -> None:
+            body = {
+                "channel": "phone",
+                "category": CATEGORIES[n % len(CATEGORIES)],
+                "description": f"压测工单 {n}",
+                "urgency": "normal",
+                "location": {"grid": "XYL-01" if n % 2 else "CLZ-02"},
+            }
+            sent = time.monotonic()
+            try:
+                response = client.post("/api/v1/cases", json=body, headers=headers)
+            except httpx.HTTPError as error:
+                errors.append(type(error).__name__)
+                return
+            answered = time.monotonic()
+            if response.status_code != 201:
+                errors.append(f"HTTP {response.status_code}")
+                return
+            case_id = response.json()["id"]
+            intake.append(answered - sent)
+            accepted[case_id] = answered
+            watcher.await_case(case_id)
+
+        total = int(args.rate * args.seconds)
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=64) as pool:
+            for n in range(total):
+                pause = started + n / args.rate - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                pool.submit(submit, n)
+        offered_for = time.monotonic() - started
+        drain_until = time.monotonic() + 30
+        while watcher.awaited and time.monotonic() < drain_until:
+            time.sleep(0.1)
+    finally:
+        watcher.stopping.set()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        engine.dispose()
+
+    latencies = [watcher.seen[c] - t for c, t in accepted.items() if c in watcher.seen]
+    missing = len(accepted) - len(latencies)
+    return {
+        "rate": args.rate,
+        "seconds": args.seconds,
+        "offered": int(args.rate * args.seconds),
+        "offered_for_s": round(offered_for, 2),
+        "accepted": len(accepted),
+        "errors": len(errors),
+        "missing_after_30s_drain": missing,
+        "workers": args.workers,
+        "database": make_engine(database_url).dialect.name,
+        "inbox_latency_s": summary(latencies),
+        "intake_latency_s": summary(intake),
+        "target_p99_s": TARGET_P99,
+        "meets_target": bool(latencies) and not missing and percentile(latencies, 0.99) <= 1.0,
+    }
+
+
+def summary(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p90": None, "p99": None, "max": None, "mean": None}
+    return {
+        "p50": round(percentile(values, 0.50), 4),
+        "p90": round(percentile(values, 0.90), 4),
+        "p99": round(percentile(values, 0.99), 4),
+        "max": round(max(values), 4),
+        "mean": round(statistics.fmean(values), 4),
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    def ms(value: float | None) -> str:
+        return "—" if value is None else f"{value * 1000:,.0f} ms"
+
+    lines = [
+        "complaint accepted → task in the department inbox",
+        f"{result['rate']}/s for {result['seconds']} s on {result['database']}, "
+        f"{result['workers']} worker(s): {result['accepted']} accepted, "
+        f"{result['errors']} errors, {result['missing_after_30s_drain']} never reached an inbox",
+        "",
+        f"{'':24}{'p50':>10}{'p90':>10}{'p99':>10}{'max':>10}",
+    ]
+    rows = (("accepted → inbox", "inbox_latency_s"), ("intake (201)", "intake_latency_s"))
+    for label, key in rows:
+        row = result[key]
+        lines.append(
+            f"{label:24}{ms(row['p50']):>10}{ms(row['p90']):>10}{ms(row['p99']):>10}"
+            f"{ms(row['max']):>10}"
+        )
+    verdict = "meets" if result["meets_target"] else "MISSES"
+    lines += ["", f"target: p99 ≤ {TARGET_P99 * 1000:.0f} ms — {verdict}"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=100.0, help="complaints per second")
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long to offer them")
+    parser.add_argument("--workers", type=int, default=2, help="dispatch worker processes")
+    parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument("--redis-url", help="default: an embedded Redis")
+    parser.add_argument(
+        "--json", nargs="?", const="-", help="also write the figures as JSON (to PATH, or stdout)"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="sw-bench-") as scratch:
+        database_url = args.database_url or f"sqlite:///{scratch}/bench.db"
+        embedded = None
+        redis_url = args.redis_url
+        if redis_url is None:
+            embedded = EmbeddedRedis(Path(scratch) / "redis")
+            embedded.start()
+            redis_url = embedded.url
+        try:
+            result = run(args, database_url, redis_url)
+        finally:
+            if embedded is not None:
+                embedded.stop()
+    print(table(result))
+    if args.json == "-":
+        print(json.dumps(result, indent=2))
+    elif args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Nothing lost, nothing twice: real ``dispatch worker`` processes killed with SIGKILL, and
+Redis flushed, while cases pour in. The scheduler (relay, reconciler, retries) runs in this
+process with short periods; everything else is the production code path."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from routing_world import World, fresh_database
+
+from dispatch.embedded_redis import EmbeddedRedis
+from workers.scheduler import Periods
+
+pytestmark = pytest.mark.slow
+
+KILLS = 4
+FAST = Periods(poll=0.02, lease=3, sla_scan=30, reconcile=0.5, grace=1.0)
+CATEGORIES = ("water.outage", "road.pothole")  # one task, or a lead and an assist
+
+
+def submit_all(world: World, count: int, submitted: list[str], *, midway=None) -> None:  # type: ignore[no-untyped-def]
+    for index in range(count):
+        submitted.append(world.submit(CATEGORIES[index % 2], description=f"第{index}号诉求"))
+        if midway is not None and index == count // 2:
+            midway()
+
+
+def expected_tasks(submitted: list[str]) -> set[str]:
+    tasks = set()
+    for index, case_id in enumerate(submitted):
+        tasks.add(f"{case_id}-1")
+        if CATEGORIES[index % 2] == "road.pothole":
+            tasks.add(f"{case_id}-2")
+    return tasks
+
+
+def everything_done(world: World, tasks: set[str]) -> bool:
+    states = world.delivery_states()
+    return all(states.get(task) == "delivered" for task in tasks)
+
+
+def assert_each_task_dispatched_once_and_in_its_inbox(world: World, tasks: set[str]) -> None:
+    dispatches = world.dispatches()
+    assert set(dispatches) == tasks
+    assert set(dispatches.values()) == {1}, "a task was dispatched twice"
+    inbox = world.inbox()
+    assert inbox["water"] | inbox["roads"] == tasks
+    assert all(task.endswith("-1") for task in inbox["roads"])  # roads only ever leads
+
+
+def test_500_cases_while_a_worker_is_killed_repeatedly_are_each_dispatched_once(world: World):
+    submitted: list[str] = []
+    with world.scheduler(FAST):
+        steady = world.spawn_worker()
+        victim = world.spawn_worker()
+        feeding = threading.Thread(target=submit_all, args=(world, 500, submitted))
+        feeding.start()
+        for _kill in range(KILLS):
+            time.sleep(2.0)
+            os.kill(victim.pid, signal.SIGKILL)
+            victim.wait()
+            victim = world.spawn_worker()
+        feeding.join()
+        tasks = expected_tasks(submitted)
+        world.wait_until(
+            lambda: everything_done(world, tasks), timeout=120, what="every task is delivered"
+        )
+        assert steady.poll() is None
+
+    assert len(submitted) == 500
+    assert world.routed_cases() == set(submitted)
+    assert_each_task_dispatched_once_and_in_its_inbox(world, tasks)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[str]:
+    """A Redis server of this test's own: FLUSHALL must not empty anyone else's."""
+    server = EmbeddedRedis(tmp_path / "redis")
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def test_flushall_in_the_middle_of_a_load_loses_nothing(tmp_path: Path, private_redis: str):
+    submitted: list[str] = []
+    with fresh_database(tmp_path) as database_url:
+        world = World.build(database_url, private_redis)
+        try:
+            world.load_catalogue()
+            world.spawn_worker()
+            with world.scheduler(FAST):
+                submit_all(world, 200, submitted, midway=world.connection.flushall)
+                tasks = expected_tasks(submitted)
+                world.wait_until(
+                    lambda: everything_done(world, tasks),
+                    timeout=60,
+                    what="every task is delivered after FLUSHALL",
+                )
+            assert world.routed_cases() == set(submitted)
+            assert_each_task_dispatched_once_and_in_its_inbox(world, tasks)
+        finally:
+            world.close()
