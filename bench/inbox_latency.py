@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -159,7 +160,7 @@ def run(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str
                 return
             answered = time.monotonic()
             if response.status_code != 201:
-                errors.append(f"HTTP {response.status_code}")
+                errors.append(f"HTTP {response.status_code}: {response.text[:120]}")
                 return
             case_id = response.json()["id"]
             intake.append(answered - sent)
@@ -198,6 +199,7 @@ def run(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str
         "offered_for_s": round(offered_for, 2),
         "accepted": len(accepted),
         "errors": len(errors),
+        "error_kinds": dict(Counter(errors).most_common(5)),
         "missing_after_30s_drain": missing,
         "workers": args.workers,
         "database": make_engine(database_url).dialect.name,

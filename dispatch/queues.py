@@ -28,6 +28,7 @@ DEPARTMENT_PREFIX = "dept:"
 ROUTE_CASE = "route_case"
 DELIVER_TASK = "deliver_task"
 RAISE_SLA_WARNINGS = "raise_sla_warnings"
+KINDS = (ROUTE_CASE, DELIVER_TASK, RAISE_SLA_WARNINGS)
 JOB_MODULE = "workers.jobs"
 
 SERIALIZER = JSONSerializer

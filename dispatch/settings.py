@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     inline_routing: bool = Field(
         False, description="route new cases in the API process too (tests, tiny installs)"
     )
+    console_secure_cookie: bool | None = Field(
+        None, description="Secure flag on the console's cookies; unset: when the request is https"
+    )
     embedded_redis_dir: str = Field(
         ".redis", description="where the embedded Redis keeps its socket"
     )

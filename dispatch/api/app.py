@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from dispatch.api.deps import refuse_control_characters_in_url
 from dispatch.api.problems import install_problem_handlers
 from dispatch.api.routes import (
     alerts,
@@ -22,6 +23,8 @@ from dispatch.api.routes import (
     users,
 )
 from dispatch.bootstrap import Container
+from dispatch.open311 import OPEN311, create_open311_app
+from dispatch.console import install_console
 
 API = "/api/v1"
 
@@ -31,6 +34,7 @@ def create_app(container: Container) -> FastAPI:
         title="Street Whistle",
         summary="12345 hotline case dispatch: 街乡吹哨、部门报到",
         version="0.1.0",
+        dependencies=[Depends(refuse_control_characters_in_url)],
     )
     app.state.container = container
     install_problem_handlers(app)
@@ -48,4 +52,6 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(alerts.router, prefix=API)
     app.include_router(exports.router, prefix=API)
     app.include_router(timeline.router, prefix=API)
+    install_console(app)
+    app.mount(OPEN311, create_open311_app(container))
     return app

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from dispatch.api.problems import Problem
+from dispatch.api.text import REFUSAL, has_control_characters
 from dispatch.auth.roles import Role, parse_role, role_names
 from dispatch.auth.tokens import TokenError, decode_token
 from dispatch.auth.users import User, get_user
@@ -92,3 +93,19 @@ def require_roles(*roles: Role | str) -> Callable[[User], User]:
 
 
 AdminUser = Annotated[User, Depends(require_roles(Role.ADMIN))]
+
+
+def refuse_control_characters_in_url(request: Request) -> None:
+    """An id or a query with a NUL in it is a 422, not a query PostgreSQL refuses with a 500.
+
+    Installed on the whole app: path and query parameters reach the database as they come.
+    """
+    parameters = (*request.path_params.items(), *request.query_params.multi_items())
+    for name, value in parameters:
+        if has_control_characters(name) or has_control_characters(str(value)):
+            raise Problem(
+                422,
+                f"the request is invalid: {name}: {REFUSAL}",
+                title="Invalid request",
+                errors=[{"field": name, "message": REFUSAL}],
+            )

@@ -135,10 +135,50 @@ class Grid(Strict):
         return ring
 
 
+AttributeType = Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
+LIST_TYPES = ("singlevaluelist", "multivaluelist")
+
+
+class AttributeValue(Strict):
+    key: Code
+    name: Name
+
+
+class Attribute(Strict):
+    """An extra question asked when the category is reported (Open311 service attributes)."""
+
+    code: Code
+    description: Name  # the question, shown to the citizen
+    datatype: AttributeType = "string"
+    required: bool = False
+    datatype_description: str | None = None
+    values: list[AttributeValue] = []
+
+    @model_validator(mode="after")
+    def _values_fit_type(self) -> Attribute:
+        if self.datatype in LIST_TYPES and not self.values:
+            raise ValueError(f"a {self.datatype} attribute needs values: [{{key, name}}, ...]")
+        if self.datatype not in LIST_TYPES and self.values:
+            raise ValueError(f"only list attributes take values, not a {self.datatype} one")
+        keys = [value.key for value in self.values]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"attribute {self.code!r} repeats a value key")
+        return self
+
+
 class Category(Strict):
     code: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")]
     name: Name
     sla: Code
+    attributes: list[Attribute] = []  # optional questions; none by default
+
+    @field_validator("attributes")
+    @classmethod
+    def _unique_codes(cls, attributes: list[Attribute]) -> list[Attribute]:
+        codes = [attribute.code for attribute in attributes]
+        if len(set(codes)) != len(codes):
+            raise ValueError("attribute codes must be unique within a category")
+        return attributes
 
 
 class Rule(Strict):

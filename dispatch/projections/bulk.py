@@ -9,6 +9,7 @@ it runs in-process and fast.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -62,3 +63,35 @@ def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
                 copy.write_row([row[name] for name in names])
     finally:
         cursor.close()
+
+
+def add_to(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Add ``rows`` into ``table``: a new key is inserted, an existing one gets the values
+    added to its columns (the primary key columns identify the row; the others are summed).
+
+    PostgreSQL takes every row in one statement: a JSON array expanded into an upsert.
+    """
+    if not rows:
+        return
+    keys = [column.name for column in table.primary_key.columns]
+    names = [column.name for column in table.columns]
+    summed = [name for name in names if name not in keys]
+    quote = conn.dialect.identifier_preparer.quote
+    target = quote(table.name)
+    updates = ", ".join(f"{quote(n)} = {target}.{quote(n)} + excluded.{quote(n)}" for n in summed)
+    conflict = f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {updates}"
+    columns = ", ".join(quote(n) for n in names)
+    if _postgres(conn):
+        # One JSON document for all rows: encoding it is one C call, where binding a list per
+        # column makes the driver dump every element in Python.
+        shape = ", ".join(
+            f"{quote(n)} {column.type.compile(conn.dialect)}"
+            for n, column in zip(names, table.columns, strict=True)
+        )
+        source = f"SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS r({shape})"
+        statement = f"INSERT INTO {target} ({columns}) {source} {conflict}"
+        conn.execute(sa.text(statement), {"rows": json.dumps(list(rows), default=str)})
+        return
+    values = ", ".join(f":{n}" for n in names)
+    statement = f"INSERT INTO {target} ({columns}) VALUES ({values}) {conflict}"
+    conn.execute(sa.text(statement), [dict(row) for row in rows])

@@ -10,7 +10,7 @@ cheaper than one ``UPDATE`` per row when a rebuild folds millions of events (``b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
@@ -19,8 +19,15 @@ from sqlalchemy.engine import Connection
 
 from dispatch.domain.events import registry
 from dispatch.projections.base import Projection
-from dispatch.projections.bulk import among, delete_keys, insert_rows, key_chunks
+from dispatch.projections.bulk import add_to, among, delete_keys, insert_rows, key_chunks
 from dispatch.projections.kpi_facts import KPI_EVENT_TYPES, CaseFacts, KpiFold, Row, blank_case
+from dispatch.projections.kpi_rollup import (
+    Deltas,
+    Key,
+    case_contributions,
+    settle_at,
+    task_contributions,
+)
 from dispatch.projections.kpi_tables import define_kpi_tables
 from events import RecordedEvent
 from events.store import as_utc
@@ -41,6 +48,7 @@ _MOMENT_COLUMNS = {
         "returned_at",
         "cancelled_at",
         "superseded_at",
+        "settle_at",
         "excluded_at",
         "case_closed_at",
         "case_first_closed_at",
@@ -67,12 +75,16 @@ def _utc_row(row: sa.Row, moments: Sequence[str]) -> Row:
     return values
 
 
+# The local days of the rollup and the day columns: Beijing time, the 12345 centres' day.
+KPI_TIMEZONE = "Asia/Shanghai"
+
+
 class KpiProjection(Projection):
     name: ClassVar[str] = "kpi"
     version: ClassVar[int] = 1
     per_stream: ClassVar[bool] = True  # every fact is one case's: streams fold independently
 
-    def __init__(self, timezone: str = "Asia/Shanghai") -> None:
+    def __init__(self, timezone: str = KPI_TIMEZONE) -> None:
         self.fold = KpiFold(ZoneInfo(timezone))
 
     def define(self, metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
@@ -85,12 +97,40 @@ class KpiProjection(Projection):
         if not relevant:
             return
         facts = self._load(conn, tables, sorted({r.stream_id for r in relevant}))
+        rollup = Deltas()
+        self._contributions(rollup, facts.values(), sign=-1)  # before the fold changes them
         for recorded in relevant:
             self.fold.apply(facts[recorded.stream_id], recorded, registry.decode(recorded))
-        for case in facts.values():
-            if case.dirty:
-                KpiFold.copy_outcome(case)
-        self._write(conn, tables, [case for case in facts.values() if case.dirty])
+        dirty = [case for case in facts.values() if case.dirty]
+        for case in dirty:
+            KpiFold.copy_outcome(case)
+            for task_id in case.dirty_tasks:
+                case.tasks[task_id]["settle_at"] = settle_at(case.tasks[task_id])
+        self._contributions(rollup, facts.values(), sign=+1)
+        self._write(conn, tables, dirty)
+        add_to(conn, tables["daily"], rollup.changed())
+        self._drop_empty(conn, tables["daily"], rollup.shrunk())
+
+    @staticmethod
+    def _drop_empty(conn: Connection, daily: sa.Table, keys: list[Key]) -> None:
+        """Rollup rows whose tasks and cases all left (merged, say) go, as in a rebuild."""
+        for dimension, key, day in keys:
+            conn.execute(
+                daily.delete().where(
+                    daily.c.dimension == dimension,
+                    daily.c.day == day,
+                    daily.c.key == key,
+                    daily.c.dispatched == 0,
+                    daily.c.received == 0,
+                )
+            )
+
+    @staticmethod
+    def _contributions(rollup: Deltas, facts: Iterable[CaseFacts], *, sign: int) -> None:
+        for case in facts:
+            rollup.add(case_contributions(case.case), sign)
+            for task in case.tasks.values():
+                rollup.add(task_contributions(task), sign)
 
     def _load(
         self, conn: Connection, tables: dict[str, sa.Table], case_ids: list[str]

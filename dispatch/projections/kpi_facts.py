@@ -184,6 +184,7 @@ class KpiFold:
             "returned_at": None,
             "cancelled_at": None,
             "superseded_at": None,
+            "settle_at": None,  # set before the row is written (``kpi_rollup.settle_at``)
         }
         task.update({name: case[name] for name in CASE_OUTCOME})
         facts.tasks[e.task_id] = task

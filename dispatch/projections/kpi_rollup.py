@@ -30,7 +30,8 @@ Key = tuple[str, str, date]  # (dimension, key or "", local day)
 
 def pending(task: Row, deadline: datetime) -> bool:
     """The deadline fell while the task was still the department's (not returned/cancelled)."""
-    return all(task[end] is None or deadline <= task[end] for end in ("returned_at", "cancelled_at"))
+    ends = (task["returned_at"], task["cancelled_at"])
+    return all(end is None or deadline <= end for end in ends)
 
 
 def settle_at(task: Row) -> datetime | None:
@@ -131,6 +132,18 @@ class Deltas:
             row = self.rows[key]
             for name, value in counts.items():
                 row[name] += sign * int(value)
+
+    def shrunk(self) -> list[Key]:
+        """Rows that lost a task or a case: they may now count nothing at all.
+
+        Every count is a share of ``dispatched`` (task counts) or ``received`` (case counts),
+        so a row whose two totals are 0 is empty.
+        """
+        return [
+            key
+            for key, counts in self.rows.items()
+            if min(counts["dispatched"], counts["received"]) < 0
+        ]
 
     def changed(self) -> list[Row]:
         return [

@@ -1,53 +1,39 @@
-"""KPI rows and the monthly ranking (红黑榜), counted set-based in SQL over the KPI facts.
+"""KPI rows and the monthly ranking (红黑榜), summed set-based in SQL; rates from ``dispatch.kpis``.
 
-One ``GROUP BY`` with ``SUM(CASE …)`` columns per fact table, the same SQL on PostgreSQL and
-SQLite; the rates are then computed by the pure formulas in ``dispatch.kpis``. The rules of
-what counts are written there. Without ``as_of`` the query reads the facts' current values
-(the fast path, one range scan of the month's task rows); with ``as_of`` every fact is taken
-as it was recorded before that time — the reply deadline from the extensions approved by then,
-the closure and the last callback from the case log — so a past figure can be reproduced.
+The common question — a whole number of local days, as things stand now — is answered from the
+daily rollup ``kpi_daily``: a sum over a few thousand rows, however many cases the period
+holds, corrected for the deadlines still ahead of ``now`` from the few open task rows whose
+``settle_at`` lies in the future (see ``dispatch.projections.kpi_rollup``). Anything else — an
+``as_of`` time, or a period that starts or ends inside a day — is counted from the facts
+themselves (``dispatch.queries.kpi_facts``), exact and slower. Both give the same numbers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import ColumnElement
 
 from dispatch.kpis import DEFAULT_WEIGHTS, KpiCounts, KpiWeights, kpi_row
-from dispatch.projections.kpi_tables import define_kpi_tables
+from dispatch.projections.kpi import KPI_TIMEZONE
+from dispatch.projections.kpi_tables import COUNTS, define_kpi_tables
+from dispatch.queries.kpi_facts import fact_queries
 
 GroupBy = Literal["department", "category", "grid", "street", "day"]
 GROUPS: tuple[str, ...] = ("department", "category", "grid", "street", "day")
-RATED = ("satisfied", "basic", "unsatisfied")  # "none": no verdict given, not 参评
+# (the step's done column, its deadline, the count it is due for)
+STEPS = (
+    ("signed_at", "sign_by", "due_sign"),
+    ("contacted_at", "contact_by", "due_contact"),
+    ("replied_at", "reply_by", "due_reply"),
+)
 
 _tables = define_kpi_tables(sa.MetaData())
-tasks, cases = _tables["tasks"], _tables["cases"]
-case_log, extensions = _tables["case_log"], _tables["extensions"]
-
-Condition = ColumnElement[bool]
-
-
-def _count(condition: Condition, label: str) -> sa.Label[Any]:
-    return sa.func.sum(sa.case((condition, 1), else_=0)).label(label)
-
-
-def _known(column: sa.Column[Any], as_of: datetime | None) -> Condition:
-    """The moment has happened, as far as the log knew at ``as_of``."""
-    if as_of is None:
-        return column.is_not(None)
-    return sa.and_(column.is_not(None), column < as_of)
-
-
-def _not_yet(column: sa.Column[Any], as_of: datetime | None) -> Condition:
-    if as_of is None:
-        return column.is_(None)
-    return sa.or_(column.is_(None), column >= as_of)
+tasks, daily = _tables["tasks"], _tables["daily"]
 
 
 def _utc(moment: datetime, name: str) -> datetime:
@@ -56,141 +42,65 @@ def _utc(moment: datetime, name: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-# -- task facts -----------------------------------------------------------------------------
+def _whole_day(moment: datetime, zone: ZoneInfo) -> date | None:
+    """The local date if ``moment`` is a local midnight, else ``None``."""
+    local = moment.astimezone(zone)
+    return local.date() if local.time() == time(0) else None
 
 
-def _reply_by(as_of: datetime | None) -> ColumnElement[Any]:
-    """The reply deadline in force at ``as_of``: the last extension approved before it."""
-    if as_of is None:
-        return tasks.c.reply_by
-    extended = (
-        sa.select(extensions.c.reply_by)
-        .where(extensions.c.task_id == tasks.c.task_id, extensions.c.recorded_at < as_of)
-        .order_by(extensions.c.position.desc())
-        .limit(1)
-        .correlate(tasks)
-        .scalar_subquery()
-    )
-    return sa.func.coalesce(extended, tasks.c.original_reply_by)
-
-
-def _due(done: Condition, deadline: ColumnElement[Any], reference: datetime) -> Condition:
-    """Done, or the deadline passed while the task was still the department's to do."""
-    passed = sa.and_(
-        deadline <= reference,
-        sa.or_(tasks.c.returned_at.is_(None), deadline <= tasks.c.returned_at),
-        sa.or_(tasks.c.cancelled_at.is_(None), deadline <= tasks.c.cancelled_at),
-    )
-    return sa.or_(done, passed)
-
-
-def _task_columns(reference: datetime, as_of: datetime | None) -> list[sa.Label[Any]]:
-    t = tasks.c
-    reply_by = _reply_by(as_of)
-    signed = _known(t.signed_at, as_of)
-    contacted = _known(t.contacted_at, as_of)
-    replied = _known(t.replied_at, as_of)
-    signed_on_time = sa.and_(signed, t.signed_at <= t.sign_by)
-    return [
-        sa.func.count().label("dispatched"),
-        _count(_due(signed, t.sign_by, reference), "due_sign"),
-        _count(signed_on_time, "signed_on_time"),
-        _count(_due(contacted, t.contact_by, reference), "due_contact"),
-        _count(
-            sa.and_(signed_on_time, contacted, t.contacted_at <= t.contact_by), "responded_on_time"
-        ),
-        _count(_due(replied, reply_by, reference), "due_reply"),
-        _count(sa.and_(replied, t.replied_at <= reply_by), "replied_on_time"),
-        _count(_known(t.returned_at, as_of), "returned"),
-    ]
-
-
-# -- case outcomes (on case rows, or copied onto the lead task rows) --------------------------
-
-
-def _last_log(table: sa.Table, column: str, kinds: tuple[str, ...], as_of: datetime) -> Any:
+def _rollup_query(group_by: str, first: date, after: date) -> sa.Select[Any]:
+    key = daily.c.day if group_by == "day" else daily.c.key
+    sums = [sa.func.sum(daily.c[name]).label(name) for name in COUNTS]
     return (
-        sa.select(case_log.c[column])
-        .where(
-            case_log.c.case_id == table.c.case_id,
-            case_log.c.kind.in_(kinds),
-            case_log.c.recorded_at < as_of,
-        )
-        .order_by(case_log.c.position.desc())
-        .limit(1)
-        .correlate(table)
-        .scalar_subquery()
+        sa.select(key.label("key"), *sums)
+        .where(daily.c.dimension == group_by, daily.c.day >= first, daily.c.day < after)
+        .group_by(key)
     )
 
 
-def _outcome_columns(
-    table: sa.Table, counted: Condition, as_of: datetime | None
-) -> list[sa.Label[Any]]:
-    """Closure, reopening and the last callback of the rows where ``counted`` holds."""
-    c = table.c
-    if as_of is None:
-        closed: Condition = c.case_closed_at.is_not(None)
-        solved, satisfaction = c.callback_solved, c.callback_satisfaction
-    else:
-        closed = _last_log(table, "kind", ("closed", "reopened"), as_of) == "closed"
-        solved = _last_log(table, "solved", ("callback",), as_of)
-        satisfaction = _last_log(table, "satisfaction", ("callback",), as_of)
-    rated = sa.and_(counted, satisfaction.in_(RATED))
-    columns = [
-        _count(counted, "received"),
-        _count(sa.and_(counted, closed), "closed"),
-        _count(sa.and_(counted, _known(c.case_first_closed_at, as_of)), "ever_closed"),
-        _count(sa.and_(counted, _known(c.case_reopened_at, as_of)), "reopened"),
-        _count(rated, "rated"),
-    ]
-    columns += [_count(sa.and_(rated, solved == level), level) for level in ("solved", "partly")]
-    columns.append(_count(sa.and_(rated, solved == "unsolved"), "unsolved"))
-    columns += [_count(sa.and_(rated, satisfaction == level), level) for level in RATED]
-    return columns
-
-
-def _owner(as_of: datetime | None) -> Condition:
-    """The task that answers for its case's outcome: the current, unreturned lead."""
+def _not_yet_due_query(
+    group_by: str, start: datetime, end: datetime, now: datetime
+) -> sa.Select[Any]:
+    """Per key, the steps the rollup counts as due whose deadline is still ahead of ``now``."""
     t = tasks.c
-    return sa.and_(
-        t.role == "lead",
-        _not_yet(t.superseded_at, as_of),
-        _not_yet(t.returned_at, as_of),
-        _not_yet(t.cancelled_at, as_of),
+    key = t.dispatched_day if group_by == "day" else t[group_by]
+
+    def ahead(done: str, deadline: str) -> Any:
+        return sa.and_(
+            t[done].is_(None),
+            t[deadline] > now,
+            sa.or_(t.returned_at.is_(None), t[deadline] <= t.returned_at),
+            sa.or_(t.cancelled_at.is_(None), t[deadline] <= t.cancelled_at),
+        )
+
+    columns = [
+        sa.func.sum(sa.case((ahead(done, deadline), 1), else_=0)).label(due)
+        for done, deadline, due in STEPS
+    ]
+    return (
+        sa.select(key.label("key"), *columns)
+        .where(
+            t.settle_at > now,
+            t.dispatched_at >= start,
+            t.dispatched_at < end,
+            t.excluded_at.is_(None),
+        )
+        .group_by(key)
     )
-
-
-# -- the queries ----------------------------------------------------------------------------
-
-
-def _task_query(
-    group_by: str, start: datetime, end: datetime, reference: datetime, as_of: datetime | None
-) -> sa.Select[Any]:
-    key = tasks.c.dispatched_day if group_by == "day" else tasks.c[group_by]
-    columns = _task_columns(reference, as_of)
-    if group_by == "department":
-        columns += _outcome_columns(tasks, _owner(as_of), as_of)
-    where = [tasks.c.dispatched_at >= start, tasks.c.dispatched_at < end]
-    where.append(_not_yet(tasks.c.excluded_at, as_of))
-    if as_of is not None:
-        where.append(tasks.c.dispatched_at < as_of)
-    return sa.select(key.label("key"), *columns).where(*where).group_by(key)
-
-
-def _case_query(
-    group_by: str, start: datetime, end: datetime, as_of: datetime | None
-) -> sa.Select[Any]:
-    key = cases.c.received_day if group_by == "day" else cases.c[group_by]
-    where = [cases.c.received_at >= start, cases.c.received_at < end]
-    where.append(_not_yet(cases.c.excluded_at, as_of))
-    if as_of is not None:
-        where.append(cases.c.recorded_at < as_of)
-    columns = _outcome_columns(cases, sa.true(), as_of)
-    return sa.select(key.label("key"), *columns).where(*where).group_by(key)
 
 
 def _key_text(key: object) -> object:
-    return key.isoformat() if isinstance(key, date) else key
+    if isinstance(key, date):
+        return key.isoformat()
+    return key or None  # the rollup keeps an unknown grid or street as ""
+
+
+def _merge(rows: Iterable[Any], totals: dict[object, dict[str, int]], sign: int = 1) -> None:
+    for row in rows:
+        merged = totals.setdefault(_key_text(row["key"]), dict.fromkeys(COUNTS, 0))
+        for name, value in row.items():
+            if name != "key":
+                merged[name] += sign * int(value or 0)
 
 
 def kpi_rows(
@@ -202,32 +112,38 @@ def kpi_rows(
     now: datetime,
     as_of: datetime | None = None,
     weights: KpiWeights = DEFAULT_WEIGHTS,
+    timezone: str = KPI_TIMEZONE,
+    exact: bool = False,
 ) -> list[dict[str, Any]]:
     """KPI rows of the period ``[start, end)``, one per key, ordered by key (unknown last).
 
-    Per department the case outcomes come from the lead task rows (one scan); per category,
-    grid, street or day the tasks and the cases are summed separately and joined by key.
+    ``timezone`` is the one the KPI projection counts days in: a period from midnight to
+    midnight there is answered from the daily rollup, unless ``exact`` asks for the facts.
     """
     if group_by not in GROUPS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPS)}, not {group_by!r}")
     start, end, now = _utc(start, "start"), _utc(end, "end"), _utc(now, "now")
     as_of = _utc(as_of, "as_of") if as_of is not None else None
-    reference = as_of or now
-    totals: dict[object, dict[str, Any]] = {}
-    queries = [_task_query(group_by, start, end, reference, as_of)]
-    if group_by != "department":
-        queries.append(_case_query(group_by, start, end, as_of))
-    for query in queries:
-        for row in conn.execute(query).mappings():
-            merged = totals.setdefault(_key_text(row["key"]), {})
-            for name, value in row.items():
-                if name != "key":
-                    merged[name] = value
+    zone = ZoneInfo(timezone)
+    first, after = _whole_day(start, zone), _whole_day(end, zone)
+    totals: dict[object, dict[str, int]] = {}
+    if as_of is None and first is not None and after is not None and not exact:
+        _merge(conn.execute(_rollup_query(group_by, first, after)).mappings(), totals)
+        ahead = conn.execute(_not_yet_due_query(group_by, start, end, now)).mappings()
+        _merge(ahead, totals, sign=-1)
+        totals = {
+            key: counts
+            for key, counts in totals.items()
+            if counts["dispatched"] or counts["received"]
+        }
+    else:
+        for query in fact_queries(group_by, start, end, as_of or now, as_of):
+            _merge(conn.execute(query).mappings(), totals)
     ordered = sorted(totals.items(), key=lambda item: (item[0] is None, str(item[0])))
     return [kpi_row(key, KpiCounts.of(values), weights) for key, values in ordered]
 
 
-def month_bounds(month: str, timezone: str = "Asia/Shanghai") -> tuple[datetime, datetime]:
+def month_bounds(month: str, timezone: str = KPI_TIMEZONE) -> tuple[datetime, datetime]:
     """``"2026-11"`` → the first instants of that month and the next, in ``timezone``."""
     try:
         year, number = (int(part) for part in month.split("-"))
@@ -249,7 +165,7 @@ def ranking(
     now: datetime,
     *,
     weights: KpiWeights = DEFAULT_WEIGHTS,
-    timezone: str = "Asia/Shanghai",
+    timezone: str = KPI_TIMEZONE,
     size: int = 5,
 ) -> dict[str, Any]:
     """红黑榜: departments of ``month`` ranked by score; top and bottom ``size`` (no overlap).
@@ -268,8 +184,3 @@ def ranking(
     top = scored[:size]
     bottom = list(reversed(scored[size:]))[:size]
     return {"month": month, "top": top, "bottom": bottom, "rows": scored + unranked}
-
-
-def counts_of(row: Mapping[str, Any]) -> KpiCounts:
-    """The counts behind a KPI row (tests and the console use them)."""
-    return KpiCounts.of(row["counts"])

@@ -2,12 +2,17 @@
 
 Imported by name (``from scenarios import Scenes``): pytest puts this folder on ``sys.path``.
 
-``Scenes(client, login)`` files complaints as an operator and moves them along as the
-department's liaison and a dispatcher. Each factory is named for the state it leaves the case
-in and returns a fresh ``Scene``, so the route under test finds its case where it is legal::
+``Scenes(client, login, container)`` files complaints as an operator and moves them along as
+the department's liaison and a dispatcher. Each factory is named for the state it leaves the
+case in and returns a fresh ``Scene``, so the route under test finds its case where it is
+legal::
 
-    scene = Scenes(client, login).signed_task()
+    scene = Scenes(client, login, app_container).signed_task()
     client.post(f"/api/v1/tasks/{scene.task_id}/contact", json={"note": "…"}, headers=liaison)
+
+The route tables make hundreds of requests, so their modules run one app for the whole module
+(``module_container``, ``module_client``) and one user per kind of caller (``remembered``);
+each test still gets a case of its own.
 
 The complaint is ``env.smoke`` at 西一路12号: grid XYL-01 in street XYL, routed to ``envir``
 alone (one lead task, no assist), with the reporter's phone ``13800138000``.
@@ -15,7 +20,7 @@ alone (one lead task, no assist), with the reporter's phone ``13800138000``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -24,9 +29,11 @@ from typing import Any, Protocol
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from dispatch.bootstrap import Container
+from dispatch.api.app import create_app
+from dispatch.bootstrap import Container, bootstrap
 from dispatch.delivery_state import add_dead_letter
 from dispatch.queues import route_case_job
+from dispatch.settings import Settings
 
 API = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
@@ -69,6 +76,39 @@ class Scene:
     user_id: str = ""
     letter_id: int = 0  # a dead letter's
     reply_by: datetime | None = None  # the lead task's current reply_by
+
+
+def module_container(database_url: str, redis_url: str) -> Iterator[Container]:
+    """What ``tests/e2e/conftest.py``'s ``app_container`` builds, to be kept for a module."""
+    container = bootstrap(
+        Settings(
+            database_url=database_url,
+            redis_url=redis_url,
+            secret_key="test-secret",
+            inline_routing=True,
+        )
+    )
+    yield container
+    container.close()
+
+
+def module_client(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container)) as client:
+        yield client
+
+
+def remembered(login: Login, known: dict[tuple[Any, ...], dict[str, str]]) -> Login:
+    """``login``, making one user per (roles, department, street) and reusing it after."""
+
+    def once(
+        *roles: str, department: str | None = None, street: str | None = None
+    ) -> dict[str, str]:
+        key = (roles, department, street)
+        if key not in known:
+            known[key] = login(*roles, department=department, street=street)
+        return known[key]
+
+    return once
 
 
 def expect_ok(response: Response) -> dict[str, Any]:
@@ -192,7 +232,7 @@ class Scenes:
         return Scene(case_id=case_id, letter_id=letter_id)
 
     def a_user(self) -> Scene:
-        return Scene(user_id=self.login("operator").user.id)  # type: ignore[attr-defined]
+        return Scene(user_id=self.operator.user.id)  # type: ignore[attr-defined]
 
 
 def extension_body(scene: Scene) -> dict[str, Any]:

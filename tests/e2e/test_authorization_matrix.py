@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,13 +34,45 @@ from scenarios import (
     Scenes,
     assert_problem,
     extension_body,
+    module_client,
+    module_container,
     park_body,
+    remembered,
 )
 
 from dispatch.api.app import create_app
 from dispatch.bootstrap import Container
 
 pytestmark = pytest.mark.usefixtures("sample_catalogue")
+
+
+# -- one app and one user per kind of caller for the whole module (see scenarios) ---------------
+
+
+@pytest.fixture(scope="module")
+def app_container(database_url: str, redis_url: str) -> Iterator[Container]:
+    yield from module_container(database_url, redis_url)
+
+
+@pytest.fixture(scope="module")
+def client(app_container: Container) -> Iterator[TestClient]:
+    yield from module_client(app_container)
+
+
+@pytest.fixture(scope="module")
+def signed_in() -> dict[tuple[Any, ...], dict[str, str]]:
+    return {}
+
+
+@pytest.fixture
+def people(login: Login, signed_in: dict[tuple[Any, ...], dict[str, str]]) -> Login:
+    return remembered(login, signed_in)
+
+
+@pytest.fixture
+def scenes(client: TestClient, people: Login, app_container: Container) -> Scenes:
+    return Scenes(client, people, app_container)
+
 
 SAMPLE_YAML = Path(__file__).parents[2] / "dispatch/catalogue/samples/sample.yaml"
 
@@ -339,11 +371,6 @@ MATRIX = [
 ]
 
 
-@pytest.fixture
-def scenes(client: TestClient, login: Login, app_container: Container) -> Scenes:
-    return Scenes(client, login, app_container)
-
-
 @pytest.fixture(scope="module")
 def refused_scenes() -> dict[str, Scene]:
     """One prepared case per route for the callers it refuses. A refusal changes nothing (each
@@ -357,7 +384,7 @@ def test_route_answers_role(
     caller: str,
     expected: int,
     client: TestClient,
-    login: Login,
+    people: Login,
     scenes: Scenes,
     app_container: Container,
     refused_scenes: dict[str, Scene],
@@ -368,7 +395,7 @@ def test_route_answers_role(
         scene = refused_scenes[route.name] = route.scene(scenes)
     else:
         scene = refused_scenes[route.name]
-    headers = headers_of(caller, login)
+    headers = headers_of(caller, people)
     head = app_container.store.head_position()
 
     response = route.send(client, scene, headers)
@@ -398,7 +425,7 @@ def test_an_unknown_id_is_404_for_a_caller_who_may_use_the_route(
     route: Route,
     unknown: str | None,
     client: TestClient,
-    login: Login,
+    people: Login,
     scenes: Scenes,
     app_container: Container,
 ) -> None:
@@ -408,7 +435,7 @@ def test_an_unknown_id_is_404_for_a_caller_who_may_use_the_route(
     caller = next(caller for caller in SIGNED_IN if caller in route.allowed)
     head = app_container.store.head_position()
 
-    response = route.send(client, scene, headers_of(caller, login), unknown=unknown)
+    response = route.send(client, scene, headers_of(caller, people), unknown=unknown)
 
     assert_problem(response, 404)
     assert app_container.store.head_position() == head
@@ -434,10 +461,10 @@ PHONE_CALLERS = {OPERATOR, DISPATCHER}
 
 @pytest.mark.parametrize("caller", sorted(IN_SCOPE))
 def test_the_reporter_phone_is_shown_in_full_only_to_operators_and_dispatchers(
-    caller: str, client: TestClient, login: Login, scenes: Scenes
+    caller: str, client: TestClient, people: Login, scenes: Scenes
 ) -> None:
     scene = scenes.dispatched_case()
-    headers = headers_of(caller, login)
+    headers = headers_of(caller, people)
 
     case = client.get(f"{API}/cases/{scene.case_id}", headers=headers)
     listed = client.get(f"{API}/cases", params={"q": case.json()["case_no"]}, headers=headers)
@@ -454,13 +481,13 @@ def test_the_reporter_phone_is_shown_in_full_only_to_operators_and_dispatchers(
 
 
 def test_a_liaison_never_lists_another_departments_case_or_task(
-    client: TestClient, login: Login, scenes: Scenes
+    client: TestClient, people: Login, scenes: Scenes
 ) -> None:
     scene = scenes.dispatched_case()
     case_no = client.get(f"{API}/cases/{scene.case_id}", headers=scenes.dispatcher).json()[
         "case_no"
     ]
-    other = login("liaison", department=OTHER_DEPARTMENT)
+    other = people("liaison", department=OTHER_DEPARTMENT)
 
     for params in (
         {"page_size": "200"},
@@ -477,7 +504,7 @@ def test_a_liaison_never_lists_another_departments_case_or_task(
         assert {item["department"] for item in inbox["items"]} <= {OTHER_DEPARTMENT}, params
         assert scene.task_id not in {item["id"] for item in inbox["items"]}
 
-    own = login("liaison", department=DEPARTMENT)
+    own = people("liaison", department=DEPARTMENT)
     mine = client.get(f"{API}/cases", params={"q": case_no}, headers=own).json()
     assert [item["id"] for item in mine["items"]] == [scene.case_id]
     inbox = client.get(f"{API}/tasks", params={"page_size": "200"}, headers=own).json()

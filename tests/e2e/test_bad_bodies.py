@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,13 +29,45 @@ from scenarios import (
     Scenes,
     assert_problem,
     extension_body,
+    module_client,
+    module_container,
     park_body,
+    remembered,
 )
 
 from dispatch.auth.users import count_users
 from dispatch.bootstrap import Container
 
 pytestmark = pytest.mark.usefixtures("sample_catalogue")
+
+
+# -- one app and one user per kind of caller for the whole module (see scenarios) ---------------
+
+
+@pytest.fixture(scope="module")
+def app_container(database_url: str, redis_url: str) -> Iterator[Container]:
+    yield from module_container(database_url, redis_url)
+
+
+@pytest.fixture(scope="module")
+def client(app_container: Container) -> Iterator[TestClient]:
+    yield from module_client(app_container)
+
+
+@pytest.fixture(scope="module")
+def signed_in() -> dict[tuple[Any, ...], dict[str, str]]:
+    return {}
+
+
+@pytest.fixture
+def people(login: Login, signed_in: dict[tuple[Any, ...], dict[str, str]]) -> Login:
+    return remembered(login, signed_in)
+
+
+@pytest.fixture
+def scenes(client: TestClient, people: Login, app_container: Container) -> Scenes:
+    return Scenes(client, people, app_container)
+
 
 # -- ways to spoil a body ------------------------------------------------------------------------
 
@@ -375,11 +407,6 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def scenes(client: TestClient, login: Login, app_container: Container) -> Scenes:
-    return Scenes(client, login, app_container)
-
-
 @pytest.fixture(scope="module")
 def refusing_scenes() -> dict[str, Scene]:
     """One prepared case per command: a refused body changes nothing (each test checks), so
@@ -408,10 +435,10 @@ def footprint(container: Container, scene: Scene) -> tuple[int, int, int]:
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda command: f"POST {command.path}")
 def test_the_valid_body_is_accepted(
-    command: Command, client: TestClient, login: Login, scenes: Scenes
+    command: Command, client: TestClient, people: Login, scenes: Scenes
 ) -> None:
     scene = command.scene(scenes)
-    response = post(client, command.url(scene), command.body(scene), headers_for(command, login))
+    response = post(client, command.url(scene), command.body(scene), headers_for(command, people))
     assert response.status_code == command.ok, response.text
 
 
@@ -420,7 +447,7 @@ def test_a_bad_body_is_422_naming_the_field_and_appends_nothing(
     command: Command,
     bad: Bad,
     client: TestClient,
-    login: Login,
+    people: Login,
     scenes: Scenes,
     app_container: Container,
     refusing_scenes: dict[str, Scene],
@@ -429,7 +456,7 @@ def test_a_bad_body_is_422_naming_the_field_and_appends_nothing(
         refusing_scenes[command.path] = command.scene(scenes)
     scene = refusing_scenes[command.path]
     body = bad.spoil(command.body(scene))
-    headers = headers_for(command, login)
+    headers = headers_for(command, people)
     before = footprint(app_container, scene)
 
     response = post(client, command.url(scene), body, headers)
@@ -516,10 +543,10 @@ FUZZED = [
 
 @pytest.mark.parametrize("command", FUZZED, ids=lambda command: f"POST {command.path}")
 def test_no_body_makes_a_command_answer_500(
-    command: Command, client: TestClient, login: Login, scenes: Scenes
+    command: Command, client: TestClient, people: Login, scenes: Scenes
 ) -> None:
     scene = command.scene(scenes)
-    headers = headers_for(command, login)
+    headers = headers_for(command, people)
     url = command.url(scene)
 
     @settings(
@@ -550,10 +577,25 @@ def test_no_body_makes_a_command_answer_500(
     ],
 )
 def test_a_nul_or_a_huge_id_in_the_url_is_refused_not_500(
-    url: str, client: TestClient, login: Login
+    url: str, client: TestClient, people: Login
 ) -> None:
-    headers = login("dispatcher", "admin", "liaison", department=DEPARTMENT)
+    headers = people("dispatcher", "admin", "liaison", department=DEPARTMENT)
     method = "POST" if url.endswith("/sign") else "GET"
     response = client.request(method, API + url, json={}, headers=headers)
     assert response.status_code < 500, response.text
     assert response.status_code in (200, 403, 404, 422)
+
+
+def test_an_idempotency_key_longer_than_the_store_keeps_is_422_naming_it(
+    client: TestClient, people: Login, app_container: Container
+) -> None:
+    headers = people("operator")
+    longest = {**headers, "Idempotency-Key": "k" * 128}
+    assert client.post(f"{API}/cases", json=COMPLAINT, headers=longest).status_code == 201
+    head = app_container.store.head_position()
+
+    too_long = {**headers, "Idempotency-Key": "k" * 129}
+    problem = assert_problem(client.post(f"{API}/cases", json=COMPLAINT, headers=too_long), 422)
+
+    assert "Idempotency-Key" in [error["field"] for error in problem["errors"]]
+    assert app_container.store.head_position() == head

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from case_story import MINUTE, CaseStory
@@ -14,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from dispatch.projections import ProjectionRunner
 from dispatch.projections.kpi import KpiProjection
+from dispatch.queries.kpis import kpi_rows
 from events import EventStore
 from events.store import as_utc
 
@@ -108,3 +110,30 @@ def test_incremental_facts_equal_a_rebuild(scratch_engine: Engine, seeds, batch)
 
     runner.rebuild("kpi")
     assert dump(scratch_engine, runner.tables("kpi")) == incremental
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seeds=st.lists(st.integers(0, 2**32), min_size=1, max_size=8),
+    hours=st.lists(st.integers(0, 24 * 40), min_size=1, max_size=4),
+)
+def test_the_daily_rollup_answers_as_the_facts_do(scratch_engine: Engine, seeds, hours) -> None:
+    store = EventStore(scratch_engine)
+    for seed in seeds:
+        rng = random.Random(seed)
+        tell(CaseStory(store, category=f"cat-{rng.randrange(3)}"), rng)
+    runner = ProjectionRunner(scratch_engine, [KpiProjection()], batch_size=17)
+    runner.ensure_tables()
+    runner.catch_up("kpi")
+    beijing = ZoneInfo("Asia/Shanghai")
+    start, end = datetime(2026, 11, 1, tzinfo=beijing), datetime(2026, 12, 16, tzinfo=beijing)
+    with scratch_engine.connect() as conn:
+        for hour in hours:
+            now = start + timedelta(hours=hour)
+            for group_by in ("department", "category", "grid", "street", "day"):
+                options = {"group_by": group_by, "start": start, "end": end, "now": now}
+                assert kpi_rows(conn, **options) == kpi_rows(conn, exact=True, **options)

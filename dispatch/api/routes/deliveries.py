@@ -18,7 +18,7 @@ from dispatch.delivery_state import (
     mark_replayed,
     reopen_dead_letter,
 )
-from dispatch.queues import enqueue, redis_connection, spec_for
+from dispatch.queues import KINDS, enqueue, redis_connection, spec_for
 
 router = APIRouter(prefix="/deliveries", tags=["deliveries"])
 Dispatcher = Annotated[User, Depends(roles("dispatcher"))]
@@ -47,6 +47,12 @@ def replay(letter_id: int, container: ContainerDep, user: Dispatcher) -> JSONRes
         letter = get_dead_letter(conn, letter_id)
         if letter is None:
             raise Problem(404, f"no dead letter with id {letter_id}")
+        if letter["kind"] not in KINDS:
+            raise Problem(
+                409,
+                f"dead letter {letter_id} is a {letter['kind']!r} job, which cannot be run "
+                f"again; only {', '.join(KINDS)} jobs can be replayed",
+            )
         if letter["replayed_at"] is not None:
             raise Problem(
                 409,

@@ -1,0 +1,55 @@
+"""The web console (Jinja2, server-rendered, Chinese first) on the same app as the API.
+
+``install_console(app)`` mounts the pages under ``/console``, its static files under
+``/console/static``, and sends ``/`` there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import RedirectResponse, Response
+
+from dispatch.console.routes import (
+    audit,
+    case_actions,
+    cases,
+    dashboard,
+    desk,
+    intake,
+    login,
+    street,
+    tasks,
+)
+from dispatch.console.web import PREFIX, ConsoleError, LoginRequired, login_redirect, render
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install_console(app: FastAPI) -> None:
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
+    # Specific paths before the catch-all case actions (/cases/{id}/{action}).
+    for module in (login, intake, cases, tasks, desk, street, dashboard, audit, case_actions):
+        app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
+    app.include_router(_front_door, include_in_schema=False)
+    app.add_exception_handler(ConsoleError, _error_page)  # type: ignore[arg-type]
+    app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
+
+
+_front_door = APIRouter()
+
+
+@_front_door.get("/")
+def front_door() -> Response:
+    return RedirectResponse(f"{PREFIX}/", status_code=307)
+
+
+async def _error_page(request: Request, error: ConsoleError) -> Response:
+    context = {"status": error.status, "message": error.message, "detail": error.detail}
+    return render(request, "error.html", context, status=error.status)
+
+
+async def _to_login(request: Request, error: LoginRequired) -> Response:
+    return login_redirect(request, error.next_path)

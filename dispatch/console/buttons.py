@@ -1,0 +1,89 @@
+"""Which buttons a user sees: what the rules allow next (``allowed_*_actions``) that the user's
+roles may do. The handlers check both again when the button is pressed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from dispatch.auth.users import User
+from dispatch.domain.case import (
+    CaseState,
+    CaseStatus,
+    PendingExtension,
+    TaskState,
+    TaskStatus,
+    allowed_case_actions,
+    allowed_task_actions,
+)
+
+# Who may take each case action (DESIGN.md §4's table).
+CASE_ACTION_ROLES: dict[str, tuple[str, ...]] = {
+    "answer": ("operator", "dispatcher"),
+    "callback": ("operator", "dispatcher"),
+    "close": ("operator", "dispatcher"),
+    "merge": ("operator", "dispatcher"),
+    "dispatch": ("dispatcher",),
+    "park": ("dispatcher", "supervisor"),
+    "unpark": ("dispatcher", "supervisor"),
+    "reopen": ("dispatcher", "supervisor"),
+    "urge": ("supervisor", "dispatcher"),
+    "whistle": ("street",),
+}
+LIAISON_ACTIONS = frozenset({"sign", "contact", "extension", "return", "progress", "reply"})
+RULINGS = frozenset({"return/approve", "return/reject", "extension/approve", "extension/deny"})
+
+
+def case_buttons(user: User, state: CaseState) -> list[str]:
+    allowed = []
+    for action in allowed_case_actions(state):
+        roles = CASE_ACTION_ROLES.get(action)
+        if roles is None or not user.has_any(*roles):
+            continue
+        if action == "whistle" and state.location.street != user.street:
+            continue
+        allowed.append(action)
+    return allowed
+
+
+def task_buttons(user: User, task: TaskState, case: CaseState | None) -> list[str]:
+    shown = []
+    for action in allowed_task_actions(task, case):
+        if action in LIAISON_ACTIONS and user.is_liaison_of(task.department):
+            shown.append(action)
+        elif action in RULINGS and user.has("dispatcher"):
+            shown.append(action)
+    return shown
+
+
+@dataclass(frozen=True)
+class _Row:
+    """The part of a task and its case that the transition rules read, from a list row."""
+
+    department: str
+    state: TaskStatus
+    pending_extension: PendingExtension | None
+    status: CaseStatus
+
+
+def row_buttons(user: User, item: dict[str, Any]) -> list[str]:
+    """Buttons for an inbox row (``list_tasks``' item) without folding its case's stream.
+
+    ``allowed_task_actions`` reads only the task's state and pending extension and the case's
+    status; the row carries all three.
+    """
+    pending = None
+    if item.get("extension"):
+        pending = PendingExtension(
+            reply_by=datetime.fromisoformat(item["extension"]["reply_by"]),
+            reason=item["extension"]["reason"] or "",
+            requested_at=datetime.fromisoformat(item["dispatched_at"]),
+        )
+    row = _Row(
+        department=item["department"],
+        state=TaskStatus(item["state"]),
+        pending_extension=pending,
+        status=CaseStatus(item["case"]["status"]),
+    )
+    return task_buttons(user, cast(TaskState, row), cast(CaseState, row))

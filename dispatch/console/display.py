@@ -1,0 +1,89 @@
+"""How times, durations, countdowns and rates read on screen, in the catalogue's time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from gettext import NullTranslations
+from zoneinfo import ZoneInfo
+
+
+def as_datetime(value: datetime | str | None) -> datetime | None:
+    """A timezone-aware datetime from a datetime or the API's ISO 8601 text."""
+    if value is None or value == "":
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def local_time(value: datetime | str | None, zone: ZoneInfo, *, seconds: bool = False) -> str:
+    """``2026-11-03 14:05`` in ``zone``; an empty string for no time."""
+    moment = as_datetime(value)
+    if moment is None:
+        return ""
+    shape = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return moment.astimezone(zone).strftime(shape)
+
+
+def local_date(value: date | str | None) -> str:
+    if value is None or value == "":
+        return ""
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def duration(seconds: float | None, t: NullTranslations) -> str:
+    """``2d 3h``, ``3h 12m``, ``5m`` (the two largest units), translated; ``—`` for none."""
+    if seconds is None:
+        return "—"
+    left = int(abs(seconds))
+    days, left = divmod(left, 86400)
+    hours, left = divmod(left, 3600)
+    minutes = left // 60
+    if days:
+        return t.gettext("%(d)dd %(h)dh") % {"d": days, "h": hours}
+    if hours:
+        return t.gettext("%(h)dh %(m)dm") % {"h": hours, "m": minutes}
+    return t.gettext("%(m)dm") % {"m": minutes}
+
+
+def countdown(deadline: datetime | str | None, now: datetime, t: NullTranslations) -> str:
+    """``3h 12m left`` or ``overdue 2h 5m``."""
+    moment = as_datetime(deadline)
+    if moment is None:
+        return ""
+    seconds = (moment - now).total_seconds()
+    if seconds >= 0:
+        return t.gettext("%(time)s left") % {"time": duration(seconds, t)}
+    return t.gettext("overdue %(time)s") % {"time": duration(seconds, t)}
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def score(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+# The step a task waits for in each state, and the deadline that step runs against.
+NEXT_STEP = {"dispatched": "sign", "signed": "contact", "contacted": "reply"}
+DEADLINE_OF = {"sign": "sign_by", "contact": "contact_by", "reply": "reply_by"}
+YELLOW_AT = 0.8  # the default policies' warn_at: a badge, not a KPI (alerts use the policy's)
+
+
+def task_clock(task: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    """The step the task waits for, its deadline and a badge level (None, yellow, red),
+    computed against ``now`` so the badge is right even while the SLA timer lags."""
+    stage = NEXT_STEP.get(task["state"])
+    if stage is None:
+        return None
+    deadline = as_datetime(task["deadlines"][DEADLINE_OF[stage]])
+    if deadline is None:
+        return None
+    started = as_datetime(task.get("dispatched_at")) or now
+    level = None
+    if now >= deadline:
+        level = "red"
+    elif (now - started) >= (deadline - started) * YELLOW_AT:
+        level = "yellow"
+    return {"stage": stage, "deadline": deadline.isoformat(), "level": level}

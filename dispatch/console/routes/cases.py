@@ -1,0 +1,90 @@
+"""Case search (number, phone, address, words) and the case page with its buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from dispatch.auth.users import User
+from dispatch.console.buttons import case_buttons, task_buttons
+from dispatch.console.i18n import N_
+from dispatch.console.web import ConsoleError, catalogue_of, container_of, render, require
+from dispatch.handlers import CaseNotFound
+from dispatch.handlers.executor import load_case
+from dispatch.privacy import present_case, sees_phone_numbers
+from dispatch.queries.cases import get_case, list_cases
+from dispatch.queries.reporters import cases_by_phone, looks_like_phone
+from dispatch.queries.scope import can_view_case
+
+router = APIRouter()
+
+SEARCH_ROLES = ("operator", "dispatcher", "supervisor", "liaison", "street", "admin")
+STATUSES = ("received", "dispatched", "in_progress", "replied", "closed", "answered", "parked")
+
+
+@router.get("/cases")
+def search(
+    request: Request,
+    q: str = "",
+    status: str = "",
+    page: int = 1,
+    user: User = Depends(require(*SEARCH_ROLES)),
+) -> Response:
+    """One box: a case number, the caller's phone (hotline staff only), an address or words."""
+    query = q.strip()[:200]
+    chosen = status if status in STATUSES else None
+    page = min(max(page, 1), 10_000)
+    by_phone: list[dict[str, Any]] = []
+    with container_of(request).store.reading() as conn:
+        if query and looks_like_phone(query) and sees_phone_numbers(user):
+            by_phone = cases_by_phone(conn, user, query)
+        items, total = list_cases(
+            conn, user, q=query or None, status=chosen, page=page, page_size=25
+        )
+    seen = {item["id"] for item in by_phone}
+    merged = by_phone + [item for item in items if item["id"] not in seen]
+    context = {
+        "q": query,
+        "status": chosen or "",
+        "statuses": STATUSES,
+        "items": merged,
+        "total": total + len(by_phone),
+        "phone_matches": len(by_phone),
+        "page": page,
+        "page_count": max(1, -(-total // 25)),
+    }
+    return render(request, "cases.html", context)
+
+
+@router.get("/cases/{case_id}")
+def case_page(
+    request: Request, case_id: str, new: int = 0, user: User = Depends(require(*SEARCH_ROLES))
+) -> Response:
+    container = container_of(request)
+    with container.store.reading() as conn:
+        found = get_case(conn, case_id[:64])
+    if found is None:
+        raise ConsoleError(404, N_("No such case."))
+    if not can_view_case(found, user):
+        raise ConsoleError(403, N_("This case is outside your department's or street's scope."))
+    try:
+        state, _version = load_case(container.store, case_id)
+    except CaseNotFound:
+        raise ConsoleError(404, N_("No such case.")) from None
+    buttons = {
+        task_id: task_buttons(user, task, state) for task_id, task in state.tasks.items()
+    }
+    catalogue = catalogue_of(request)
+    context = {
+        "case": present_case(found, user),
+        "case_buttons": case_buttons(user, state),
+        "task_buttons": buttons,
+        "new": bool(new),
+        "answer": state.answer,
+        "departments": catalogue.departments if catalogue else [],
+        "may_audit": user.has_any("supervisor", "dispatcher"),
+        "back": request.url.path,
+    }
+    return render(request, "case.html", context)

@@ -1,0 +1,130 @@
+"""派单/审核: the dispatcher's desk — unroutable cases, rulings, callbacks, dead letters —
+and manual dispatch with the routing explanation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from dispatch.api.problems import Problem
+from dispatch.api.routes import deliveries
+from dispatch.api.routes.case_commands import DispatchIn
+from dispatch.auth.users import User
+from dispatch.catalogue import explain
+from dispatch.console.forms import FormInvalid, perform, refuse_form, validate
+from dispatch.console.i18n import N_
+from dispatch.console.routes.case_actions import command_id
+from dispatch.console.web import (
+    ConsoleError,
+    PostedForm,
+    catalogue_of,
+    container_of,
+    gettext,
+    redirect,
+    render,
+    require,
+    session_of,
+)
+from dispatch.delivery_state import list_dead_letters
+from dispatch.handlers import CommandResult
+from dispatch.privacy import present_case
+from dispatch.queries.cases import get_case, list_cases, unroutable_cases
+from dispatch.queries.tasks import list_tasks
+from dispatch.queries.worklists import pending_extensions
+
+router = APIRouter()
+
+Dispatcher = Depends(require("dispatcher"))
+
+
+@router.get("/desk")
+def desk(request: Request, user: User = Dispatcher) -> Response:
+    with container_of(request).store.reading() as conn:
+        unroutable = unroutable_cases(conn, limit=100)
+        returns, _ = list_tasks(conn, user, state="return_requested", page_size=100)
+        extensions = pending_extensions(conn, limit=100)
+        replied, replied_total = list_cases(conn, user, status="replied", page_size=50)
+        letters, letters_total = list_dead_letters(conn, state="open", limit=50)
+    context = {
+        "unroutable": unroutable,
+        "returns": returns,
+        "extensions": extensions,
+        "replied": replied,
+        "replied_total": replied_total,
+        "letters": letters,
+        "letters_total": letters_total,
+    }
+    return render(request, "desk.html", context)
+
+
+@router.get("/cases/{case_id}/dispatch")
+def dispatch_page(request: Request, case_id: str, user: User = Dispatcher) -> Response:
+    """The case, why the rules route it where they do (or cannot), and the dispatch form."""
+    with container_of(request).store.reading() as conn:
+        found = get_case(conn, case_id[:64])
+    if found is None:
+        raise ConsoleError(404, N_("No such case."))
+    catalogue = catalogue_of(request)
+    explanation: dict[str, Any] | None = None
+    if catalogue is not None:
+        explanation = explain(catalogue, category=found["category"], location=found["location"])
+    open_departments = {
+        task["department"]: task["role"]
+        for task in found["tasks"]
+        if task["state"] not in ("returned", "cancelled", "replied")
+    }
+    context = {
+        "case": present_case(found, user),
+        "explanation": explanation,
+        "departments": catalogue.departments if catalogue else [],
+        "open_departments": open_departments,
+    }
+    return render(request, "dispatch.html", context)
+
+
+@router.post("/cases/{case_id}/dispatch")
+def dispatch_case(
+    request: Request, case_id: str, form: PostedForm, user: User = Dispatcher
+) -> Response:
+    """派单: a lead and any assisting departments; naming a lead replaces the open tasks."""
+    lead = str(form.get("lead") or "").strip()
+    assist = [str(code) for code in form.getlist("assist") if code and code != lead]
+    chosen = ([{"code": lead, "role": "lead"}] if lead else []) + [
+        {"code": code, "role": "assist"} for code in dict.fromkeys(assist)
+    ]
+    try:
+        body = validate(DispatchIn, {"departments": chosen})
+    except FormInvalid as problem:
+        refuse_form(request, problem)
+        return redirect(request, f"/cases/{case_id}/dispatch")
+    departments = [(item.code, item.role) for item in body.departments]
+    cases = container_of(request).cases
+
+    def action() -> CommandResult:
+        return cases.dispatch(
+            case_id,
+            departments,
+            actor=user,
+            role="dispatcher",
+            command_id=command_id(user, form),
+        )
+
+    result = perform(request, action, done=N_("Dispatched."))
+    return redirect(request, f"/cases/{case_id}" if result else f"/cases/{case_id}/dispatch")
+
+
+@router.post("/deliveries/{letter_id}/replay")
+def replay_dead_letter(
+    request: Request, letter_id: int, _form: PostedForm, user: User = Dispatcher
+) -> Response:
+    """Replay through the API's own route function, so the rules live in one place."""
+    session = session_of(request)
+    try:
+        deliveries.replay(letter_id, container_of(request), user)
+    except Problem as problem:
+        session.flash("error", f"{gettext(request, N_('Not possible now.'))} {problem.detail}")
+    else:
+        session.flash("ok", gettext(request, N_("Delivery queued again.")))
+    return redirect(request, "/desk")

@@ -1,0 +1,181 @@
+"""受理: the operator's intake form, with a duplicate warning and the routing result at once."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from dispatch.api.routes.case_commands import IntakeIn
+from dispatch.auth.users import User
+from dispatch.catalogue import Catalogue
+from dispatch.console.forms import FormInvalid, text_fields, validate
+from dispatch.console.i18n import N_
+from dispatch.console.web import (
+    ConsoleError,
+    PostedForm,
+    catalogue_of,
+    container_of,
+    redirect,
+    render,
+    require,
+)
+from dispatch.handlers import Complaint, InvalidInput, NoCatalogue
+from dispatch.handlers.intake import place_complaint
+from dispatch.queries.worklists import likely_duplicates
+
+router = APIRouter()
+
+INTAKE_ROLES = ("operator", "dispatcher")
+FIELDS = (
+    "channel",
+    "category",
+    "urgency",
+    "address",
+    "grid",
+    "lat",
+    "lon",
+    "description",
+    "reporter_name",
+    "reporter_phone",
+)
+
+
+def blank_values() -> dict[str, str]:
+    return {name: "" for name in (*FIELDS, "form_id")}
+
+
+def category_code(catalogue: Catalogue, text: str | None) -> str | None:
+    """What the picker sent: a code, ``code — name`` from the list, or a name typed out."""
+    if not text:
+        return None
+    head = text.split(" ", 1)[0].strip()
+    if catalogue.category(text) or catalogue.category(head):
+        return text if catalogue.category(text) else head
+    named = [c.code for c in catalogue.categories if c.name == text.strip()]
+    return named[0] if named else text
+
+
+def complaint_from(form: FormData, catalogue: Catalogue, *, channel: str) -> Complaint:
+    """The API's intake body from the form fields; ``FormInvalid`` names what is wrong."""
+    values = text_fields(form, *FIELDS)
+    body = {
+        "channel": values["channel"] or channel,
+        "category": category_code(catalogue, values["category"]),
+        "description": values["description"],
+        "urgency": values["urgency"] or "normal",
+        "location": {
+            "address": values["address"],
+            "grid": values["grid"],
+            "lat": values["lat"],
+            "lon": values["lon"],
+        },
+        "reporter": {"name": values["reporter_name"], "phone": values["reporter_phone"]},
+    }
+    return validate(IntakeIn, body).complaint()
+
+
+def duplicates_of(request: Request, user: User, complaint: Complaint) -> list[dict[str, Any]]:
+    catalogue = catalogue_of(request)
+    if catalogue is None:
+        return []
+    try:
+        location = place_complaint(catalogue, complaint)
+    except InvalidInput:
+        return []
+    point = None
+    if location.lat is not None and location.lon is not None:
+        point = (location.lat, location.lon)
+    container = container_of(request)
+    with container.store.reading() as conn:
+        return likely_duplicates(
+            conn,
+            user,
+            category=complaint.category,
+            grid=location.grid,
+            point=point,
+            now=container.clock(),
+        )
+
+
+def file_complaint(
+    request: Request, user: User, form: FormData, *, role: str, channel: str, page: str
+) -> Response:
+    """Validate, warn about duplicates (unless confirmed), receive, route, show the case.
+
+    ``form_id`` (a hidden field) is the idempotency key: a double-clicked submit files once.
+    """
+    catalogue = catalogue_of(request)
+    if catalogue is None:
+        raise ConsoleError(409, N_("No catalogue is loaded yet: an administrator must load one."))
+    values = {name: form.get(name) or "" for name in (*FIELDS, "form_id")}
+    street = user.street if role == "street" else None
+    try:
+        complaint = complaint_from(form, catalogue, channel=channel)
+        location = place_complaint(catalogue, complaint)
+    except FormInvalid as problem:
+        return _form_again(request, page, values, errors=problem.errors, street=street)
+    except InvalidInput as error:
+        return _form_again(request, page, values, errors={error.field: str(error)}, street=street)
+    if role == "street" and location.street != user.street:
+        errors = {"location": N_("Street officers report problems in their own street only.")}
+        return _form_again(request, page, values, errors=errors, street=street)
+    if not form.get("confirm_duplicate"):
+        duplicates = duplicates_of(request, user, complaint)
+        if duplicates:
+            return _form_again(request, page, values, duplicates=duplicates, street=street)
+    container = container_of(request)
+    key = str(form.get("form_id") or "") or None
+    try:
+        result = container.cases.receive(complaint, actor=user, role=role, idempotency_key=key)
+    except InvalidInput as error:
+        return _form_again(request, page, values, errors={error.field: str(error)}, street=street)
+    except NoCatalogue:
+        raise ConsoleError(409, N_("No catalogue is loaded yet.")) from None
+    container.after_command(result)
+    container.cases.route_case(result.case_id)  # no-op when already routed in-process
+    container.projector.catch_up()
+    return redirect(request, f"/cases/{result.case_id}?new=1")
+
+
+def _form_again(
+    request: Request,
+    page: str,
+    values: dict[str, Any],
+    *,
+    errors: dict[str, str] | None = None,
+    duplicates: list[dict[str, Any]] | None = None,
+    street: str | None = None,
+) -> Response:
+    context = {"values": values, "errors": errors or {}, "duplicates": duplicates or []}
+    context.update(form_context(request, street=street))
+    return render(request, page, context, status=422 if errors else 200)
+
+
+def form_context(request: Request, *, street: str | None = None) -> dict[str, Any]:
+    """The pickers' choices; a street officer picks among the street's own grids."""
+    catalogue = catalogue_of(request)
+    grids = catalogue.grids if catalogue else []
+    return {
+        "categories": catalogue.categories if catalogue else [],
+        "grids": [grid for grid in grids if street is None or grid.street == street],
+        "new_form_id": secrets.token_urlsafe(16),
+    }
+
+
+@router.get("/intake")
+def intake_page(request: Request, _user: User = Depends(require(*INTAKE_ROLES))) -> Response:
+    context: dict[str, Any] = {"values": blank_values(), "errors": {}, "duplicates": []}
+    context.update(form_context(request))
+    return render(request, "intake.html", context)
+
+
+@router.post("/intake")
+def intake(
+    request: Request, form: PostedForm, user: User = Depends(require(*INTAKE_ROLES))
+) -> Response:
+    role = str(user.role_for(*INTAKE_ROLES))
+    return file_complaint(request, user, form, role=role, channel="phone", page="intake.html")

@@ -1,0 +1,98 @@
+"""街乡: a street officer reports problems in the street's grids, blows the whistle on
+departments (吹哨) and sees who reported in (报到)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from dispatch.api.routes.case_commands import WhistleIn
+from dispatch.auth.users import User
+from dispatch.catalogue import parse_duration
+from dispatch.console.forms import FormInvalid, perform, refuse_form, text_fields, validate
+from dispatch.console.i18n import N_
+from dispatch.console.routes.case_actions import command_id
+from dispatch.console.routes.intake import blank_values, file_complaint, form_context
+from dispatch.console.routes.login import safe_next
+from dispatch.console.web import (
+    PostedForm,
+    catalogue_of,
+    container_of,
+    redirect,
+    render,
+    require,
+)
+from dispatch.handlers import CommandResult
+from dispatch.queries.cases import list_cases
+from dispatch.queries.worklists import OPEN_CASE, summoned_tasks
+
+router = APIRouter()
+
+Officer = Depends(require("street"))
+REPORT_WITHIN = ("30m", "1h", "2h", "4h", "8h", "24h")
+WHISTLE_STATUSES = tuple(status for status in OPEN_CASE if status != "parked")
+
+
+@router.get("/street")
+def street_page(request: Request, user: User = Officer) -> Response:
+    street = user.street or ""
+    with container_of(request).store.reading() as conn:
+        cases, total = list_cases(conn, user, street=street, status=WHISTLE_STATUSES, page_size=50)
+        summoned = summoned_tasks(conn, street, limit=100)
+    catalogue = catalogue_of(request)
+    context: dict[str, Any] = {
+        "cases": cases,
+        "total": total,
+        "summoned": summoned,
+        "departments": catalogue.departments if catalogue else [],
+        "report_within": REPORT_WITHIN,
+        "street_grids": [g for g in catalogue.grids if g.street == street] if catalogue else [],
+    }
+    context.update(form_context(request, street=street))
+    return render(request, "street.html", context)
+
+
+@router.get("/street/report")
+def report_page(request: Request, user: User = Officer) -> Response:
+    context: dict[str, Any] = {"values": blank_values(), "errors": {}, "duplicates": []}
+    context.update(form_context(request, street=user.street))
+    return render(request, "report.html", context)
+
+
+@router.post("/street/report")
+def report(request: Request, form: PostedForm, user: User = Officer) -> Response:
+    """A problem found on patrol: filed as a case from the street's own grids only."""
+    return file_complaint(request, user, form, role="street", channel="patrol", page="report.html")
+
+
+@router.post("/cases/{case_id}/whistle")
+def blow_whistle(
+    request: Request, case_id: str, form: PostedForm, user: User = Officer
+) -> Response:
+    """吹哨: the departments must report in (sign) within ``report_within``."""
+    back = safe_next(form.get("back") or "/console/street")
+    values: dict[str, Any] = text_fields(form, "reason", "report_within")
+    values["departments"] = list(dict.fromkeys(str(code) for code in form.getlist("departments")))
+    try:
+        body = validate(WhistleIn, values)
+    except FormInvalid as problem:
+        refuse_form(request, problem)
+        return redirect(request, back)
+    within = parse_duration(body.report_within).clock()
+    cases = container_of(request).cases
+
+    def action() -> CommandResult:
+        return cases.blow_whistle(
+            case_id,
+            body.departments,
+            reason=body.reason,
+            report_within=within,
+            actor=user,
+            role="street",
+            command_id=command_id(user, form),
+        )
+
+    perform(request, action, done=N_("Whistle blown: the departments must report in."))
+    return redirect(request, back)
