@@ -17,6 +17,7 @@ import typer
 
 from dispatch.bootstrap import Container, bootstrap
 from dispatch.cli import app as dispatch_app
+from dispatch.cli import demo as dispatch_demo
 from dispatch.cli import serve as dispatch_serve
 from dispatch.cli.common import fail, settings
 from dispatch.queues import redis_connection
@@ -25,7 +26,7 @@ from workers.allinone import serve_all_in_one, watch_parent
 from workers.scheduler import Scheduler
 from workers.worker import build_worker
 
-OWN = frozenset({"serve", "worker", "scheduler"})
+OWN = frozenset({"serve", "worker", "scheduler", "demo"})
 
 app = typer.Typer(no_args_is_help=True, help=dispatch_app.info.help)
 app.registered_commands += [
@@ -47,6 +48,19 @@ def serve(
         dispatch_serve.serve(host=host, port=port)
     else:
         serve_all_in_one(config, host=host, port=port)
+
+
+@app.command("demo")
+def demo(
+    host: str = dispatch_demo.HostOption,
+    port: int = dispatch_demo.PortOption,
+    cases: int = dispatch_demo.CasesOption,
+    seed: int = dispatch_demo.SeedOption,
+    fresh: bool = dispatch_demo.FreshOption,
+) -> None:
+    """A demo district with users and a month of realistic cases, served all in one."""
+    dispatch_demo.prepare_demo(cases=cases, seed=seed, fresh=fresh, host=host, port=port)
+    serve(host=host, port=port)
 
 
 @app.command("worker")

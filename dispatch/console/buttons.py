@@ -33,6 +33,19 @@ CASE_ACTION_ROLES: dict[str, tuple[str, ...]] = {
 }
 LIAISON_ACTIONS = frozenset({"sign", "contact", "extension", "return", "progress", "reply"})
 RULINGS = frozenset({"return/approve", "return/reject", "extension/approve", "extension/deny"})
+# The usual next step first: a liaison's eye lands on 签收, then 联系, then 办结.
+ORDER = (
+    "sign",
+    "contact",
+    "reply",
+    "progress",
+    "extension",
+    "return",
+    "return/approve",
+    "return/reject",
+    "extension/approve",
+    "extension/deny",
+)
 
 
 def case_buttons(user: User, state: CaseState) -> list[str]:
@@ -54,7 +67,7 @@ def task_buttons(user: User, task: TaskState, case: CaseState | None) -> list[st
             shown.append(action)
         elif action in RULINGS and user.has("dispatcher"):
             shown.append(action)
-    return shown
+    return sorted(shown, key=ORDER.index)
 
 
 @dataclass(frozen=True)

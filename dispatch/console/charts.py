@@ -29,6 +29,7 @@ class Bar:
 class Group:
     key: str
     y: float
+    dispatched: int
     bars: list[Bar] = field(default_factory=list)
 
 
@@ -44,7 +45,9 @@ class RateChart:
     series: tuple[str, ...] = RATE_SERIES
 
 
-def rate_chart(rows: list[dict[str, Any]], *, label_width: float = 190, plot: float = 440) -> RateChart:
+def rate_chart(
+    rows: list[dict[str, Any]], *, label_width: float = 220, plot: float = 700
+) -> RateChart:
     bar, gap = 9.0, 14.0
     top = 8.0
     groups = []
@@ -58,7 +61,7 @@ def rate_chart(rows: list[dict[str, Any]], *, label_width: float = 190, plot: fl
             bars.append(
                 Bar(label_width, y + index * bar, plot * fraction, bar - 1.5, series, value)
             )
-        groups.append(Group(str(row["key"]), y, bars))
+        groups.append(Group(str(row["key"]), y, int(row.get("dispatched") or 0), bars))
         y += bar * len(RATE_SERIES) + gap
     width = label_width + plot + 70
     return RateChart(groups, width, max(y, 40.0), label_width, plot)
@@ -83,10 +86,13 @@ class TrendChart:
     plot_top: float
     plot_bottom: float
     max_received: int
+    step: float  # the width of one day
     line: str  # the closure-rate polyline's points
 
 
-def trend_chart(rows: list[dict[str, Any]], *, width: float = 720, height: float = 220) -> TrendChart:
+def trend_chart(
+    rows: list[dict[str, Any]], *, width: float = 1000, height: float = 240
+) -> TrendChart:
     """Cases received per day (columns) and the closure rate (a line, 0–100 % on the right)."""
     left, right, top, bottom = 40.0, 44.0, 12.0, height - 28.0
     received = [int((row.get("counts") or {}).get("received", 0)) for row in rows]
@@ -103,7 +109,7 @@ def trend_chart(rows: list[dict[str, Any]], *, width: float = 720, height: float
     line = " ".join(
         f"{day.x + step / 2:.1f},{day.point_y:.1f}" for day in days if day.point_y is not None
     )
-    return TrendChart(days, width, height, top, bottom, peak, line)
+    return TrendChart(days, width, height, top, bottom, peak, step, line)
 
 
 @dataclass(frozen=True)
@@ -137,8 +143,8 @@ def gantt(
     *,
     label_key: str,
     detail_key: str,
-    label_width: float = 230,
-    plot: float = 470,
+    label_width: float = 260,
+    plot: float = 680,
     row: float = 22,
 ) -> Gantt:
     """Each stage (or holder) as a bar from its start to its end (or now, while it lasts)."""

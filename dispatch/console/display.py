@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 from gettext import NullTranslations
@@ -32,18 +33,20 @@ def local_date(value: date | str | None) -> str:
 
 
 def duration(seconds: float | None, t: NullTranslations) -> str:
-    """``2d 3h``, ``3h 12m``, ``5m`` (the two largest units), translated; ``—`` for none."""
+    """``2d 3h``, ``3h 12m``, ``5m``, ``40s`` (the two largest units), translated; ``—`` for none."""
     if seconds is None:
         return "—"
     left = int(abs(seconds))
     days, left = divmod(left, 86400)
     hours, left = divmod(left, 3600)
-    minutes = left // 60
+    minutes, rest = divmod(left, 60)
     if days:
         return t.gettext("%(d)dd %(h)dh") % {"d": days, "h": hours}
     if hours:
         return t.gettext("%(h)dh %(m)dm") % {"h": hours, "m": minutes}
-    return t.gettext("%(m)dm") % {"m": minutes}
+    if minutes:
+        return t.gettext("%(m)dm") % {"m": minutes}
+    return t.gettext("%(s)ds") % {"s": rest}
 
 
 def countdown(deadline: datetime | str | None, now: datetime, t: NullTranslations) -> str:
@@ -55,6 +58,11 @@ def countdown(deadline: datetime | str | None, now: datetime, t: NullTranslation
     if seconds >= 0:
         return t.gettext("%(time)s left") % {"time": duration(seconds, t)}
     return t.gettext("overdue %(time)s") % {"time": duration(seconds, t)}
+
+
+def pretty_json(value: Any) -> str:
+    """JSON for people to read (Chinese kept as is); the template escapes it like any text."""
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True, default=str)
 
 
 def percent(value: float | None) -> str:

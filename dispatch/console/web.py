@@ -93,7 +93,6 @@ def environment(language: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     t = translations(language)
     env.install_gettext_translations(t, newstyle=True)  # type: ignore[attr-defined]
     env.filters["local"] = pass_context(lambda c, v: display.local_time(v, c["zone"]))
@@ -101,6 +100,7 @@ def environment(language: str) -> Environment:
         lambda c, v: display.local_time(v, c["zone"], seconds=True)
     )
     env.filters["duration"] = lambda v: display.duration(v, t)
+    env.filters["pretty_json"] = display.pretty_json
     env.filters["percent"] = display.percent
     env.filters["score"] = display.score
     env.filters["countdown"] = pass_context(_countdown(t))

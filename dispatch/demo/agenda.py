@@ -91,13 +91,16 @@ class World:
         self.catalogue = catalogue
         self.tally: Counter[str] = Counter()
         self.departments: dict[str, str] = {}  # task id → department, to act as its liaison
+        self.refusals: list[str] = []  # why commands were refused, for the curious
+        self.frozen: set[str] = set()  # merged or parked cases: their departments stop work
 
     def attempt(self, what: str, command: Callable[[], CommandResult]) -> CommandResult | None:
         """Run a command; a refusal (the case moved on meanwhile) is counted, not fatal."""
         try:
             result = command()
-        except (DomainError, ApplicationError, ConcurrencyError):
+        except (DomainError, ApplicationError, ConcurrencyError) as error:
             self.tally[f"refused {what}"] += 1
+            self.refusals.append(f"{what}: {error}")
             return None
         self.tally[what] += 1
         return result

@@ -24,6 +24,7 @@ RETURN_RATE = {"lead": 0.06, "assist": 0.02, "summoned": 0.0}
 STREET_OFFICE_RETURN_RATE = 0.14
 EXTENSION_RATE = 0.08
 URGE_RATE = 0.35
+PROGRESS_RATE = 0.15
 
 
 class DepartmentWork(World):
@@ -93,7 +94,7 @@ class DepartmentWork(World):
         replied = scenario.step_time(self.rng, start, task.deadlines.reply_by, task.department)
         replied = max(replied, self.clock.now + scenario.minutes(self.rng, 20, 240))
         self.warn(task, "reply", task.deadlines.reply_by, replied)
-        if self.chance(0.25):
+        if self.chance(PROGRESS_RATE):
             between = self.clock.now + (replied - self.clock.now) * self.rng.uniform(0.2, 0.8)
             self.agenda.at(between, self.note_progress, task.task_id)
         self.agenda.at(replied, self.reply, task.task_id)
@@ -202,6 +203,8 @@ class DepartmentWork(World):
     # -- plumbing -------------------------------------------------------------------------------
 
     def _act(self, what: str, task_id: str, command: object) -> CommandResult | None:
+        if case_id_of(task_id) in self.frozen:
+            return None
         department = self.departments[task_id]
         return self.attempt(
             what,

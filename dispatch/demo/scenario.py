@@ -28,11 +28,12 @@ CATEGORY_WEIGHTS: dict[str, float] = {
     "traffic.parking": 4, "traffic.signal": 1, "market.food": 2, "market.price": 1.5,
     "market.prepaid": 2.5, "labor.wages": 3, "labor.insurance": 2, "green.tree": 1.5,
     "green.lawn": 1, "edu.enrolment": 1.5, "edu.tutoring": 1.5, "health.clinic": 1.5,
-    "community.facility": 2, "other.consult": 4,
+    "community.facility": 2, "other.consult": 6,
 }  # fmt: skip
 CHANNEL_WEIGHTS = {"phone": 70, "wechat": 10, "app": 8, "web": 5, "patrol": 5, "open311": 2}
 # Questions the operator answers on the phone (直接答复) more often than not.
 ANSWERABLE = frozenset({"other.consult", "labor.insurance", "edu.enrolment"})
+SPOKEN = frozenset({"phone", "wechat", "web"})  # channels an operator answers on
 # Share of each step a department does in time; the rest is late or close to it.
 DILIGENCE: dict[str, float] = {
     "water": 0.95, "gas": 0.97, "power": 0.95, "heat": 0.85, "telecom": 0.88, "bus": 0.9,
@@ -104,7 +105,7 @@ def complaint(rng: random.Random, catalogue: Catalogue) -> Complaint:
         street=grid.street if lat is not None else None,
         reporter_name=None if anonymous else _name(rng),
         reporter_phone=None if anonymous else _phone(rng),
-        answer_directly=category in ANSWERABLE and channel == "phone" and rng.random() < 0.65,
+        answer_directly=category in ANSWERABLE and channel in SPOKEN and rng.random() < 0.7,
     )
 
 

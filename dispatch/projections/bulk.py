@@ -69,7 +69,8 @@ def add_to(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]])
     """Add ``rows`` into ``table``: a new key is inserted, an existing one gets the values
     added to its columns (the primary key columns identify the row; the others are summed).
 
-    PostgreSQL takes every row in one statement: a JSON array expanded into an upsert.
+    PostgreSQL takes every row in one statement: a JSON array expanded into an upsert (give
+    dates and times as ISO text there).
     """
     if not rows:
         return
@@ -90,7 +91,7 @@ def add_to(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]])
         )
         source = f"SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS r({shape})"
         statement = f"INSERT INTO {target} ({columns}) {source} {conflict}"
-        conn.execute(sa.text(statement), {"rows": json.dumps(list(rows), default=str)})
+        conn.execute(sa.text(statement), {"rows": json.dumps(list(rows))})
         return
     values = ", ".join(f":{n}" for n in names)
     statement = f"INSERT INTO {target} ({columns}) VALUES ({values}) {conflict}"

@@ -98,6 +98,7 @@ class CaseListProjection(Projection):
             sa.Column("role", sa.String(16), nullable=False),
             sa.Column("state", sa.String(20), nullable=False),
             sa.Column("round", sa.Integer, nullable=False),
+            sa.Column("dispatched_version", sa.Integer, nullable=False),  # orders the tasks
             sa.Column("rule_id", code),
             sa.Column("whistle_id", code),
             sa.Column("catalogue_version", sa.Integer),

@@ -176,6 +176,7 @@ def _dispatch(rows: CaseRows, recorded: RecordedEvent, event: ev.CaseDispatched)
         "role": event.role,
         "state": TaskStatus.DISPATCHED.value,
         "round": case["reopen_count"],
+        "dispatched_version": recorded.version,
         "rule_id": event.rule_id,
         "whistle_id": event.whistle_id,
         "catalogue_version": event.catalogue_version,
@@ -221,8 +222,12 @@ def derive(rows: CaseRows) -> None:
     level = max((_LEVELS[t["warning_level"]] for t in open_), default=0)
     case["warning_level"] = {0: None, 1: "yellow", 2: "red"}[level]
     case["overdue"] = level == 2
-    leads = [t for t in active if t["role"] == "lead"]
-    case["lead_department"] = leads[-1]["department"] if leads else case["lead_department"]
+    # A pure function of the tasks (never "whatever it was before"), so that the same events
+    # give the same row however they were cut into batches.
+    leads = sorted(
+        (t["dispatched_version"], t["department"]) for t in active if t["role"] == "lead"
+    )
+    case["lead_department"] = leads[-1][1] if leads else None
     departments = sorted({t["department"] for t in active})
     case["departments"] = f",{','.join(departments)}," if departments else ""
     case["status"] = _status(case, active).value

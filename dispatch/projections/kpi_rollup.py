@@ -22,7 +22,9 @@ from typing import Any
 from dispatch.projections.kpi_tables import COUNTS
 
 Row = dict[str, Any]
-DIMENSIONS = ("department", "category", "grid", "street", "day")
+# No "day" dimension: every task and case falls in exactly one street row (key "" when the
+# street is unknown) of its day, so a day's totals are the sum of that day's street rows.
+DIMENSIONS = ("department", "category", "grid", "street")
 RATED = ("satisfied", "basic", "unsatisfied")  # "none": no verdict given, not 参评
 STEPS = (("signed_at", "sign_by"), ("contacted_at", "contact_by"), ("replied_at", "reply_by"))
 Key = tuple[str, str, date]  # (dimension, key or "", local day)
@@ -107,7 +109,6 @@ def task_contributions(task: Row) -> Iterator[tuple[Key, Row]]:
     yield ("department", task["department"], day), department
     for dimension in ("category", "grid", "street"):
         yield (dimension, task[dimension] or "", day), own
-    yield ("day", "", day), own
 
 
 def case_contributions(case: Row) -> Iterator[tuple[Key, Row]]:
@@ -118,7 +119,6 @@ def case_contributions(case: Row) -> Iterator[tuple[Key, Row]]:
     day = case["received_day"]
     for dimension in ("category", "grid", "street"):
         yield (dimension, case[dimension] or "", day), counts
-    yield ("day", "", day), counts
 
 
 class Deltas:
@@ -147,7 +147,7 @@ class Deltas:
 
     def changed(self) -> list[Row]:
         return [
-            {"dimension": key[0], "key": key[1], "day": key[2], **counts}
+            {"dimension": key[0], "key": key[1], "day": key[2].isoformat(), **counts}
             for key, counts in self.rows.items()
             if any(counts.values())
         ]

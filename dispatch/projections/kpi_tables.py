@@ -121,7 +121,7 @@ def define_kpi_tables(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.T
         sa.Index(f"ix_kpi_extensions_task{suffix}", "task_id", "position"),
     )
     # Per (dimension, key, local day): the sums of ``dispatch.kpis.KpiCounts`` (see
-    # ``kpi_rollup``). ``key`` is "" for an unknown grid or street, and for the day dimension.
+    # ``kpi_rollup``). ``key`` is "" for an unknown grid or street.
     daily = sa.Table(
         f"kpi_daily{suffix}",
         metadata,

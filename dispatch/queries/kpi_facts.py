@@ -43,7 +43,7 @@ def _not_yet(column: sa.Column[Any], as_of: datetime | None) -> Condition:
     return sa.or_(column.is_(None), column >= as_of)
 
 
-# -- task facts -----------------------------------------------------------------------------
+# -- each fact row as it stood ------------------------------------------------------------
 
 
 def _reply_by(as_of: datetime | None) -> ColumnElement[Any]:
@@ -61,40 +61,6 @@ def _reply_by(as_of: datetime | None) -> ColumnElement[Any]:
     return sa.func.coalesce(extended, tasks.c.original_reply_by)
 
 
-def _due(done: Condition, deadline: ColumnElement[Any], reference: datetime) -> Condition:
-    """Done, or the deadline passed while the task was still the department's to do."""
-    passed = sa.and_(
-        deadline <= reference,
-        sa.or_(tasks.c.returned_at.is_(None), deadline <= tasks.c.returned_at),
-        sa.or_(tasks.c.cancelled_at.is_(None), deadline <= tasks.c.cancelled_at),
-    )
-    return sa.or_(done, passed)
-
-
-def _task_columns(reference: datetime, as_of: datetime | None) -> list[sa.Label[Any]]:
-    t = tasks.c
-    reply_by = _reply_by(as_of)
-    signed = _known(t.signed_at, as_of)
-    contacted = _known(t.contacted_at, as_of)
-    replied = _known(t.replied_at, as_of)
-    signed_on_time = sa.and_(signed, t.signed_at <= t.sign_by)
-    return [
-        sa.func.count().label("dispatched"),
-        _count(_due(signed, t.sign_by, reference), "due_sign"),
-        _count(signed_on_time, "signed_on_time"),
-        _count(_due(contacted, t.contact_by, reference), "due_contact"),
-        _count(
-            sa.and_(signed_on_time, contacted, t.contacted_at <= t.contact_by), "responded_on_time"
-        ),
-        _count(_due(replied, reply_by, reference), "due_reply"),
-        _count(sa.and_(replied, t.replied_at <= reply_by), "replied_on_time"),
-        _count(_known(t.returned_at, as_of), "returned"),
-    ]
-
-
-# -- case outcomes (on case rows, or copied onto the lead task rows) --------------------------
-
-
 def _last_log(table: sa.Table, column: str, kinds: tuple[str, ...], as_of: datetime) -> Any:
     return (
         sa.select(case_log.c[column])
@@ -110,40 +76,88 @@ def _last_log(table: sa.Table, column: str, kinds: tuple[str, ...], as_of: datet
     )
 
 
-def _outcome_columns(
-    table: sa.Table, counted: Condition, as_of: datetime | None
-) -> list[sa.Label[Any]]:
-    """Closure, reopening and the last callback of the rows where ``counted`` holds."""
+def _outcome(table: sa.Table, as_of: datetime | None) -> list[sa.Label[Any]]:
+    """The case's closure and last callback at ``as_of`` (now: the row's current values)."""
     c = table.c
     if as_of is None:
-        closed: Condition = c.case_closed_at.is_not(None)
+        closed = sa.case((c.case_closed_at.is_not(None), "closed"), else_=None)
         solved, satisfaction = c.callback_solved, c.callback_satisfaction
     else:
-        closed = _last_log(table, "kind", ("closed", "reopened"), as_of) == "closed"
+        closed = _last_log(table, "kind", ("closed", "reopened"), as_of)
         solved = _last_log(table, "solved", ("callback",), as_of)
         satisfaction = _last_log(table, "satisfaction", ("callback",), as_of)
-    rated = sa.and_(counted, satisfaction.in_(RATED))
+    return [
+        closed.label("closed_kind"),
+        solved.label("solved"),
+        satisfaction.label("satisfaction"),
+        c.case_first_closed_at,
+        c.case_reopened_at,
+    ]
+
+
+def _facts(query: sa.Select[Any]) -> sa.Subquery:
+    # OFFSET 0 keeps the planner from folding this select into the aggregate above it, which
+    # would run each correlated ``as_of`` subquery once per reference instead of once per row.
+    return query.offset(0).subquery("facts")
+
+
+# -- counting -------------------------------------------------------------------------------
+
+
+def _due(f: Any, done: Condition, deadline: Any, reference: datetime) -> Condition:
+    """Done, or the deadline passed while the task was still the department's to do."""
+    passed = sa.and_(
+        deadline <= reference,
+        sa.or_(f.returned_at.is_(None), deadline <= f.returned_at),
+        sa.or_(f.cancelled_at.is_(None), deadline <= f.cancelled_at),
+    )
+    return sa.or_(done, passed)
+
+
+def _task_counts(f: Any, reference: datetime, as_of: datetime | None) -> list[sa.Label[Any]]:
+    signed = _known(f.signed_at, as_of)
+    contacted = _known(f.contacted_at, as_of)
+    replied = _known(f.replied_at, as_of)
+    signed_on_time = sa.and_(signed, f.signed_at <= f.sign_by)
+    return [
+        sa.func.count().label("dispatched"),
+        _count(_due(f, signed, f.sign_by, reference), "due_sign"),
+        _count(signed_on_time, "signed_on_time"),
+        _count(_due(f, contacted, f.contact_by, reference), "due_contact"),
+        _count(
+            sa.and_(signed_on_time, contacted, f.contacted_at <= f.contact_by), "responded_on_time"
+        ),
+        _count(_due(f, replied, f.effective_reply_by, reference), "due_reply"),
+        _count(sa.and_(replied, f.replied_at <= f.effective_reply_by), "replied_on_time"),
+        _count(_known(f.returned_at, as_of), "returned"),
+    ]
+
+
+def _outcome_counts(f: Any, counted: Condition, as_of: datetime | None) -> list[sa.Label[Any]]:
+    """Closure, reopening and the last callback of the rows where ``counted`` holds."""
+    rated = sa.and_(counted, f.satisfaction.in_(RATED))
     columns = [
         _count(counted, "received"),
-        _count(sa.and_(counted, closed), "closed"),
-        _count(sa.and_(counted, _known(c.case_first_closed_at, as_of)), "ever_closed"),
-        _count(sa.and_(counted, _known(c.case_reopened_at, as_of)), "reopened"),
+        _count(sa.and_(counted, f.closed_kind == "closed"), "closed"),
+        _count(sa.and_(counted, _known(f.case_first_closed_at, as_of)), "ever_closed"),
+        _count(sa.and_(counted, _known(f.case_reopened_at, as_of)), "reopened"),
         _count(rated, "rated"),
     ]
-    columns += [_count(sa.and_(rated, solved == level), level) for level in ("solved", "partly")]
-    columns.append(_count(sa.and_(rated, solved == "unsolved"), "unsolved"))
-    columns += [_count(sa.and_(rated, satisfaction == level), level) for level in RATED]
+    columns += [
+        _count(sa.and_(rated, f.solved == level), level)
+        for level in ("solved", "partly", "unsolved")
+    ]
+    columns += [_count(sa.and_(rated, f.satisfaction == level), level) for level in RATED]
     return columns
 
 
-def _owner(as_of: datetime | None) -> Condition:
+def _owner(f: Any, as_of: datetime | None) -> Condition:
     """The task that answers for its case's outcome: the current, unreturned lead."""
-    t = tasks.c
     return sa.and_(
-        t.role == "lead",
-        _not_yet(t.superseded_at, as_of),
-        _not_yet(t.returned_at, as_of),
-        _not_yet(t.cancelled_at, as_of),
+        f.role == "lead",
+        _not_yet(f.superseded_at, as_of),
+        _not_yet(f.returned_at, as_of),
+        _not_yet(f.cancelled_at, as_of),
     )
 
 
@@ -153,27 +167,38 @@ def _owner(as_of: datetime | None) -> Condition:
 def _task_query(
     group_by: str, start: datetime, end: datetime, reference: datetime, as_of: datetime | None
 ) -> sa.Select[Any]:
-    key = tasks.c.dispatched_day if group_by == "day" else tasks.c[group_by]
-    columns = _task_columns(reference, as_of)
-    if group_by == "department":
-        columns += _outcome_columns(tasks, _owner(as_of), as_of)
-    where = [tasks.c.dispatched_at >= start, tasks.c.dispatched_at < end]
-    where.append(_not_yet(tasks.c.excluded_at, as_of))
+    t = tasks.c
+    key = t.dispatched_day if group_by == "day" else t[group_by]
+    where = [t.dispatched_at >= start, t.dispatched_at < end, _not_yet(t.excluded_at, as_of)]
     if as_of is not None:
-        where.append(tasks.c.dispatched_at < as_of)
-    return sa.select(key.label("key"), *columns).where(*where).group_by(key)
+        where.append(t.dispatched_at < as_of)
+    per_row = [
+        key.label("key"),
+        *(t[name] for name in ("signed_at", "sign_by", "contacted_at", "contact_by")),
+        *(t[name] for name in ("replied_at", "returned_at", "cancelled_at", "role")),
+        t.superseded_at,
+        _reply_by(as_of).label("effective_reply_by"),
+    ]
+    department = group_by == "department"
+    if department:
+        per_row += _outcome(tasks, as_of)
+    f = _facts(sa.select(*per_row).where(*where)).c
+    counts = _task_counts(f, reference, as_of)
+    if department:
+        counts += _outcome_counts(f, _owner(f, as_of), as_of)
+    return sa.select(f.key, *counts).group_by(f.key)
 
 
 def _case_query(
     group_by: str, start: datetime, end: datetime, as_of: datetime | None
 ) -> sa.Select[Any]:
-    key = cases.c.received_day if group_by == "day" else cases.c[group_by]
-    where = [cases.c.received_at >= start, cases.c.received_at < end]
-    where.append(_not_yet(cases.c.excluded_at, as_of))
+    c = cases.c
+    key = c.received_day if group_by == "day" else c[group_by]
+    where = [c.received_at >= start, c.received_at < end, _not_yet(c.excluded_at, as_of)]
     if as_of is not None:
-        where.append(cases.c.recorded_at < as_of)
-    columns = _outcome_columns(cases, sa.true(), as_of)
-    return sa.select(key.label("key"), *columns).where(*where).group_by(key)
+        where.append(c.recorded_at < as_of)
+    f = _facts(sa.select(key.label("key"), *_outcome(cases, as_of)).where(*where)).c
+    return sa.select(f.key, *_outcome_counts(f, sa.true(), as_of)).group_by(f.key)
 
 
 def fact_queries(

@@ -49,11 +49,12 @@ def _whole_day(moment: datetime, zone: ZoneInfo) -> date | None:
 
 
 def _rollup_query(group_by: str, first: date, after: date) -> sa.Select[Any]:
-    key = daily.c.day if group_by == "day" else daily.c.key
+    # A day's totals are the sum of its street rows (see ``kpi_rollup.DIMENSIONS``).
+    dimension, key = ("street", daily.c.day) if group_by == "day" else (group_by, daily.c.key)
     sums = [sa.func.sum(daily.c[name]).label(name) for name in COUNTS]
     return (
         sa.select(key.label("key"), *sums)
-        .where(daily.c.dimension == group_by, daily.c.day >= first, daily.c.day < after)
+        .where(daily.c.dimension == dimension, daily.c.day >= first, daily.c.day < after)
         .group_by(key)
     )
 

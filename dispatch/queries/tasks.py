@@ -148,5 +148,5 @@ def get_task(conn: Connection, task_id: str) -> dict[str, Any] | None:
 def tasks_of_case(conn: Connection, case_id: str) -> list[dict[str, Any]]:
     tasks = live_tables()["case_tasks"]
     query = sa.select(tasks).where(tasks.c.case_id == case_id)
-    rows = conn.execute(query.order_by(tasks.c.dispatched_at, tasks.c.id)).mappings()
+    rows = conn.execute(query.order_by(tasks.c.dispatched_version)).mappings()
     return [task_representation(row) for row in rows]

@@ -52,6 +52,15 @@ def likely_duplicates(
     return recent[:limit]
 
 
+def case_descriptions(conn: Connection, case_ids: list[str]) -> dict[str, str]:
+    """What each case is about, for lists that show tasks (an inbox row has no description)."""
+    if not case_ids:
+        return {}
+    cases = live_tables()["case_list"]
+    query = sa.select(cases.c.id, cases.c.description).where(cases.c.id.in_(set(case_ids)))
+    return {row.id: row.description for row in conn.execute(query)}
+
+
 def _task_query(*conditions: Any) -> sa.Select[Any]:
     tables = live_tables()
     cases, tasks = tables["case_list"], tables["case_tasks"]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from argon2 import PasswordHasher
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from dispatch.api.text import has_control_characters
-from dispatch.auth.users import authenticate
+from dispatch.auth.passwords import DEFAULT_HASHER
+from dispatch.auth.users import User, authenticate
+from dispatch.bootstrap import Container
 from dispatch.console.i18n import N_
 from dispatch.console.web import (
-    PAGES,
     PREFIX,
     ConsoleUser,
     PostedForm,
@@ -22,10 +24,20 @@ from dispatch.console.web import (
 router = APIRouter()
 
 
-def home_path(user: ConsoleUser) -> str:
-    """The first page of the navigation bar this user may open."""
-    for path, _label, roles in PAGES:
-        if user.has_any(*roles):
+# Where each role starts its day, the most specific desk first.
+HOMES = (
+    ("dispatcher", "/desk"),
+    ("liaison", "/inbox"),
+    ("street", "/street"),
+    ("supervisor", "/dashboard"),
+    ("operator", "/intake"),
+)
+
+
+def home_path(user: User) -> str:
+    """The desk of the user's most specific role; case search for anyone else."""
+    for role, path in HOMES:
+        if user.has(role):
             return path
     return "/cases"
 
@@ -36,6 +48,12 @@ def safe_next(value: object) -> str:
         if "\\" not in value and "\n" not in value and "\r" not in value:
             return value
     return PREFIX + "/"
+
+
+def password_hasher(container: Container) -> PasswordHasher:
+    """The deployment's argon2 parameters; tests put cheap ones in ``container.extras``."""
+    hasher = container.extras.get("password_hasher")
+    return hasher if isinstance(hasher, PasswordHasher) else DEFAULT_HASHER
 
 
 @router.get("/")
@@ -54,10 +72,11 @@ def login(request: Request, form: PostedForm) -> Response:
     password = str(form.get("password") or "")
     target = safe_next(form.get("next"))
     user = None
+    container = container_of(request)
     if username and not has_control_characters(username):
         # A write transaction: a hash made with older argon2 parameters is upgraded.
-        with container_of(request).store.transaction() as conn:
-            user = authenticate(conn, username, password)
+        with container.store.transaction() as conn:
+            user = authenticate(conn, username, password, hasher=password_hasher(container))
     if user is None:
         context = {
             "next": target,

@@ -38,6 +38,7 @@ from dispatch.console.web import (
 from dispatch.domain import commands as c
 from dispatch.handlers import CommandResult
 from dispatch.queries.tasks import list_tasks
+from dispatch.queries.worklists import case_descriptions
 
 router = APIRouter()
 
@@ -101,8 +102,10 @@ def inbox(
         items, total = list_tasks(
             conn, user, department=user.department or "", state=state, page_size=100
         )
+        described = case_descriptions(conn, [item["case_id"] for item in items])
     for item in items:
         item["buttons"] = row_buttons(user, item)
+        item["case"]["description"] = described.get(item["case_id"], "")
     context = {"items": items, "total": total, "show": "all" if state is None else "open"}
     return render(request, "inbox.html", context)
 

@@ -1,0 +1,127 @@
+"""``dispatch demo``: a fictional district's 12345 centre with a month of history, then serve.
+
+The database is ``demo.db`` in the working directory unless ``DISPATCH_DATABASE_URL`` names
+another. An empty database gets the demo catalogue and a month of cases; one that already
+holds the demo is reused as it is (``--fresh`` deletes a SQLite demo file and starts over);
+one holding anything else is refused, so the demo's users can never land in a real centre.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+import typer
+
+from dispatch.bootstrap import bootstrap
+from dispatch.catalogue.versions import active_catalogue
+from dispatch.cli import serve
+from dispatch.cli.common import fail
+from dispatch.database import prepare_database
+from dispatch.demo.agenda import DemoClock
+from dispatch.demo.history import DEMO_VERSION, HistoryReport, has_history, write_history
+from dispatch.demo.users import OPEN311_CLIENT, Credentials, ensure_users, fresh_api_key
+from dispatch.settings import Settings, get_settings
+
+DEMO_DATABASE = "sqlite:///./demo.db"
+DEFAULT_CASES = 3000
+
+HostOption = typer.Option("127.0.0.1", help="address to listen on")
+PortOption = typer.Option(8000, help="port to listen on")
+CasesOption = typer.Option(DEFAULT_CASES, min=1, max=100_000, help="complaints in the month")
+SeedOption = typer.Option(12345, help="seed of the random history (same seed, same story)")
+FreshOption = typer.Option(False, "--fresh", help="delete the SQLite demo database first")
+
+
+def demo(
+    host: str = HostOption,
+    port: int = PortOption,
+    cases: int = CasesOption,
+    seed: int = SeedOption,
+    fresh: bool = FreshOption,
+) -> None:
+    """Load a demo district, users and a month of realistic cases, then serve."""
+    prepare_demo(cases=cases, seed=seed, fresh=fresh, host=host, port=port)
+    serve.serve(host=host, port=port)
+
+
+def prepare_demo(*, cases: int, seed: int, fresh: bool, host: str, port: int) -> Settings:
+    """Everything before serving; leaves DISPATCH_DATABASE_URL set for the server (and the
+    worker processes it starts) and returns the settings it used."""
+    base = get_settings()
+    url = base.database_url if "database_url" in base.model_fields_set else DEMO_DATABASE
+    if fresh:
+        remove_demo_database(url)
+    os.environ["DISPATCH_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    config = get_settings()
+    clock = DemoClock(datetime.now(UTC))
+    container = bootstrap(config, clock=clock)
+    try:
+        prepare_database(container.engine)
+        if has_history(container):
+            check_is_demo(container.engine, url)
+            typer.echo(f"Reusing the demo in {url} (dispatch demo --fresh starts over)")
+        else:
+            typer.echo(f"Writing {cases} cases of history into {url} …")
+            say_history(write_history(container, clock, cases=cases, seed=seed, end=clock.now))
+        active = active_catalogue(container.engine)
+        assert active is not None
+        now = datetime.now(UTC)
+        say_credentials(
+            ensure_users(container.engine, active[1], now=now),
+            fresh_api_key(container.engine, now=now),
+            base=f"http://{host}:{port}",
+        )
+    finally:
+        container.close()
+    return config
+
+
+def check_is_demo(engine: sa.Engine, url: str) -> None:
+    active = active_catalogue(engine)
+    if active is None or active[1].version != DEMO_VERSION:
+        fail(
+            f"{url} holds cases that are not the demo's; set DISPATCH_DATABASE_URL to an empty "
+            "database or unset it to use ./demo.db"
+        )
+
+
+def remove_demo_database(url: str) -> None:
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        fail("--fresh deletes a SQLite demo file only; drop and recreate a PostgreSQL database")
+    path = Path(parsed.database)
+    if path.exists():
+        engine = sa.create_engine(url)
+        try:
+            tables = sa.inspect(engine).get_table_names()
+            if "catalogue_versions" in tables:
+                check_is_demo(engine, url)
+        finally:
+            engine.dispose()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def say_history(report: HistoryReport) -> None:
+    mix = " · ".join(f"{status} {count}" for status, count in sorted(report.statuses.items()))
+    typer.echo(
+        f"  {report.cases} cases, {report.events} events, {report.start:%Y-%m-%d} to "
+        f"{report.end:%Y-%m-%d}, written in {report.seconds:.1f} s"
+    )
+    typer.echo(f"  {mix} · overdue now {report.open_overdue}")
+
+
+def say_credentials(issued: list[Credentials], api_key: str, *, base: str) -> None:
+    typer.echo(f"\nConsole: {base}/   API docs: {base}/docs   Open311: {base}/open311/v2/")
+    typer.echo("Sign in as (passwords are new on every start):")
+    width = max(len(item.user.username) for item in issued)
+    for item in issued:
+        typer.echo(
+            f"  {item.user.role:<10} {item.user.username:<{width}}  {item.password}  "
+            f"{item.user.display_name}"
+        )
+    typer.echo(f"Open311 api_key ({OPEN311_CLIENT}): {api_key}\n")

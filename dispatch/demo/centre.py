@@ -1,0 +1,236 @@
+"""The centre's side of the story: intake (受理), routing and manual dispatch (派单), direct
+answers, duplicates merged, whistles (吹哨), callbacks (回访), reopening (重办) and closing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from dispatch.catalogue import route
+from dispatch.demo import scenario, texts
+from dispatch.demo.agenda import CITY_APP, DISPATCHER, OPERATOR, street_officer
+from dispatch.demo.departments import DepartmentWork
+from dispatch.domain import commands as c
+from dispatch.domain.case import CaseState, TaskState
+from dispatch.handlers import CommandResult, Complaint, SystemActor
+from dispatch.handlers.executor import load_case
+
+# A second complaint about the same thing in the same grid within a day: often the same.
+DUPLICATE_WINDOW = timedelta(hours=24)
+DUPLICATE_CHANCE = 0.3
+WHISTLE_RATE = 0.12
+WHISTLE_PRONE = ("city.building", "env.river", "property.", "housing.", "city.garbage")
+WHISTLE_DEPARTMENTS = ("city", "housing", "envir", "roads", "market", "traffic")
+PARK_RATE = 0.12
+PARKABLE = ("city.building", "property.fund", "housing.arrears")
+REOPEN_RATE = 0.45
+# (satisfaction, solved) of a callback, with weights: most citizens are content.
+CALLBACKS = (
+    (("satisfied", "solved"), 64),
+    (("satisfied", "partly"), 6),
+    (("basic", "partly"), 9),
+    (("basic", "solved"), 5),
+    (("unsatisfied", "unsolved"), 8),
+    (("unsatisfied", "partly"), 3),
+    (("none", "solved"), 5),
+)
+
+
+def new_task_ids(result: CommandResult) -> list[str]:
+    return [e.task_id for e in result.events if e.type == "CaseDispatched"]  # type: ignore[attr-defined]
+
+
+class Story(DepartmentWork):
+    """A month of one district's 12345 centre, one agenda item at a time."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.recent: dict[tuple[str, str | None], tuple[str, datetime]] = {}
+
+    # -- intake ----------------------------------------------------------------------------
+
+    def intake(self) -> None:
+        profile = scenario.complaint(self.rng, self.catalogue)
+        actor, role = self._intake_actor(profile)
+        complaint = Complaint(
+            channel=profile.channel,
+            category=profile.category,
+            description=profile.description,
+            urgency=profile.urgency,
+            address=profile.address,
+            lat=profile.lat,
+            lon=profile.lon,
+            reporter_name=profile.reporter_name,
+            reporter_phone=profile.reporter_phone,
+        )
+        result = self.attempt(
+            "receive", lambda: self.cases.receive(complaint, actor=actor, role=role)
+        )
+        if result is None:
+            return
+        case_id, soon = result.case_id, self.clock.now
+        if profile.answer_directly:
+            self.agenda.at(soon + scenario.minutes(self.rng, 2, 8), self.answer, case_id)
+            return
+        key = (profile.category, result.state.location.grid)
+        earlier = self.recent.get(key)
+        self.recent[key] = (case_id, soon)
+        if earlier and soon - earlier[1] < DUPLICATE_WINDOW and self.chance(DUPLICATE_CHANCE):
+            self.agenda.at(
+                soon + scenario.minutes(self.rng, 3, 20), self.merge, case_id, earlier[0]
+            )
+            return
+        self.agenda.at(soon + scenario.minutes(self.rng, 0.2, 1.5), self.route, case_id)
+
+    def _intake_actor(self, profile: scenario.Complaint) -> tuple[SystemActor, str]:
+        if profile.channel == "patrol" and profile.street:
+            return street_officer(profile.street), "street"
+        if profile.channel == "open311":
+            return CITY_APP, "open311"
+        return OPERATOR, "operator"
+
+    def answer(self, case_id: str) -> None:
+        command = c.AnswerCase(answer=self.rng.choice(texts.ANSWERS))
+        if self._centre("answer", case_id, command) is None:
+            return
+        if self.chance(0.4):
+            self.agenda.at(
+                self.clock.now + timedelta(hours=self.rng.uniform(4, 30)), self.callback, case_id
+            )
+        else:
+            self.agenda.at(
+                self.clock.now + timedelta(hours=self.rng.uniform(1, 30)), self.close, case_id
+            )
+
+    def merge(self, case_id: str, into: str) -> None:
+        result = self.attempt(
+            "merge", lambda: self.cases.merge(case_id, into, actor=OPERATOR, role="operator")
+        )
+        if result is not None:
+            self.frozen.add(case_id)
+        else:
+            self.route(case_id)
+
+    # -- routing and dispatch --------------------------------------------------------------
+
+    def route(self, case_id: str) -> None:
+        task_ids = self.cases.route_case(case_id)
+        state, _version = load_case(self.container.store, case_id)
+        if not task_ids:
+            self.tally["unroutable"] += 1
+            later = self.clock.now + scenario.minutes(self.rng, 10, 120)
+            self.agenda.at(later, self.dispatch_by_hand, case_id, None)
+            return
+        self.tally["routed"] += 1
+        self.take_on(state, task_ids)
+        self._maybe_later(state)
+
+    def dispatch_by_hand(self, case_id: str, avoid: str | None) -> None:
+        state, _version = load_case(self.container.store, case_id)
+        department = self._department_for(state, avoid)
+        result = self.attempt(
+            "dispatch",
+            lambda: self.cases.dispatch(
+                case_id, [(department, "lead")], actor=DISPATCHER, role="dispatcher"
+            ),
+        )
+        if result is not None:
+            self.take_on(result.state, new_task_ids(result))
+
+    def redispatch_after_return(self, case_id: str, task: TaskState, reason: str) -> None:
+        if task.role == "lead":
+            later = self.clock.now + scenario.minutes(self.rng, 10, 90)
+            self.agenda.at(later, self.dispatch_by_hand, case_id, task.department)
+
+    def _department_for(self, state: CaseState, avoid: str | None) -> str:
+        """Who the dispatcher picks: the rules' answer, else the street's office, else the
+        other street's (the return said the place is not ours)."""
+        offices = [street.office for street in self.catalogue.streets]
+        street = self.catalogue.street(state.location.street or "")
+        decision = route(self.catalogue, state.category, state.location.grid, state.location.street)
+        choices = [decision.lead, street.office if street else None, *offices]
+        for choice in choices:
+            if choice and choice != avoid and not choice.startswith("@"):
+                return choice
+        return self.rng.choice(offices)
+
+    def _maybe_later(self, state: CaseState) -> None:
+        street = state.location.street
+        if street and state.category.startswith(WHISTLE_PRONE) and self.chance(WHISTLE_RATE):
+            when = self.clock.now + timedelta(hours=self.rng.uniform(3, 48))
+            self.agenda.at(when, self.blow_whistle, state.case_id, street)
+        if state.category.startswith(PARKABLE) and self.chance(PARK_RATE):
+            when = self.clock.now + timedelta(days=self.rng.uniform(3, 9))
+            self.agenda.at(when, self.park, state.case_id)
+
+    def blow_whistle(self, case_id: str, street: str) -> None:
+        state, _version = load_case(self.container.store, case_id)
+        busy = {t.department for t in state.open_tasks}
+        free = [d for d in WHISTLE_DEPARTMENTS if d not in busy]
+        summoned = self.rng.sample(free, k=min(len(free), self.rng.choice((2, 2, 3))))
+        result = self.attempt(
+            "whistle",
+            lambda: self.cases.blow_whistle(
+                case_id,
+                summoned,
+                reason=self.rng.choice(texts.WHISTLE_REASONS),
+                report_within=timedelta(hours=self.rng.choice((2, 4, 24))),
+                actor=street_officer(street),
+                role="street",
+            ),
+        )
+        if result is not None:
+            self.take_on(result.state, new_task_ids(result))
+
+    def park(self, case_id: str) -> None:
+        review = self.clock.now.astimezone(self.catalogue.zone).date() + timedelta(days=30)
+        command = c.ParkCase(plan=self.rng.choice(texts.PARK_PLANS), review_on=review)
+        if self._centre("park", case_id, command, actor=DISPATCHER) is not None:
+            self.frozen.add(case_id)
+
+    # -- callbacks, reopening, closing -----------------------------------------------------
+
+    def after_case_replied(self, case_id: str) -> None:
+        later = self.clock.now + timedelta(hours=self.rng.uniform(3, 40))
+        self.agenda.at(later, self.callback, case_id)
+
+    def callback(self, case_id: str) -> None:
+        outcomes, weights = zip(*CALLBACKS, strict=True)
+        satisfaction, solved = self.rng.choices(outcomes, weights=weights)[0]
+        command = c.RecordCallback(
+            solved=solved, satisfaction=satisfaction, note=texts.CALLBACK_NOTES[satisfaction]
+        )
+        result = self._centre("callback", case_id, command)
+        if result is None:
+            return
+        unhappy = satisfaction == "unsatisfied" and solved == "unsolved"
+        if unhappy and result.state.reopen_count == 0 and self.chance(REOPEN_RATE):
+            self.agenda.at(
+                self.clock.now + timedelta(hours=self.rng.uniform(1, 8)), self.reopen, case_id
+            )
+        else:
+            self.agenda.at(
+                self.clock.now + timedelta(hours=self.rng.uniform(0.3, 12)), self.close, case_id
+            )
+
+    def reopen(self, case_id: str) -> None:
+        result = self.attempt(
+            "reopen",
+            lambda: self.cases.reopen(
+                case_id, self.rng.choice(texts.REOPEN_REASONS), actor=DISPATCHER, role="dispatcher"
+            ),
+        )
+        if result is not None:
+            self.take_on(result.state, new_task_ids(result))
+
+    def close(self, case_id: str) -> None:
+        self._centre("close", case_id, c.CloseCase())
+
+    def _centre(
+        self, what: str, case_id: str, command: object, *, actor: SystemActor = OPERATOR
+    ) -> CommandResult | None:
+        role = next(iter(actor.roles))
+        return self.attempt(
+            what, lambda: self.cases.case_command(case_id, command, actor=actor, role=role)
+        )
