@@ -6,7 +6,7 @@ for the same time, through the same kind of engine. The raw side inserts into
 ``bench_raw_events``, a table shaped like ``events`` (keys, unique constraint, index) without
 the store's work around the insert: command-id check, stream head, lock, commands row.
 
-    python bench/append_throughput.py [--url postgresql://…] [--seconds 10] [--json]
+    python bench/append_throughput.py [--url postgresql://…] [--seconds 10] [--json [FILE]]
 
 The script creates a scratch database on the server named by ``--url`` (or
 ``DISPATCH_BENCH_DATABASE_URL``), migrates it, and drops it at the end.
@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import sqlalchemy as sa
@@ -99,6 +100,8 @@ class Figures:
     raw_events_per_s: float
     store_events_per_s: float
     ratio: float
+    raw_per_round: list[float]
+    store_per_round: list[float]
     target_ratio: float = TARGET_RATIO
 
     @property
@@ -231,23 +234,33 @@ def scratch_database(server_url: str) -> Iterator[str]:
 def measure(
     url: str, *, writers: int, seconds: float, rounds: int, warmup: float, events_per_stream: int
 ) -> Figures:
+    """Alternate raw and store phases, so that a busy neighbour slows both sides alike."""
     engine = make_engine(url, pool_size=writers, max_overflow=0)
     store = EventStore(engine)
+
+    def raw_side(duration: float) -> Phase:
+        return run_phase(
+            [raw_writer(engine, w, events_per_stream) for w in range(writers)], duration
+        )
+
+    def store_side(duration: float) -> Phase:
+        return run_phase(
+            [store_writer(store, w, events_per_stream) for w in range(writers)], duration
+        )
+
+    raw_phases: list[Phase] = []
+    store_phases: list[Phase] = []
     try:
-        raw_phases: list[Phase] = []
-        store_phases: list[Phase] = []
-        for round_ in range(rounds + (1 if warmup > 0 else 0)):
-            duration = warmup if warmup > 0 and round_ == 0 else seconds
-            raw = run_phase(
-                [raw_writer(engine, w, events_per_stream) for w in range(writers)], duration
-            )
-            appended = run_phase(
-                [store_writer(store, w, events_per_stream) for w in range(writers)], duration
-            )
-            if warmup > 0 and round_ == 0:
-                continue
-            raw_phases.append(raw)
-            store_phases.append(appended)
+        if warmup > 0:
+            raw_side(warmup)
+            store_side(warmup)
+        for round_ in range(rounds):
+            if round_ % 2 == 0:
+                raw_phases.append(raw_side(seconds))
+                store_phases.append(store_side(seconds))
+            else:
+                store_phases.append(store_side(seconds))
+                raw_phases.append(raw_side(seconds))
     finally:
         engine.dispose()
     raw_rate = sum(p.events for p in raw_phases) / sum(p.seconds for p in raw_phases)
@@ -262,6 +275,8 @@ def measure(
         raw_events_per_s=round(raw_rate, 1),
         store_events_per_s=round(store_rate, 1),
         ratio=round(store_rate / raw_rate, 3),
+        raw_per_round=[round(p.rate, 1) for p in raw_phases],
+        store_per_round=[round(p.rate, 1) for p in store_phases],
     )
 
 
@@ -273,11 +288,17 @@ def main(argv: list[str] | None = None) -> int:
         help="PostgreSQL server to create the scratch database on",
     )
     parser.add_argument("--writers", type=int, default=8, help="concurrent writer threads")
-    parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
-    parser.add_argument("--rounds", type=int, default=2, help="raw/store phase pairs to average")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
+    parser.add_argument("--rounds", type=int, default=3, help="raw/store phase pairs to average")
     parser.add_argument("--warmup", type=float, default=2.0, help="an uncounted first round")
     parser.add_argument("--events-per-stream", type=int, default=20, help="then a new stream")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="also write the figures as JSON to FILE (alone: print only the JSON)",
+    )
     args = parser.parse_args(argv)
 
     with scratch_database(args.url) as url:
@@ -289,17 +310,25 @@ def main(argv: list[str] | None = None) -> int:
             warmup=args.warmup,
             events_per_stream=args.events_per_stream,
         )
-    if args.json:
-        print(json.dumps({**asdict(figures), "target_met": figures.met}))
+    document = json.dumps({**asdict(figures), "target_met": figures.met}, indent=2)
+    if args.json == "-":
+        print(document)
         return 0
+    if args.json:
+        Path(args.json).write_text(document + "\n")
     print(
         f"{figures.writers} writers, one event per transaction, "
         f"{figures.rounds} × {figures.seconds_per_phase:g} s per side"
     )
-    print(f"raw INSERT        {figures.raw_events_per_s:>10,.1f} events/s")
-    print(f"EventStore.append {figures.store_events_per_s:>10,.1f} events/s")
+    sides = [
+        ("raw INSERT", figures.raw_events_per_s, figures.raw_per_round),
+        ("EventStore.append", figures.store_events_per_s, figures.store_per_round),
+    ]
+    for name, rate, per_round in sides:
+        rounds = ", ".join(f"{r:,.0f}" for r in per_round)
+        print(f"{name:<18}{rate:>10,.1f} events/s   (rounds: {rounds})")
     verdict = "meets" if figures.met else "is below"
-    print(f"ratio             {figures.ratio:>10.3f}  ({verdict} the target {TARGET_RATIO})")
+    print(f"{'ratio':<18}{figures.ratio:>10.3f}            ({verdict} the target {TARGET_RATIO})")
     return 0
 
 

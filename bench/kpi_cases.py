@@ -16,11 +16,13 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
+import os
 import random
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,7 +33,7 @@ from events import Event
 from events.database import make_engine, normalise_url
 from events.hashing import GENESIS, event_hash
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1/test"
+DEFAULT_URL = os.environ.get("DISPATCH_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
 BEIJING = ZoneInfo("Asia/Shanghai")
 START = datetime(2025, 11, 1, tzinfo=BEIJING)
 END = datetime(2026, 11, 1, tzinfo=BEIJING)  # the benchmark's "now": a year of cases before it
@@ -289,3 +291,28 @@ def scratch_database(server_url: str, *, keep: bool = False) -> Iterator[str]:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def emit(figures: dict[str, Any], destination: str | None) -> None:
+    """Print the figures as a table; ``--json FILE`` also writes them, ``--json`` alone
+    prints only the JSON (the convention of every script under ``bench/``)."""
+    document = json.dumps(figures, indent=2, default=str)
+    if destination == "-":
+        print(document)
+        return
+    if destination:
+        Path(destination).write_text(document + "\n")
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            value = "  ".join(f"{k} {v}" for k, v in value.items())
+        print(f"{key:>24}  {value}")
+
+
+def json_option(parser: Any) -> None:
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="also write the figures as JSON to FILE (alone: print only the JSON)",
+    )

@@ -16,14 +16,13 @@ Peak memory is printed too: a rebuild must run in constant memory.
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import sys
 import time
 from typing import Any
 
 import sqlalchemy as sa
-from kpi_cases import DEFAULT_URL, fill, scratch_database
+from kpi_cases import DEFAULT_URL, emit, fill, json_option, scratch_database
 
 from dispatch.database import prepare_database
 from dispatch.projections import ProjectionRunner, default_projections
@@ -90,29 +89,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--projection", default="kpi")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
-    parser.add_argument("--json", action="store_true")
+    json_option(parser)
     args = parser.parse_args(argv)
     if args.database:
-        figures = measure(args.database, args.projection, quiet=args.json)
+        figures = measure(args.database, args.projection, quiet=args.json == "-")
     else:
         with scratch_database(args.url, keep=args.keep) as url:
             engine = make_engine(url)
             prepare_database(engine)
             engine.dispose()
             started = time.perf_counter()
-            written = fill(url, args.cases, progress=None if args.json else _filled)
-            if not args.json:
+            written = fill(url, args.cases, progress=None if args.json == "-" else _filled)
+            if args.json != "-":
                 print(f"filled {written:,} events in {time.perf_counter() - started:.0f} s")
                 if args.keep:
                     print(f"database kept: {url}")
-            figures = measure(url, args.projection, quiet=args.json)
+            figures = measure(url, args.projection, quiet=args.json == "-")
             figures["cases"] = args.cases
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
-            print(f"{key:>24}  {value}")
-    return 0 if figures["target_met"] else 1
+    emit(figures, args.json)
+    return 0  # a benchmark reports; the figures say whether the target was met
 
 
 def _filled(count: int) -> None:

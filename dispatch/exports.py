@@ -1,7 +1,8 @@
 """The ledger (台账): every case as one row with Chinese headers, as CSV or XLSX, streamed.
 
 Rows come from the case list projection in keyset-paginated chunks (ordered by received time
-and id), so memory stays flat for a million cases: CSV is encoded chunk by chunk; XLSX is
+and id), with each case's current lead task from the KPI facts, so memory stays flat for a
+million cases: CSV is encoded chunk by chunk; XLSX is
 written by openpyxl in write-only mode (rows go straight to a temporary file) into a
 ``SpooledTemporaryFile`` that is then streamed in pieces. Phones are always masked.
 """
@@ -21,7 +22,9 @@ from openpyxl import Workbook
 from sqlalchemy.engine import Connection, Engine
 
 from dispatch.privacy import mask_phone
+from dispatch.projections.bulk import among
 from dispatch.projections.case_list import live_tables
+from dispatch.projections.kpi_tables import define_kpi_tables
 from events.store import as_utc
 from events.vault import load_personal_data
 
@@ -43,6 +46,7 @@ STATUSES = {
 SOLVED = {"solved": "已解决", "partly": "部分解决", "unsolved": "未解决"}
 SATISFACTION = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意", "none": "未评价"}
 CHUNK = 1000
+kpi_tasks = define_kpi_tables(sa.MetaData())["tasks"]
 PIECE = 64 * 1024  # bytes per chunk of a streamed XLSX
 
 
@@ -71,21 +75,18 @@ class LedgerFilter:
         return clauses
 
 
-def _current_leads(conn: Connection, tasks: sa.Table, rows: Sequence[Any]) -> dict[str, Any]:
-    """Each case's current lead task: the latest lead dispatch to its lead department."""
-    ids = [row.id for row in rows]
+def _current_leads(conn: Connection, rows: Sequence[Any]) -> dict[str, Any]:
+    """Each case's current lead task (the latest lead dispatch), from the KPI task facts.
+
+    Those rows keep every time in UTC and ``reply_by`` after approved extensions.
+    """
     query = (
-        sa.select(tasks)
-        .where(tasks.c.case_id.in_(ids), tasks.c.role == "lead")
-        .order_by(tasks.c.case_id, tasks.c.dispatched_at)
+        sa.select(kpi_tasks)
+        .where(among(conn, kpi_tasks.c.case_id, [row.id for row in rows]))
+        .where(kpi_tasks.c.role == "lead", kpi_tasks.c.superseded_at.is_(None))
+        .order_by(kpi_tasks.c.case_id, kpi_tasks.c.dispatched_at)
     )
-    leads: dict[str, Any] = {}
-    departments = {row.id: row.lead_department for row in rows}
-    for task in conn.execute(query):
-        held = departments.get(task.case_id)
-        if held is None or task.department == held or task.case_id not in leads:
-            leads[task.case_id] = task
-    return leads
+    return {task.case_id: task for task in conn.execute(query)}
 
 
 def _overdue(row: Any, lead: Any | None, now: datetime) -> bool:
@@ -112,8 +113,7 @@ def ledger_rows(
 
     ``names`` maps codes to display names: ``{"category": {...}, "department": {...}}``.
     """
-    tables = live_tables()
-    cases, tasks = tables["case_list"], tables["case_tasks"]
+    cases = live_tables()["case_list"]
     filters = filters or LedgerFilter()
     names = names or {}
     zone = ZoneInfo(timezone)
@@ -133,7 +133,7 @@ def ledger_rows(
         rows = conn.execute(query.order_by(cases.c.received_at, cases.c.id).limit(chunk)).all()
         if not rows:
             return
-        leads = _current_leads(conn, tasks, rows)
+        leads = _current_leads(conn, rows)
         people = load_personal_data(conn, [r.reporter_ref for r in rows if r.reporter_ref])
         out = []
         for row in rows:

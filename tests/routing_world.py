@@ -34,7 +34,7 @@ from dispatch.database import prepare_database
 from dispatch.delivery_state import deliveries
 from dispatch.handlers import Complaint
 from dispatch.handlers.actor import SystemActor
-from dispatch.queues import ROUTING, TIMERS, department_queue
+from dispatch.queues import ROUTING, TIMERS, department_queue, job_status, queue, route_case_job
 from dispatch.settings import Settings
 from events.database import make_engine, normalise_url
 from events.schema import events
@@ -285,9 +285,32 @@ class World:
     def events_of(self, case_id: str, type_: str) -> list[dict[str, object]]:
         return [e.data for e in self.container.store.read_stream(case_id) if e.type == type_]
 
-    def wait_until(self, condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+    def wait_until(
+        self,
+        condition: Callable[[], bool],
+        *,
+        timeout: float,
+        what: str,
+        explain: Callable[[], str] = lambda: "",
+    ) -> None:
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting until {what}")
+                raise AssertionError(f"timed out after {timeout}s waiting until {what}{explain()}")
             time.sleep(0.1)
+
+    def explain_undelivered(self, tasks: set[str]) -> str:
+        """Where the unfinished work is: for a failure message."""
+        states = self.delivery_states()
+        missing = sorted(t for t in tasks if states.get(t) != "delivered")
+        lines = [f"; {len(missing)} of {len(tasks)} tasks not delivered"]
+        for task_id in missing[:5]:
+            case_id = task_id.rsplit("-", 1)[0]
+            routed = bool(self.events_of(case_id, "CaseDispatched"))
+            route = job_status(self.connection, route_case_job(case_id).id)
+            lines.append(
+                f"{task_id}: routed={routed} route job={route} delivery={states.get(task_id)}"
+            )
+        queues = {name: queue(name, self.connection).count for name in QUEUES}
+        lines.append(f"queues={queues} head={self.container.store.head_position()}")
+        return "\n".join(lines)

@@ -23,8 +23,8 @@ from dispatch.api.routes import (
     users,
 )
 from dispatch.bootstrap import Container
-from dispatch.open311 import OPEN311, create_open311_app
 from dispatch.console import install_console
+from dispatch.open311 import OPEN311, create_open311_app
 
 API = "/api/v1"
 

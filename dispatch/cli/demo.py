@@ -14,7 +14,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 import typer
+from argon2 import PasswordHasher
 
+from dispatch.auth.passwords import DEFAULT_HASHER
 from dispatch.bootstrap import bootstrap
 from dispatch.catalogue.versions import active_catalogue
 from dispatch.cli import serve
@@ -47,7 +49,15 @@ def demo(
     serve.serve(host=host, port=port)
 
 
-def prepare_demo(*, cases: int, seed: int, fresh: bool, host: str, port: int) -> Settings:
+def prepare_demo(
+    *,
+    cases: int,
+    seed: int,
+    fresh: bool,
+    host: str,
+    port: int,
+    hasher: PasswordHasher = DEFAULT_HASHER,
+) -> Settings:
     """Everything before serving; leaves DISPATCH_DATABASE_URL set for the server (and the
     worker processes it starts) and returns the settings it used."""
     base = get_settings()
@@ -71,7 +81,7 @@ def prepare_demo(*, cases: int, seed: int, fresh: bool, host: str, port: int) ->
         assert active is not None
         now = datetime.now(UTC)
         say_credentials(
-            ensure_users(container.engine, active[1], now=now),
+            ensure_users(container.engine, active[1], now=now, hasher=hasher),
             fresh_api_key(container.engine, now=now),
             base=f"http://{host}:{port}",
         )

@@ -63,9 +63,9 @@ def case_buttons(user: User, state: CaseState) -> list[str]:
 def task_buttons(user: User, task: TaskState, case: CaseState | None) -> list[str]:
     shown = []
     for action in allowed_task_actions(task, case):
-        if action in LIAISON_ACTIONS and user.is_liaison_of(task.department):
-            shown.append(action)
-        elif action in RULINGS and user.has("dispatcher"):
+        if (action in LIAISON_ACTIONS and user.is_liaison_of(task.department)) or (
+            action in RULINGS and user.has("dispatcher")
+        ):
             shown.append(action)
     return sorted(shown, key=ORDER.index)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from typing import Any
 from gettext import NullTranslations
+from typing import Any
 from zoneinfo import ZoneInfo
 
 
@@ -33,7 +33,7 @@ def local_date(value: date | str | None) -> str:
 
 
 def duration(seconds: float | None, t: NullTranslations) -> str:
-    """``2d 3h``, ``3h 12m``, ``5m``, ``40s`` (the two largest units), translated; ``—`` for none."""
+    """``2d 3h``, ``3h 12m``, ``5m``, ``40s``: the two largest units, translated; ``—`` for none."""
     if seconds is None:
         return "—"
     left = int(abs(seconds))

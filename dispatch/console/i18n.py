@@ -23,7 +23,7 @@ HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 ALIASES = {"zh": "zh_CN", "zh-cn": "zh_CN", "zh_cn": "zh_CN", "zh-hans": "zh_CN", "en": "en"}
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+def N_(message: str) -> str:
     """Mark a string for extraction; templates translate it when they show it."""
     return message
 

@@ -155,8 +155,10 @@ async def checked_form(request: Request) -> FormData:
     if not session_of(request).csrf_matches(form.get("csrf_token")):
         raise ConsoleError(
             403,
-            N_("The form has expired or did not come from this console. Reload the page and "
-               "try again."),
+            N_(
+                "The form has expired or did not come from this console. Reload the page and "
+                "try again."
+            ),
         )
     return form
 

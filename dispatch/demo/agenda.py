@@ -93,6 +93,7 @@ class World:
         self.departments: dict[str, str] = {}  # task id → department, to act as its liaison
         self.refusals: list[str] = []  # why commands were refused, for the curious
         self.frozen: set[str] = set()  # merged or parked cases: their departments stop work
+        self.withdrawn: set[str] = set()  # tasks the centre cancelled
 
     def attempt(self, what: str, command: Callable[[], CommandResult]) -> CommandResult | None:
         """Run a command; a refusal (the case moved on meanwhile) is counted, not fatal."""

@@ -136,6 +136,11 @@ class Story(DepartmentWork):
             ),
         )
         if result is not None:
+            self.withdrawn.update(
+                e.task_id  # type: ignore[attr-defined]
+                for e in result.events
+                if e.type == "TaskCancelled"
+            )
             self.take_on(result.state, new_task_ids(result))
 
     def redispatch_after_return(self, case_id: str, task: TaskState, reason: str) -> None:

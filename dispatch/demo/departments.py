@@ -17,7 +17,7 @@ from dispatch.demo.agenda import DISPATCHER, SUPERVISOR, World, liaison
 from dispatch.domain import commands as c
 from dispatch.domain.case import CaseState, TaskState
 from dispatch.handlers import CommandResult
-from dispatch.handlers.assignments import case_id_of
+from dispatch.handlers.assignments import case_id_of, latest_reply_by
 from dispatch.handlers.executor import load_case
 
 RETURN_RATE = {"lead": 0.06, "assist": 0.02, "summoned": 0.0}
@@ -137,6 +137,10 @@ class DepartmentWork(World):
         state, _version = load_case(self.container.store, case_id_of(task_id))
         task = state.tasks[task_id]
         wanted = task.deadlines.reply_by + timedelta(days=self.rng.choice((1, 2, 3, 5, 7)))
+        wanted = min(wanted, latest_reply_by(self.catalogue, task))  # what the form allows
+        if wanted <= max(task.deadlines.reply_by, self.clock.now):
+            self.plan_reply(task)
+            return
         result = self.attempt(
             "extension",
             lambda: self.cases.request_extension(
@@ -203,7 +207,7 @@ class DepartmentWork(World):
     # -- plumbing -------------------------------------------------------------------------------
 
     def _act(self, what: str, task_id: str, command: object) -> CommandResult | None:
-        if case_id_of(task_id) in self.frozen:
+        if task_id in self.withdrawn or case_id_of(task_id) in self.frozen:
             return None
         department = self.departments[task_id]
         return self.attempt(

@@ -244,6 +244,7 @@ def _copy_upsert(conn: Connection, table: sa.Table, keys: list[str], rows: list[
         )
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {stage} (LIKE {target}) ON COMMIT DROP")
     driver = conn.connection.driver_connection
+    assert driver is not None  # a live psycopg connection inside our transaction
     with driver.cursor() as cursor, cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([row[c] for c in columns])

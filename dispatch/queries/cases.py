@@ -22,7 +22,7 @@ from events.vault import load_personal_data
 METRES_PER_DEGREE = 111_320.0
 
 
-def case_summary(row: Mapping[str, Any]) -> dict[str, Any]:
+def case_summary(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A list item: the case without its tasks, warnings or reporter."""
     return {
         "id": row["id"],

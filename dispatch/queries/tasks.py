@@ -36,7 +36,7 @@ def page_bounds(page: int, page_size: int) -> tuple[int, int]:
     return size, (max(page, 1) - 1) * size
 
 
-def task_representation(row: Mapping[str, Any]) -> dict[str, Any]:
+def task_representation(row: Mapping[Any, Any]) -> dict[str, Any]:
     """DESIGN.md §4's task, plus what an inbox shows beside it."""
     pending = row["extension_reply_by"] is not None
     returning = row["return_reason"] is not None
@@ -128,7 +128,7 @@ def list_tasks(
     return items, int(total.scalar() or 0)
 
 
-def _inbox_item(row: Mapping[str, Any]) -> dict[str, Any]:
+def _inbox_item(row: Mapping[Any, Any]) -> dict[str, Any]:
     item = task_representation(row)
     item["case"] = {
         "category": row["category"],

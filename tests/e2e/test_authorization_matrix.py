@@ -3,9 +3,11 @@
 The table ``ROUTES`` is DESIGN.md §4's route table, one row per route, naming the callers that
 may use it; everyone else signed in gets 403, and a caller without a valid token 401. Where
 §4 lists several commands on one line (``answer · callback · … | operator / dispatcher /
-supervisor``) the row names who does each one, as §0's users do: operators answer and call
-back, dispatchers rule, supervisors urge, park and reopen. Each route finds a fresh case in the
-state where it is legal, so an allowed caller gets 2xx, never a 409.
+supervisor``) the row names who does each one, as DESIGN.md's list of users has it: the hotline
+(operators, dispatchers) answers, calls back, merges and closes; dispatchers and supervisors
+park, unpark, reopen and urge. Each allowed caller finds a fresh case in the state where the
+route is legal, so it gets 2xx, never a 409; ``test_every_api_route_is_in_the_matrix`` makes
+a new route add its row.
 """
 
 from __future__ import annotations
@@ -401,6 +403,8 @@ def test_route_answers_role(
     response = route.send(client, scene, headers)
 
     assert response.status_code == expected, response.text
+    if expected < 300 and route.method == "POST" and route.path.startswith(("/cases", "/tasks")):
+        assert app_container.store.head_position() > head, "a command answered 2xx but did nothing"
     if expected >= 400:
         assert_problem(response, expected)
         assert app_container.store.head_position() == head, "a refused request appended events"

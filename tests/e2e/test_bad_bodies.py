@@ -134,6 +134,7 @@ SHAPES = [
     Bad("a_json_string", lambda body: "please", "body"),
     Bad("json_null", lambda body: None, "body"),
     Bad("malformed_json", lambda body: MALFORMED, "body"),
+    Bad("no_body_at_all", lambda body: b"", "body"),
     Bad("unknown_field", lambda body: {**body, "colour": "red"}, "colour"),
 ]
 
@@ -194,6 +195,7 @@ COMMANDS: tuple[Command, ...] = (
             missing("category"),
             missing("description"),
             *text_bads("description", 4000),
+            given_value("description", "油烟\x1b[31m直排", "with_an_escape"),
             given_value("category", "", "empty"),
             given_value("category", 123, "a_number"),
             given_value("category", "c" * 65, "too_long"),
@@ -398,7 +400,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
 )
 # POST /deliveries/dead-letters/{id}/replay takes no body; POST /auth/token takes a form
-# (test_auth_api.py and test_the_token_form_names_what_is_missing below).
+# (test_auth_api.py and test_the_token_form_names_what_is_wrong below).
 
 CASES = [
     pytest.param(command, bad, id=f"POST {command.path}-{bad.label}")
@@ -468,8 +470,12 @@ def test_a_bad_body_is_422_naming_the_field_and_appends_nothing(
     assert footprint(app_container, scene) == before, "a refused body changed something"
 
 
-def test_the_token_form_names_what_is_missing(client: TestClient) -> None:
-    for form, field in (({"username": "zhang"}, "password"), ({"password": "x" * 12}, "username")):
+def test_the_token_form_names_what_is_wrong(client: TestClient) -> None:
+    for form, field in (
+        ({"username": "zhang"}, "password"),
+        ({"password": "x" * 12}, "username"),
+        ({"username": "zhang\x00", "password": "x" * 12}, "username"),
+    ):
         problem = assert_problem(client.post(f"{API}/auth/token", data=form), 422)
         assert field in [error["field"] for error in problem["errors"]]
 

@@ -312,9 +312,15 @@ def test_an_append_draws_its_position_only_once_it_holds_the_log_lock(
 
 
 def lock_waiters(engine: Engine) -> int:
-    query = sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    """Sessions of this database waiting for the log lock (a bigint key: classid, objid)."""
+    query = sa.text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " AND classid::bigint = :high AND objid::bigint = :low"
+    )
+    key = {"high": EVENT_LOG_LOCK >> 32, "low": EVENT_LOG_LOCK & 0xFFFF_FFFF}
     with engine.connect() as conn:
-        return conn.execute(query).scalar_one()
+        return conn.execute(query, key).scalar_one()
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10) -> bool:

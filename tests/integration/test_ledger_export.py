@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from dispatch.exports import HEADERS, LedgerFilter, csv_chunks, ledger_rows, xlsx_chunks
 from dispatch.projections import ProjectionRunner
 from dispatch.projections.case_list import CaseListProjection
+from dispatch.projections.kpi import KpiProjection
 from events import EventStore
 from events.vault import store_personal_data
 
@@ -41,9 +42,9 @@ def ledger(engine: Engine, unique: str) -> dict[str, object]:
     late.callback(day + 31 * HOUR, "partly", "basic")
     late.closed(day + 32 * HOUR)
     waiting = CaseStory(store, category=f"cat-{unique}").received(day + HOUR)
-    runner = ProjectionRunner(engine, [CaseListProjection()])
+    runner = ProjectionRunner(engine, [CaseListProjection(), KpiProjection()])
     runner.ensure_tables()
-    runner.catch_up("case_list")
+    runner.catch_up()
     options = {
         "now": day + 100 * HOUR,
         "filters": LedgerFilter(start=day, end=day + 24 * HOUR),

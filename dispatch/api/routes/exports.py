@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
@@ -57,7 +57,7 @@ def _download(
     media_type: str,
     extension: str,
 ) -> StreamingResponse:
-    stamp = options["now"].astimezone(datetime.now().astimezone().tzinfo).strftime("%Y%m%d")
+    stamp = options["now"].astimezone(ZoneInfo(options["timezone"])).strftime("%Y%m%d")
     ascii_name, chinese_name = f"ledger-{stamp}.{extension}", f"台账-{stamp}.{extension}"
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese_name)}"
     return StreamingResponse(

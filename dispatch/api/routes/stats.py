@@ -58,7 +58,7 @@ def kpis(
 ) -> dict[str, Any]:
     """KPI rows of the period: ``from`` and ``to`` are local dates (both included) or times.
 
-    Without a period, the current month up to now. ``as_of`` answers with the events recorded
+    Without a period, the current month up to today. ``as_of`` answers with the events recorded
     before that time, so a figure published last month can be reproduced.
     """
     zone, weights = zone_and_weights(container)
@@ -69,7 +69,9 @@ def kpis(
         if from_
         else datetime(today.year, today.month, 1, tzinfo=zone)
     )
-    end = parse_moment("to", to, zone, day_end=True) if to else now
+    # Whole local days (today included) let the daily rollup answer; see ``kpi_rows``.
+    tomorrow = datetime(today.year, today.month, today.day, tzinfo=zone) + timedelta(days=1)
+    end = parse_moment("to", to, zone, day_end=True) if to else tomorrow
     moment = parse_moment("as_of", as_of, zone) if as_of else None
     if end <= start:
         raise Problem(

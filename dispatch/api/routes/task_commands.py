@@ -43,15 +43,18 @@ class RulingIn(Body):
     note: str | None = Field(None, max_length=2000)
 
 
-def _liaison_action(path: str, body_type: type[Body], build: object, summary: str) -> None:
-    """A department action: only the liaison of the task's own department may take it."""
+def _task_route(
+    path: str, body_type: type[Body], build: object, summary: str, *, role: str
+) -> None:
+    """Register one task command. A liaison acts only on its own department's tasks
+    (checked by the handler against the folded case); a dispatcher rules on any task."""
 
     def endpoint(
         task_id: str,
         body: body_type,  # type: ignore[valid-type]
         container: ContainerDep,
         if_match: IfMatch,
-        user: Annotated[User, Depends(roles("liaison"))],
+        user: Annotated[User, Depends(roles(role))],
     ) -> JSONResponse:
         return run_command(
             container,
@@ -59,40 +62,22 @@ def _liaison_action(path: str, body_type: type[Body], build: object, summary: st
                 task_id,
                 build(task_id, body),  # type: ignore[operator]
                 actor=user,
-                role="liaison",
-                liaison_action=True,
+                role=role,
+                liaison_action=role == "liaison",
                 if_match=if_match,
             ),
         )
 
     endpoint.__name__ = f"task_{path.replace('/', '_')}"
     router.add_api_route(f"/tasks/{{task_id}}/{path}", endpoint, methods=["POST"], summary=summary)
+
+
+def _liaison_action(path: str, body_type: type[Body], build: object, summary: str) -> None:
+    _task_route(path, body_type, build, summary, role="liaison")
 
 
 def _ruling(path: str, build: object, summary: str) -> None:
-    """A dispatcher's ruling on a department's request."""
-
-    def endpoint(
-        task_id: str,
-        body: RulingIn,
-        container: ContainerDep,
-        if_match: IfMatch,
-        user: Annotated[User, Depends(roles("dispatcher"))],
-    ) -> JSONResponse:
-        return run_command(
-            container,
-            lambda: container.cases.task_command(
-                task_id,
-                build(task_id, body),  # type: ignore[operator]
-                actor=user,
-                role="dispatcher",
-                liaison_action=False,
-                if_match=if_match,
-            ),
-        )
-
-    endpoint.__name__ = f"task_{path.replace('/', '_')}"
-    router.add_api_route(f"/tasks/{{task_id}}/{path}", endpoint, methods=["POST"], summary=summary)
+    _task_route(path, RulingIn, build, summary, role="dispatcher")
 
 
 _liaison_action("sign", Empty, lambda t, b: c.SignTask(task_id=t), "签收 sign for the task")

@@ -73,9 +73,7 @@ def case_page(
         state, _version = load_case(container.store, case_id)
     except CaseNotFound:
         raise ConsoleError(404, N_("No such case.")) from None
-    buttons = {
-        task_id: task_buttons(user, task, state) for task_id, task in state.tasks.items()
-    }
+    buttons = {task_id: task_buttons(user, task, state) for task_id, task in state.tasks.items()}
     catalogue = catalogue_of(request)
     context = {
         "case": present_case(found, user),

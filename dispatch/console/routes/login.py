@@ -44,9 +44,12 @@ def home_path(user: User) -> str:
 
 def safe_next(value: object) -> str:
     """Only a path inside the console: never another site (``//evil``) or a scheme."""
-    if isinstance(value, str) and value.startswith(PREFIX + "/") and not value.startswith("//"):
-        if "\\" not in value and "\n" not in value and "\r" not in value:
-            return value
+    if (
+        isinstance(value, str)
+        and value.startswith(PREFIX + "/")
+        and not any(bad in value for bad in ("\\", "\n", "\r", "//"))
+    ):
+        return value
     return PREFIX + "/"
 
 

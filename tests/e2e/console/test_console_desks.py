@@ -97,7 +97,9 @@ def test_supervisor_sees_kpis_change_urges_and_opens_the_timeline(
     assert page.url.endswith("/console/dashboard")
     before = _kpis(page, "traffic")
 
-    case_id, number = file_case(console, description="消防通道被违停车辆堵死", category="traffic.parking")
+    case_id, number = file_case(
+        console, description="消防通道被违停车辆堵死", category="traffic.parking"
+    )
     act_on_task(
         console,
         case_id,

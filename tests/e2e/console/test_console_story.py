@@ -70,9 +70,7 @@ def test_intake_warns_about_a_likely_duplicate(new_page: Any, console: Console) 
     assert CASE_NO.match(page.get_by_test_id("case-no").inner_text())
 
 
-def test_liaison_signs_contacts_and_replies_from_the_inbox(
-    new_page: Any, console: Console
-) -> None:
+def test_liaison_signs_contacts_and_replies_from_the_inbox(new_page: Any, console: Console) -> None:
     case_id, number = file_case(console, description="油烟扰民，请环保部门处理")
     page = new_page()
     sign_in(page, console.user("liaison", department="envir"))

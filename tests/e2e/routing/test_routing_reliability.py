@@ -69,7 +69,10 @@ def test_500_cases_while_a_worker_is_killed_repeatedly_are_each_dispatched_once(
         feeding.join()
         tasks = expected_tasks(submitted)
         world.wait_until(
-            lambda: everything_done(world, tasks), timeout=120, what="every task is delivered"
+            lambda: everything_done(world, tasks),
+            timeout=120,
+            what="every task is delivered",
+            explain=lambda: world.explain_undelivered(tasks),
         )
         assert steady.poll() is None
 
@@ -103,6 +106,7 @@ def test_flushall_in_the_middle_of_a_load_loses_nothing(tmp_path: Path, private_
                     lambda: everything_done(world, tasks),
                     timeout=60,
                     what="every task is delivered after FLUSHALL",
+                    explain=lambda: world.explain_undelivered(tasks),
                 )
             assert world.routed_cases() == set(submitted)
             assert_each_task_dispatched_once_and_in_its_inbox(world, tasks)

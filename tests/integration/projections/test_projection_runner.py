@@ -55,7 +55,7 @@ class Crashing(CaseListProjection):
 def test_a_crash_mid_batch_leaves_rows_and_checkpoint_consistent(
     engine: Engine, story: Callable[[str], Story], isolated: Any, unique: str
 ) -> None:
-    crashing = type(f"Crashing{unique}", (Crashing,), {"armed": False})
+    crashing: type[Crashing] = type(f"Crashing{unique}", (Crashing,), {"armed": False})
     runner, projection = isolated(crashing, batch_size=4)
     runner.catch_up()
     before_rows = rows_of(engine, runner, projection.name)
@@ -108,7 +108,7 @@ def test_rebuild_while_intake_continues_swaps_in_complete_tables(
     upto = checkpoint(scratch_engine, projection.name)
     cases = runner.tables(projection.name)["case_list"]
     with scratch_engine.connect() as conn:
-        expected = dict(
+        expected: dict[str, int] = dict(
             conn.execute(
                 sa.text(
                     "SELECT stream_id, MAX(version) FROM events WHERE position <= :p "
@@ -117,7 +117,7 @@ def test_rebuild_while_intake_continues_swaps_in_complete_tables(
                 {"p": upto},
             ).all()
         )
-        got = dict(conn.execute(sa.select(cases.c.id, cases.c.version)).all())
+        got: dict[str, int] = dict(conn.execute(sa.select(cases.c.id, cases.c.version)).all())
     assert got == expected
     assert len(appended) >= 5
 
@@ -141,7 +141,7 @@ def test_rebuild_reports_progress_and_keeps_an_index_per_table(
     runner.rebuild(projection.name)  # a second swap must not clash with the first's names
     inspector = sa.inspect(engine)
     table = runner.tables(projection.name)["case_tasks"].name
-    indexes = {ix["name"] for ix in inspector.get_indexes(table)}
+    indexes = {str(ix["name"]) for ix in inspector.get_indexes(table)}
     assert f"ix_{table}_case_id" in indexes
     assert not any("_shadow" in name for name in indexes)
     assert not inspector.has_table(f"{table}_shadow")

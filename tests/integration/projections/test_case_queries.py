@@ -1,0 +1,189 @@
+"""The read side: list filters, who sees what, one case as clients get it, the inbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from projection_story import T0, Story
+from sqlalchemy.engine import Engine
+
+from dispatch.auth.principal import Principal
+from dispatch.auth.roles import Role
+from dispatch.domain import events as ev
+from dispatch.privacy import mask_phone, present_case
+from dispatch.projections import ProjectionRunner
+from dispatch.queries.cases import get_case, list_cases, unroutable_cases
+from dispatch.queries.scope import can_view_case
+from dispatch.queries.tasks import get_task, list_tasks
+from events.vault import erase_personal_data, store_personal_data
+
+
+@dataclass(frozen=True)
+class Viewer:
+    roles: frozenset[str]
+    department: str | None = None
+    street: str | None = None
+
+
+SUPERVISOR = Viewer(frozenset({"supervisor"}))
+
+
+def liaison(department: str) -> Viewer:
+    return Viewer(frozenset({"liaison"}), department=department)
+
+
+@pytest.fixture
+def town(
+    engine: Engine, story: Callable[[str], Story], live_runner: ProjectionRunner, unique: str
+) -> dict[str, Any]:
+    """Three cases of one category: water's (signed, red), roads' (dispatched), unroutable."""
+    water, roads = f"water-{unique}", f"roads-{unique}"
+    category = f"water.{unique}"
+    with engine.begin() as conn:
+        ref = store_personal_data(conn, {"name": "张三", "phone": "13800138000"})
+    first = (
+        story(f"a-{unique}")
+        .received(category=category, street=f"S{unique}", grid=f"G{unique}", reporter_ref=ref,
+                  address="西一路 12 号", description="停水三天", lat=34.27, lon=108.95)
+        .dispatched(f"ta-{unique}", water)
+        .then(ev.TaskSigned(task_id=f"ta-{unique}"))
+        .then(ev.SlaWarningRaised(task_id=f"ta-{unique}", stage="reply", level="red",
+                                  deadline=T0))
+    )  # fmt: skip
+    second = (
+        story(f"b-{unique}")
+        .received(category=category, street=f"T{unique}", description="路面塌陷",
+                  address="东二路 3 号", lat=34.30, lon=108.99)
+        .dispatched(f"tb-{unique}", roads)
+    )  # fmt: skip
+    third = story(f"c-{unique}").received(category=category, street=f"T{unique}", address="南三路")
+    third.then(ev.CaseUnroutable(reason="no rule matched"))
+    live_runner.catch_up()
+    return {
+        "water": water, "roads": roads, "category": category, "ref": ref,
+        "ids": (first.case_id, second.case_id, third.case_id), "street": f"S{unique}",
+    }  # fmt: skip
+
+
+def ids(items: list[dict[str, Any]]) -> list[str]:
+    return sorted(item["id"] for item in items)
+
+
+def test_filters_narrow_the_case_list(engine: Engine, town: dict[str, Any]) -> None:
+    a, b, c = town["ids"]
+    cat = town["category"]
+    with engine.connect() as conn:
+        assert ids(list_cases(conn, SUPERVISOR, category=cat)[0]) == sorted([a, b, c])
+        assert ids(list_cases(conn, SUPERVISOR, category=f"{cat[:-3]}*")[0]) >= sorted([a, b, c])
+        assert ids(list_cases(conn, SUPERVISOR, category=cat, status="in_progress")[0]) == [a]
+        assert ids(
+            list_cases(conn, SUPERVISOR, category=cat, status="dispatched,received")[0]
+        ) == sorted([b, c])
+        assert ids(list_cases(conn, SUPERVISOR, department=town["roads"])[0]) == [b]
+        assert ids(list_cases(conn, SUPERVISOR, category=cat, street=town["street"])[0]) == [a]
+        assert ids(list_cases(conn, SUPERVISOR, category=cat, overdue=True)[0]) == [a]
+        assert ids(list_cases(conn, SUPERVISOR, category=cat, q="塌陷")[0]) == [b]
+        assert ids(list_cases(conn, SUPERVISOR, category=cat, q="西一路")[0]) == [a]
+        assert list_cases(conn, SUPERVISOR, category=cat, q="13800138000") == ([], 0)
+        near, _ = list_cases(conn, SUPERVISOR, category=cat, near=(34.2701, 108.9501))
+        assert ids(near) == [a]
+        page, total = list_cases(conn, SUPERVISOR, category=cat, page=2, page_size=2)
+        assert (len(page), total) == (1, 3)
+
+
+def test_a_liaison_sees_only_cases_its_department_works_on(
+    engine: Engine, town: dict[str, Any], unique: str
+) -> None:
+    a, b, _ = town["ids"]
+    cat = town["category"]
+    with engine.connect() as conn:
+        assert ids(list_cases(conn, liaison(town["water"]), category=cat)[0]) == [a]
+        assert list_cases(conn, liaison(f"other-{unique}"), category=cat) == ([], 0)
+        case = get_case(conn, b)
+    assert case is not None
+    assert can_view_case(case, liaison(town["roads"]))
+    assert not can_view_case(case, liaison(town["water"]))
+
+
+def test_a_street_officer_sees_its_streets_cases(engine: Engine, town: dict[str, Any]) -> None:
+    a, _, _ = town["ids"]
+    officer = Principal(id="u", username="u", roles=frozenset({Role.STREET}), street=town["street"])
+    with engine.connect() as conn:
+        assert ids(list_cases(conn, officer, category=town["category"])[0]) == [a]
+        both = Viewer(
+            frozenset({"street", "liaison"}), department=town["roads"], street=town["street"]
+        )
+        assert len(list_cases(conn, both, category=town["category"])[0]) == 2
+        case = get_case(conn, a)
+    assert case is not None and can_view_case(case, officer)
+
+
+def test_one_case_carries_tasks_warnings_and_a_masked_phone(
+    engine: Engine, town: dict[str, Any]
+) -> None:
+    a, _, _ = town["ids"]
+    with engine.connect() as conn:
+        case = get_case(conn, a)
+    assert case is not None
+    contract = {"id", "case_no", "status", "version", "channel", "category", "urgency"}
+    contract |= {"description", "location", "reporter", "received_at", "tasks", "warnings"}
+    assert contract <= set(case)
+    assert case["status"] == "in_progress" and case["version"] == 4
+    assert case["location"]["street"] == town["street"]
+    assert case["received_at"].endswith("+00:00")
+    (task,) = case["tasks"]
+    assert task["department"] == town["water"] and task["state"] == "signed"
+    assert task["delivery"] == "pending" and task["signed_at"] is not None
+    assert set(task["deadlines"]) >= {"sign_by", "contact_by", "reply_by"}
+    assert case["warnings"] == [
+        {"task_id": task["id"], "department": town["water"], "stage": "reply", "level": "red",
+         "deadline": case["warnings"][0]["deadline"], "raised_at": case["warnings"][0]["raised_at"]}
+    ]  # fmt: skip
+    assert case["reporter"] == {"name": "张三", "phone": "13800138000"}
+    assert present_case(case, liaison(town["water"]))["reporter"]["phone"] == "138****8000"
+    assert present_case(case, Viewer(frozenset({"operator"})))["reporter"]["phone"] == "13800138000"
+    assert case["reporter"]["phone"] == "13800138000"  # present_case copies, never mutates
+
+    with engine.begin() as conn:
+        erase_personal_data(conn, town["ref"])
+    with engine.connect() as conn:
+        erased = get_case(conn, a)
+    assert erased is not None and erased["reporter"] == {"name": None, "phone": None}
+
+
+def test_masking_keeps_the_prefix_and_the_last_four() -> None:
+    assert mask_phone("13800138000") == "138****8000"
+    assert mask_phone(None) is None
+    assert mask_phone("12345") == "***45"
+
+
+def test_the_inbox_is_forced_to_the_liaisons_department(
+    engine: Engine, town: dict[str, Any]
+) -> None:
+    water, roads = town["water"], town["roads"]
+    with engine.connect() as conn:
+        mine, total = list_tasks(conn, liaison(water), department=roads)
+        assert [t["department"] for t in mine] == [water] and total == 1
+        assert mine[0]["case"]["category"] == town["category"]
+        dispatcher = Viewer(frozenset({"dispatcher"}))
+        assert [t["department"] for t in list_tasks(conn, dispatcher, department=roads)[0]] == [
+            roads
+        ]
+        assert list_tasks(conn, dispatcher, department=roads, state="signed")[1] == 0
+        assert list_tasks(conn, dispatcher, department=roads, state="open")[1] == 1
+        assert list_tasks(conn, dispatcher, department=water, overdue=True)[1] == 1
+        assert list_tasks(conn, dispatcher, department=roads, overdue=True)[1] == 0
+        assert list_tasks(conn, liaison(""), department=water) == ([], 0)
+        task = get_task(conn, mine[0]["id"])
+    assert task is not None and task["case_id"] == town["ids"][0]
+
+
+def test_unroutable_cases_wait_for_a_dispatcher(engine: Engine, town: dict[str, Any]) -> None:
+    _, _, c = town["ids"]
+    with engine.connect() as conn:
+        queue = unroutable_cases(conn, limit=10_000)
+    assert c in {item["id"] for item in queue}
+    assert not {town["ids"][0], town["ids"][1]} & {item["id"] for item in queue}
