@@ -62,10 +62,20 @@ def measure(engine: Engine, redis_url: str | None) -> Backlog:
         backlog.problems.append(f"database: {type(error).__name__}")
     if redis_url:
         try:
-            _measure_redis(redis.Redis.from_url(redis_url, socket_timeout=2), departments, backlog)
+            _measure_redis(_client(redis_url), departments, backlog)
         except Exception as error:
             backlog.problems.append(f"redis: {type(error).__name__}")
     return backlog
+
+
+_clients: dict[str, redis.Redis] = {}
+
+
+def _client(url: str) -> redis.Redis:
+    """One client per URL, with a short timeout: a hung Redis must not hang a health check."""
+    if url not in _clients:
+        _clients[url] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return _clients[url]
 
 
 def _measure_database(engine: Engine, backlog: Backlog) -> None:

@@ -27,7 +27,25 @@ def make_engine(url: str, **options: Any) -> Engine:
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 20)
     options.setdefault("pool_pre_ping", True)
-    return sa.create_engine(url, **options)
+    engine = sa.create_engine(url, **options)
+    sa.event.listen(engine, "checkin", _release_log_lock_if_held)
+    return engine
+
+
+def _release_log_lock_if_held(dbapi_connection: Any, record: Any) -> None:
+    """An append statement that died mid-way may still hold the session advisory lock that
+    orders appends (``events.store``); release it before anyone else gets the connection."""
+    if dbapi_connection is None or not record.info.pop("may_hold_log_lock", False):
+        return
+    try:
+        dbapi_connection.rollback()
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT pg_advisory_unlock_all()")
+        cursor.close()
+        dbapi_connection.rollback()
+    except Exception:
+        # A broken connection ends its session, and the session's locks with it.
+        record.invalidate()
 
 
 def _sqlite_engine(url: str, **options: Any) -> Engine:

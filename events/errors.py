@@ -24,3 +24,7 @@ class UnknownEventType(EventStoreError):
 
 class StoreUnavailable(EventStoreError):
     """The database could not be reached."""
+
+
+class AppendNotFirst(EventStoreError):
+    """On PostgreSQL an append must be its transaction's first write (see ``events.store``)."""

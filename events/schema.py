@@ -25,6 +25,8 @@ events = sa.Table(
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    # PostgreSQL: the writing transaction's id, for safe tailing (see events.store).
+    sa.Column("tx_id", sa.BigInteger, nullable=True),
     sa.UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
     sqlite_autoincrement=True,
 )

@@ -5,23 +5,36 @@ PostgreSQL hands out identity values when a row is inserted, not when its transa
 commits, so a transaction that took position 7 can commit after one that took position 8.
 A tailing reader that saw 8 and stored it as its checkpoint would never see 7.
 
-We close that window by serialising appends: on PostgreSQL each append takes the
-transaction-scoped advisory lock ``EVENT_LOG_LOCK`` immediately before it inserts into
-``events`` and holds it until commit or rollback. Positions are therefore handed out and
-made visible in the same order, and a reader that sees position N has already been able to
-see every committed position below N. A rolled-back append leaves a gap in the numbers,
-never a hole that fills later, so readers never wait on (or skip over) a gap on a timer.
-All work that does not touch ``events`` (reading the stream head, checking the command id,
-hashing) happens before the lock, and the serialised part is a single statement — take the
-lock, insert the events, record the command — and the commit (see ``SERIALISED_INSERT``).
+We close that window with transaction ids, without serialising commits:
+1. Every event row records the id of the transaction that wrote it (``tx_id``, from
+   ``pg_current_xact_id()``), and positions are drawn in transaction-id order: the append
+   statement takes the session advisory lock ``EVENT_LOG_LOCK`` before it forms its first
+   row and releases it once its last row is in (see ``SERIALISED_INSERT``); the lock is held
+   for that one statement, not until commit, so concurrent appends still share disk flushes.
+   The append must be the transaction's first write (checked), so its id is assigned inside
+   the lock too. Hence ``position`` order and ``tx_id`` order agree.
+2. A reader first reads the horizon — the oldest transaction id still running in this
+   database (``SAFE_HORIZON``) — and then, in a later statement with a later snapshot, only
+   events whose ``tx_id`` is below it. Every transaction below the horizon had finished
+   before that snapshot: its events are visible now or never will be. If event P is
+   returned, every event below P has a smaller ``tx_id`` and is finished too: nothing below
+   P can appear later.
+A rolled-back append leaves a gap in the numbers that is simply never filled, so readers
+never wait on a gap on a timer. The price: a long-running *writing* transaction in this
+database holds tailing back (never loses anything) until it ends; ``read_all`` waits a
+moment (``settle``) for such transactions so that a reader right behind a writer sees it.
+
+The insert runs with ``ON CONFLICT DO NOTHING`` so that a lost race cannot abort the
+statement while it holds the lock; fewer rows than asked for means another writer won.
 
 SQLite needs no extra lock: every write transaction begins with ``BEGIN IMMEDIATE`` (see
-``events.database``), so writers are already serialised end to end.
+``events.database``), so writers are serialised end to end and commit in position order.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -32,7 +45,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from events.envelope import AppendResult, Event, Meta, RecordedEvent
-from events.errors import ConcurrencyError, StoreUnavailable
+from events.errors import AppendNotFirst, ConcurrencyError, StoreUnavailable
 from events.hashing import GENESIS, event_hash
 from events.schema import commands, events
 
@@ -62,18 +75,25 @@ COMMAND_AND_HEAD = sa.select(
     _head.c.version.label("head_version"),
     _head.c.hash.label("head_hash"),
 ).select_from(_one_row.outerjoin(_original, sa.true()).outerjoin(_head, sa.true()))
+# On PostgreSQL the same round trip asks whether the transaction has written anything yet.
+COMMAND_AND_HEAD_PG = COMMAND_AND_HEAD.add_columns(
+    sa.literal_column("pg_current_xact_id_if_assigned() IS NULL").label("fresh_transaction")
+)
 
-# PostgreSQL: one round trip takes the lock, inserts the events and records the command, so
-# the lock is held for this statement and the commit only. The lock is an uncorrelated
-# sub-select in WHERE: PostgreSQL runs it once, as a one-time filter, before it forms the
-# first row, and so before ``nextval`` hands out a position (a test checks this order).
+# PostgreSQL: one round trip takes the lock, inserts the events, releases the lock and
+# records the command. The lock is an uncorrelated sub-select in WHERE: PostgreSQL runs it
+# once, as a one-time filter, before it forms the first row, and so before ``nextval``
+# hands out a position or the transaction gets its id (a test checks this order). HAVING is
+# evaluated once, after every row of ``inserted`` is in, so it releases the lock there.
 SERIALISED_INSERT = sa.text(
     """
     WITH inserted AS (
         INSERT INTO events
-            (stream_id, version, type, schema_version, data, meta, recorded_at, prev_hash, hash)
+            (stream_id, version, type, schema_version, data, meta, recorded_at, prev_hash,
+             hash, tx_id)
         SELECT stream_id, version, type, schema_version, CAST(data AS json),
-               CAST(meta AS json), recorded_at, prev_hash, hash
+               CAST(meta AS json), recorded_at, prev_hash, hash,
+               CAST(CAST(pg_current_xact_id() AS text) AS bigint)
         FROM unnest(
             CAST(:stream_id AS text[]), CAST(:version AS integer[]), CAST(:type AS text[]),
             CAST(:schema_version AS integer[]), CAST(:data AS text[]), CAST(:meta AS text[]),
@@ -81,15 +101,53 @@ SERIALISED_INSERT = sa.text(
             CAST(:hash AS text[])
         ) AS new (stream_id, version, type, schema_version, data, meta, recorded_at,
                   prev_hash, hash)
-        WHERE (SELECT pg_advisory_xact_lock(:lock)) IS NOT NULL
+        WHERE (SELECT pg_advisory_lock(:lock)) IS NOT NULL
+        ORDER BY version
+        ON CONFLICT ON CONSTRAINT uq_events_stream_version DO NOTHING
         RETURNING position
+    ),
+    appended AS (
+        SELECT count(*) AS rows, max(position) AS last_position
+        FROM inserted
+        HAVING pg_advisory_unlock(:lock)
+    ),
+    recorded AS (
+        INSERT INTO commands
+            (command_id, stream_id, first_version, last_version, last_position, recorded_at)
+        SELECT :command_id, :command_stream_id, :first_version, :last_version,
+               last_position, CAST(:command_recorded_at AS timestamptz)
+        FROM appended
+        WHERE rows = :expected_rows
+        ON CONFLICT (command_id) DO NOTHING
+        RETURNING last_position
     )
-    INSERT INTO commands
-        (command_id, stream_id, first_version, last_version, last_position, recorded_at)
-    SELECT :command_id, :command_stream_id, :first_version, :last_version, max(position),
-           CAST(:command_recorded_at AS timestamptz)
-    FROM inserted
-    RETURNING last_position
+    SELECT appended.rows, appended.last_position,
+           (SELECT count(*) FROM recorded) AS commands_recorded
+    FROM appended
+    """
+)
+
+# The safe horizon: the oldest transaction id still running in *this* database (readers
+# hand out only events written below it). Transactions of other databases on the same server
+# cannot write our events, so unlike ``pg_snapshot_xmin`` this ignores them.
+# ``pg_stat_activity.backend_xid`` is a 32-bit xid; it is widened to the 64-bit ``xid8`` of
+# ``tx_id`` with the epoch of the next transaction id (one step back if it wrapped).
+# With nothing running, everything below the next transaction id is finished.
+SAFE_HORIZON = sa.text(
+    """
+    WITH next AS (
+        SELECT CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS text) AS bigint) AS xmax
+    ), running AS (
+        SELECT ((next.xmax >> 32) << 32) + CAST(CAST(a.backend_xid AS text) AS bigint) AS full_xid,
+               next.xmax
+        FROM pg_stat_activity AS a, next
+        WHERE a.datname = current_database() AND a.backend_xid IS NOT NULL
+    )
+    SELECT coalesce(
+        (SELECT min(CASE WHEN full_xid >= xmax THEN full_xid - 4294967296 ELSE full_xid END)
+         FROM running),
+        (SELECT xmax FROM next)
+    )
     """
 )
 
@@ -177,8 +235,15 @@ class EventStore:
         now: datetime | None,
     ) -> AppendResult:
         found = conn.execute(
-            COMMAND_AND_HEAD, {"command_id": meta.command_id, "stream_id": stream_id}
+            COMMAND_AND_HEAD_PG if self._postgres else COMMAND_AND_HEAD,
+            {"command_id": meta.command_id, "stream_id": stream_id},
         ).one()
+        if self._postgres and not found.fresh_transaction:
+            raise AppendNotFirst(
+                "an append must be the first write of its transaction (safe tailing relies "
+                "on the transaction id being assigned under the log lock); write other rows "
+                "after the append in the same transaction"
+            )
         if found.original_stream_id is not None:
             return original_result(found, stream_id=found.original_stream_id)
         actual_version, prev_hash = (found.head_version or 0, found.head_hash or GENESIS)
@@ -234,22 +299,36 @@ class EventStore:
 
     @staticmethod
     def _insert_postgres(conn: Connection, rows: list[NewRow], command_id: str) -> int:
-        """Lock, insert and record the command in one round trip; see ``SERIALISED_INSERT``."""
+        """Lock, insert, unlock and record the command in one round trip.
+
+        See ``SERIALISED_INSERT``. Conflicts do not raise inside the statement (it holds a
+        session lock then); fewer rows than asked for, or no command row, means a lost race.
+        """
         columns = {name: [row[name] for row in rows] for name in rows[0]}
         columns["data"] = [json.dumps(data) for data in columns["data"]]
         columns["meta"] = [json.dumps(meta) for meta in columns["meta"]]
-        return conn.execute(
-            SERIALISED_INSERT,
-            {
-                **columns,
-                "lock": EVENT_LOG_LOCK,
-                "command_id": command_id,
-                "command_stream_id": rows[0]["stream_id"],
-                "first_version": rows[0]["version"],
-                "last_version": rows[-1]["version"],
-                "command_recorded_at": rows[0]["recorded_at"],
-            },
-        ).scalar_one()
+        try:
+            outcome = conn.execute(
+                SERIALISED_INSERT,
+                {
+                    **columns,
+                    "lock": EVENT_LOG_LOCK,
+                    "command_id": command_id,
+                    "command_stream_id": rows[0]["stream_id"],
+                    "first_version": rows[0]["version"],
+                    "last_version": rows[-1]["version"],
+                    "command_recorded_at": rows[0]["recorded_at"],
+                    "expected_rows": len(rows),
+                },
+            ).one()
+        except BaseException:
+            # The statement died (cancelled, timed out) and may still hold the session lock:
+            # the pool releases it when the connection comes back (``events.database``).
+            conn.info["may_hold_log_lock"] = True
+            raise
+        if outcome.rows != len(rows) or outcome.commands_recorded != 1:
+            raise IntegrityError("append lost a race", None, Exception("lost race"))
+        return int(outcome.last_position)
 
     @staticmethod
     def _insert_sqlite(conn: Connection, rows: list[NewRow], command_id: str) -> int:
@@ -307,17 +386,49 @@ class EventStore:
             return c.execute(query).scalar() or 0
 
     def read_all(
-        self, *, after: int = 0, limit: int = 1000, conn: Connection | None = None
+        self,
+        *,
+        after: int = 0,
+        limit: int = 1000,
+        conn: Connection | None = None,
+        settle: float = 0.5,
     ) -> list[RecordedEvent]:
-        """Events after ``after`` in position order; safe to tail (see module docstring)."""
-        query = (
-            sa.select(events)
-            .where(events.c.position > after)
-            .order_by(events.c.position)
-            .limit(limit)
-        )
+        """Events after ``after`` in position order; safe to tail (see module docstring).
+
+        On PostgreSQL, committed events can sit beyond the safe horizon while an older
+        transaction is still running; for up to ``settle`` seconds this waits for that
+        transaction to finish, so a reader right behind a writer sees its events.
+        """
+        rows = self._read_safe(after, limit, conn)
+        if not self._postgres or settle <= 0 or len(rows) == limit:
+            return rows
+        deadline = time.monotonic() + settle
+        while self._beyond_horizon(rows[-1].position if rows else after, conn):
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.002)
+            rows = self._read_safe(after, limit, conn)
+            if len(rows) == limit:
+                break
+        return rows
+
+    def _read_safe(self, after: int, limit: int, conn: Connection | None) -> list[RecordedEvent]:
+        query = sa.select(events).where(events.c.position > after)
         with self.reading(conn) as c:
+            if self._postgres:
+                # The horizon is taken first, in its own statement, so every transaction
+                # below it had finished before the events query takes its snapshot.
+                c.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
+                horizon = c.execute(SAFE_HORIZON).scalar_one()
+                query = query.where(events.c.tx_id < horizon)
+            query = query.order_by(events.c.position).limit(limit)
             return [to_recorded(row) for row in c.execute(query)]
+
+    def _beyond_horizon(self, last: int, conn: Connection | None) -> bool:
+        """Is there a committed event after ``last`` that is not yet safe to hand out?"""
+        query = sa.select(sa.exists().where(events.c.position > last))
+        with self.reading(conn) as c:
+            return bool(c.execute(query).scalar())
 
     def iter_all(self, *, after: int = 0, batch: int = 5000) -> Iterator[list[RecordedEvent]]:
         """Batches of the whole log from ``after``, in constant memory."""

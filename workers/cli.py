@@ -14,6 +14,7 @@ import threading
 
 import redis
 import typer
+from sqlalchemy.exc import OperationalError
 
 from dispatch.bootstrap import Container, bootstrap
 from dispatch.cli import app as dispatch_app
@@ -21,6 +22,7 @@ from dispatch.cli import demo as dispatch_demo
 from dispatch.cli import serve as dispatch_serve
 from dispatch.cli.common import fail, settings
 from dispatch.queues import redis_connection
+from events.errors import StoreUnavailable
 from workers import jobs
 from workers.allinone import serve_all_in_one, watch_parent
 from workers.scheduler import Scheduler
@@ -76,9 +78,11 @@ def worker(
     jobs.use_container(container)
     watch_parent()
     try:
-        build_worker(container, connection, queues or ()).work(
-            burst=burst, logging_level="WARNING" if quiet else "INFO"
-        )
+        try:
+            worker = build_worker(container, connection, queues or ())
+        except (OperationalError, StoreUnavailable) as error:
+            fail(f"cannot read the catalogue's departments from the database: {error}")
+        worker.work(burst=burst, logging_level="WARNING" if quiet else "INFO")
     finally:
         container.close()
 

@@ -6,13 +6,10 @@ needs work (the log is the outbox).
 enqueue and the checkpoint, two schedulers for a moment) runs each job once. The checkpoint
 moves only after every job of the batch is in Redis, and never inside an append: the relay
 reads committed events only. It polls every ``idle`` seconds while the log is quiet and
-loops at once while there is a backlog.
+loops at once while there is a backlog (the scheduler's fast loop).
 """
 
 from __future__ import annotations
-
-import logging
-import threading
 
 import redis
 from sqlalchemy.engine import Engine
@@ -21,8 +18,6 @@ from dispatch.backlog import RELAY_CHECKPOINT
 from dispatch.queues import JobSpec, deliver_task_job, enqueue, route_case_job
 from events import EventStore, RecordedEvent
 from events.checkpoints import load_checkpoint, save_checkpoint
-
-log = logging.getLogger(__name__)
 
 
 def job_for(recorded: RecordedEvent) -> JobSpec | None:
@@ -59,8 +54,3 @@ class Relay:
             if load_checkpoint(conn, RELAY_CHECKPOINT) < batch[-1].position:
                 save_checkpoint(conn, RELAY_CHECKPOINT, batch[-1].position)
         return len(batch)
-
-    def run(self, stop: threading.Event, *, idle: float = 0.05) -> None:
-        while not stop.is_set():
-            if self.run_once() < self.batch:
-                stop.wait(idle)

@@ -97,7 +97,8 @@ class Scheduler:
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set; returns after releasing the lease."""
-        self.container.projector.ensure_tables()
+        while not stop.is_set() and self._guarded("start", self._prepare) is None:
+            stop.wait(1.0)  # the database is not there yet: keep trying, do not die
         loops = [
             threading.Thread(target=self._fast, args=(stop,), name="relay", daemon=True),
             threading.Thread(target=self._slow, args=(stop,), name="timers", daemon=True),
@@ -113,6 +114,10 @@ class Scheduler:
             for loop in loops:
                 loop.join(timeout=30)
             self._step_down()
+
+    def _prepare(self) -> bool:
+        self.container.projector.ensure_tables()
+        return True
 
     def _elect(self) -> None:
         try:

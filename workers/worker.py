@@ -1,16 +1,19 @@
 """The RQ worker: ``routing``, ``timers`` and every department's ``dept:<code>`` queue.
 
-A ``SimpleWorker`` runs jobs in its own process instead of forking one per job, so the
-process's Container (engine, pools, catalogue cache) serves every job and a job costs
-milliseconds, not a fork. While it runs, a heartbeat thread keeps ``alive_key(name)`` fresh
-for a few seconds at a time: a job whose worker's key has lapsed was abandoned (kill -9, a
-lost machine), and the reconciler hands it back to RQ's registry cleanup at once instead of
-waiting out the job's timeout. With no queue names given, the worker follows the active
-catalogue: a department added by a new catalogue gets served without a restart.
+Routing comes first (a new case is what someone waits for), then timers, then the
+departments in turn. A ``SimpleWorker`` runs jobs in its own process instead of forking one
+per job, so the process's Container (engine, pools, catalogue cache) serves every job and a
+job costs milliseconds, not a fork. While it runs, a heartbeat thread keeps
+``alive_key(name)`` fresh for a few seconds at a time: a job whose worker's key has lapsed
+was abandoned (kill -9, a lost machine), and the reconciler hands it back to RQ's registry
+cleanup at once instead of waiting out the job's timeout. With no queue names given, the
+worker follows the active catalogue: a department added by a new catalogue gets served
+without a restart.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -19,7 +22,7 @@ import redis
 from rq import Queue, SimpleWorker
 
 from dispatch.bootstrap import Container
-from dispatch.queues import SERIALIZER, queue_names
+from dispatch.queues import DEPARTMENT_PREFIX, SERIALIZER, queue_names
 
 ALIVE_PREFIX = "street-whistle:alive:"
 ALIVE_TTL_MS = 10_000
@@ -75,7 +78,8 @@ class DispatchWorker(SimpleWorker):
         finally:
             self._stop_beating.set()
             beating.join(timeout=5)
-            self.connection.delete(alive_key(self.name))
+            with contextlib.suppress(redis.RedisError):
+                self.connection.delete(alive_key(self.name))
 
     def heartbeat(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().heartbeat(*args, **kwargs)
@@ -87,6 +91,17 @@ class DispatchWorker(SimpleWorker):
                 Queue(n, connection=self.connection, serializer=self.serializer) for n in names
             ]
             self._ordered_queues = self.queues[:]
+
+    def reorder_queues(self, reference_queue: Queue) -> None:
+        """Routing and timers first, always; the departments take turns after them, so one
+        busy department never starves the others' deliveries."""
+        fixed = [q for q in self._ordered_queues if not q.name.startswith(DEPARTMENT_PREFIX)]
+        turns = [q for q in self._ordered_queues if q.name.startswith(DEPARTMENT_PREFIX)]
+        names = [q.name for q in turns]
+        if reference_queue.name in names:
+            served = names.index(reference_queue.name)
+            turns = turns[served + 1 :] + turns[: served + 1]
+        self._ordered_queues = fixed + turns
 
     def subscribe(self) -> None:
         # RQ's command channel (stop a job, shut down) is for long-running workers; a burst

@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
+from dispatch.console.i18n import N_
 from dispatch.console.routes import (
     audit,
     case_actions,
@@ -34,6 +35,7 @@ def install_console(app: FastAPI) -> None:
     for module in (login, intake, cases, tasks, desk, street, dashboard, audit, case_actions):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
     app.include_router(_front_door, include_in_schema=False)
+    app.include_router(_not_found, prefix=PREFIX, include_in_schema=False)
     app.add_exception_handler(ConsoleError, _error_page)  # type: ignore[arg-type]
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
 
@@ -44,6 +46,15 @@ _front_door = APIRouter()
 @_front_door.get("/")
 def front_door() -> Response:
     return RedirectResponse(f"{PREFIX}/", status_code=307)
+
+
+_not_found = APIRouter()
+
+
+@_not_found.get("/{anything:path}")
+def unknown_page(anything: str) -> Response:
+    """Any other console path: the console's own 404 page, not the API's JSON."""
+    raise ConsoleError(404, N_("There is no such page."))
 
 
 async def _error_page(request: Request, error: ConsoleError) -> Response:

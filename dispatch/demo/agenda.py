@@ -13,7 +13,7 @@ import itertools
 import random
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from dispatch.bootstrap import Container
@@ -108,3 +108,9 @@ class World:
 
     def chance(self, probability: float) -> bool:
         return self.rng.random() < probability
+
+    def in_minutes(self, low: float, high: float) -> datetime:
+        return self.clock.now + timedelta(minutes=self.rng.uniform(low, high))
+
+    def in_hours(self, low: float, high: float) -> datetime:
+        return self.clock.now + timedelta(hours=self.rng.uniform(low, high))

@@ -13,7 +13,7 @@ from dispatch.demo.agenda import CITY_APP, DISPATCHER, OPERATOR, street_officer
 from dispatch.demo.departments import DepartmentWork
 from dispatch.domain import commands as c
 from dispatch.domain.case import CaseState, TaskState
-from dispatch.handlers import CommandResult, Complaint, SystemActor
+from dispatch.handlers import CommandResult, SystemActor
 from dispatch.handlers.executor import load_case
 
 # A second complaint about the same thing in the same grid within a day: often the same.
@@ -51,42 +51,29 @@ class Story(DepartmentWork):
     # -- intake ----------------------------------------------------------------------------
 
     def intake(self) -> None:
-        profile = scenario.complaint(self.rng, self.catalogue)
-        actor, role = self._intake_actor(profile)
-        complaint = Complaint(
-            channel=profile.channel,
-            category=profile.category,
-            description=profile.description,
-            urgency=profile.urgency,
-            address=profile.address,
-            lat=profile.lat,
-            lon=profile.lon,
-            reporter_name=profile.reporter_name,
-            reporter_phone=profile.reporter_phone,
-        )
+        call = scenario.call(self.rng, self.catalogue)
+        actor, role = self._intake_actor(call)
         result = self.attempt(
-            "receive", lambda: self.cases.receive(complaint, actor=actor, role=role)
+            "receive", lambda: self.cases.receive(call.complaint, actor=actor, role=role)
         )
         if result is None:
             return
-        case_id, soon = result.case_id, self.clock.now
-        if profile.answer_directly:
-            self.agenda.at(soon + scenario.minutes(self.rng, 2, 8), self.answer, case_id)
+        case_id, now = result.case_id, self.clock.now
+        if call.answer_directly:
+            self.agenda.at(self.in_minutes(2, 8), self.answer, case_id)
             return
-        key = (profile.category, result.state.location.grid)
+        key = (call.complaint.category, result.state.location.grid)
         earlier = self.recent.get(key)
-        self.recent[key] = (case_id, soon)
-        if earlier and soon - earlier[1] < DUPLICATE_WINDOW and self.chance(DUPLICATE_CHANCE):
-            self.agenda.at(
-                soon + scenario.minutes(self.rng, 3, 20), self.merge, case_id, earlier[0]
-            )
+        self.recent[key] = (case_id, now)
+        if earlier and now - earlier[1] < DUPLICATE_WINDOW and self.chance(DUPLICATE_CHANCE):
+            self.agenda.at(self.in_minutes(3, 20), self.merge, case_id, earlier[0])
             return
-        self.agenda.at(soon + scenario.minutes(self.rng, 0.2, 1.5), self.route, case_id)
+        self.agenda.at(self.in_minutes(0.2, 1.5), self.route, case_id)
 
-    def _intake_actor(self, profile: scenario.Complaint) -> tuple[SystemActor, str]:
-        if profile.channel == "patrol" and profile.street:
-            return street_officer(profile.street), "street"
-        if profile.channel == "open311":
+    def _intake_actor(self, call: scenario.Call) -> tuple[SystemActor, str]:
+        if call.complaint.channel == "patrol" and call.street:
+            return street_officer(call.street), "street"
+        if call.complaint.channel == "open311":
             return CITY_APP, "open311"
         return OPERATOR, "operator"
 
@@ -95,13 +82,9 @@ class Story(DepartmentWork):
         if self._centre("answer", case_id, command) is None:
             return
         if self.chance(0.4):
-            self.agenda.at(
-                self.clock.now + timedelta(hours=self.rng.uniform(4, 30)), self.callback, case_id
-            )
+            self.agenda.at(self.in_hours(4, 30), self.callback, case_id)
         else:
-            self.agenda.at(
-                self.clock.now + timedelta(hours=self.rng.uniform(1, 30)), self.close, case_id
-            )
+            self.agenda.at(self.in_hours(1, 30), self.close, case_id)
 
     def merge(self, case_id: str, into: str) -> None:
         result = self.attempt(
@@ -119,16 +102,16 @@ class Story(DepartmentWork):
         state, _version = load_case(self.container.store, case_id)
         if not task_ids:
             self.tally["unroutable"] += 1
-            later = self.clock.now + scenario.minutes(self.rng, 10, 120)
-            self.agenda.at(later, self.dispatch_by_hand, case_id, None)
+            later = self.in_minutes(10, 120)
+            self.agenda.at(later, self.dispatch_by_hand, case_id, None, None)
             return
         self.tally["routed"] += 1
         self.take_on(state, task_ids)
         self._maybe_later(state)
 
-    def dispatch_by_hand(self, case_id: str, avoid: str | None) -> None:
+    def dispatch_by_hand(self, case_id: str, avoid: str | None, reason: str | None) -> None:
         state, _version = load_case(self.container.store, case_id)
-        department = self._department_for(state, avoid)
+        department = self._department_for(state, avoid, elsewhere=reason == "territory")
         result = self.attempt(
             "dispatch",
             lambda: self.cases.dispatch(
@@ -145,28 +128,29 @@ class Story(DepartmentWork):
 
     def redispatch_after_return(self, case_id: str, task: TaskState, reason: str) -> None:
         if task.role == "lead":
-            later = self.clock.now + scenario.minutes(self.rng, 10, 90)
-            self.agenda.at(later, self.dispatch_by_hand, case_id, task.department)
+            later = self.in_minutes(10, 90)
+            self.agenda.at(later, self.dispatch_by_hand, case_id, task.department, reason)
 
-    def _department_for(self, state: CaseState, avoid: str | None) -> str:
-        """Who the dispatcher picks: the rules' answer, else the street's office, else the
-        other street's (the return said the place is not ours)."""
-        offices = [street.office for street in self.catalogue.streets]
+    def _department_for(self, state: CaseState, avoid: str | None, *, elsewhere: bool) -> str:
+        """Who the dispatcher picks: the rules' answer, else the street's own office; after
+        a return for territory (属地不符), the other street's office first."""
         street = self.catalogue.street(state.location.street or "")
+        own = street.office if street else None
+        others = [s.office for s in self.catalogue.streets if s.office != own]
         decision = route(self.catalogue, state.category, state.location.grid, state.location.street)
-        choices = [decision.lead, street.office if street else None, *offices]
+        choices = [*others, decision.lead, own] if elsewhere else [decision.lead, own, *others]
         for choice in choices:
             if choice and choice != avoid and not choice.startswith("@"):
                 return choice
-        return self.rng.choice(offices)
+        return self.rng.choice([s.office for s in self.catalogue.streets])
 
     def _maybe_later(self, state: CaseState) -> None:
         street = state.location.street
         if street and state.category.startswith(WHISTLE_PRONE) and self.chance(WHISTLE_RATE):
-            when = self.clock.now + timedelta(hours=self.rng.uniform(3, 48))
+            when = self.in_hours(3, 48)
             self.agenda.at(when, self.blow_whistle, state.case_id, street)
         if state.category.startswith(PARKABLE) and self.chance(PARK_RATE):
-            when = self.clock.now + timedelta(days=self.rng.uniform(3, 9))
+            when = self.in_hours(3 * 24, 9 * 24)
             self.agenda.at(when, self.park, state.case_id)
 
     def blow_whistle(self, case_id: str, street: str) -> None:
@@ -197,7 +181,7 @@ class Story(DepartmentWork):
     # -- callbacks, reopening, closing -----------------------------------------------------
 
     def after_case_replied(self, case_id: str) -> None:
-        later = self.clock.now + timedelta(hours=self.rng.uniform(3, 40))
+        later = self.in_hours(3, 40)
         self.agenda.at(later, self.callback, case_id)
 
     def callback(self, case_id: str) -> None:
@@ -211,13 +195,9 @@ class Story(DepartmentWork):
             return
         unhappy = satisfaction == "unsatisfied" and solved == "unsolved"
         if unhappy and result.state.reopen_count == 0 and self.chance(REOPEN_RATE):
-            self.agenda.at(
-                self.clock.now + timedelta(hours=self.rng.uniform(1, 8)), self.reopen, case_id
-            )
+            self.agenda.at(self.in_hours(1, 8), self.reopen, case_id)
         else:
-            self.agenda.at(
-                self.clock.now + timedelta(hours=self.rng.uniform(0.3, 12)), self.close, case_id
-            )
+            self.agenda.at(self.in_hours(0.3, 12), self.close, case_id)
 
     def reopen(self, case_id: str) -> None:
         result = self.attempt(

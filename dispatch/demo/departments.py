@@ -16,6 +16,7 @@ from dispatch.demo import scenario, texts
 from dispatch.demo.agenda import DISPATCHER, SUPERVISOR, World, liaison
 from dispatch.domain import commands as c
 from dispatch.domain.case import CaseState, TaskState
+from dispatch.domain.events import ReturnReason, UrgeLevel
 from dispatch.handlers import CommandResult
 from dispatch.handlers.assignments import case_id_of, latest_reply_by
 from dispatch.handlers.executor import load_case
@@ -25,6 +26,8 @@ STREET_OFFICE_RETURN_RATE = 0.14
 EXTENSION_RATE = 0.08
 URGE_RATE = 0.35
 PROGRESS_RATE = 0.15
+RETURN_REASONS: tuple[ReturnReason, ...] = ("remit", "territory", "ownership", "other")
+RETURN_REASON_WEIGHTS = (5, 3, 2, 1)
 
 
 class DepartmentWork(World):
@@ -83,16 +86,14 @@ class DepartmentWork(World):
             return
         task = result.state.tasks[task_id]
         if task.role == "lead" and task.policy != "emergency" and self.chance(EXTENSION_RATE):
-            self.agenda.at(
-                self.clock.now + scenario.minutes(self.rng, 60, 1800), self.extend, task_id
-            )
+            self.agenda.at(self.in_minutes(60, 1800), self.extend, task_id)
             return
         self.plan_reply(task)
 
     def plan_reply(self, task: TaskState) -> None:
         start = max(task.dispatched_at, self.clock.now - timedelta(hours=1))
         replied = scenario.step_time(self.rng, start, task.deadlines.reply_by, task.department)
-        replied = max(replied, self.clock.now + scenario.minutes(self.rng, 20, 240))
+        replied = max(replied, self.in_minutes(20, 240))
         self.warn(task, "reply", task.deadlines.reply_by, replied)
         if self.chance(PROGRESS_RATE):
             between = self.clock.now + (replied - self.clock.now) * self.rng.uniform(0.2, 0.8)
@@ -112,11 +113,11 @@ class DepartmentWork(World):
     # -- returns (退单) -----------------------------------------------------------------------
 
     def request_return(self, task_id: str) -> None:
-        reason = self.rng.choices(["remit", "territory", "ownership", "other"], [5, 3, 2, 1])[0]
+        reason = self.rng.choices(RETURN_REASONS, RETURN_REASON_WEIGHTS)[0]
         basis = self.rng.choice(texts.RETURN_BASES[reason])
         command = c.RequestReturn(task_id=task_id, reason=reason, basis=basis)
         if self._act("return", task_id, command) is not None:
-            ruling = self.clock.now + scenario.minutes(self.rng, 20, 300)
+            ruling = self.in_minutes(20, 300)
             self.agenda.at(ruling, self.rule_on_return, task_id, reason)
 
     def rule_on_return(self, task_id: str, reason: str) -> None:
@@ -154,7 +155,7 @@ class DepartmentWork(World):
         if result is None:
             self.plan_reply(task)
             return
-        ruling = self.clock.now + scenario.minutes(self.rng, 60, 480)
+        ruling = self.in_minutes(60, 480)
         self.agenda.at(ruling, self.rule_on_extension, task_id)
 
     def rule_on_extension(self, task_id: str) -> None:
@@ -189,11 +190,11 @@ class DepartmentWork(World):
             return
         self.tally[f"warning {level}"] += 1
         if level == "red" and self.chance(URGE_RATE):
-            urge_at = self.clock.now + scenario.minutes(self.rng, 30, 360)
+            urge_at = self.in_minutes(30, 360)
             self.agenda.at(urge_at, self.urge, task_id, department)
 
     def urge(self, task_id: str, department: str) -> None:
-        level = "supervision" if self.chance(0.25) else "reminder"
+        level: UrgeLevel = "supervision" if self.chance(0.25) else "reminder"
         command = c.UrgeCase(
             level=level, note=self.rng.choice(texts.URGE_NOTES), department=department
         )

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from dispatch.catalogue import Catalogue, Grid, work_calendar
 from dispatch.demo import texts
+from dispatch.handlers import Complaint
 
 # Relative call volumes per category (a month of a district's hotline).
 CATEGORY_WEIGHTS: dict[str, float] = {
@@ -49,17 +50,11 @@ REST_DAY_VOLUME = 0.55
 
 
 @dataclass(frozen=True)
-class Complaint:
-    category: str
-    channel: str
-    urgency: str
-    description: str
-    address: str | None
-    lat: float | None
-    lon: float | None
-    street: str | None
-    reporter_name: str | None
-    reporter_phone: str | None
+class Call:
+    """One complaint as it reaches the centre, and what the story will do with it."""
+
+    complaint: Complaint
+    street: str | None  # where it is, when the map knows
     answer_directly: bool
 
 
@@ -83,28 +78,33 @@ def arrivals(
     return sorted(times)
 
 
-def complaint(rng: random.Random, catalogue: Catalogue) -> Complaint:
+def call(rng: random.Random, catalogue: Catalogue) -> Call:
     known = [code for code in CATEGORY_WEIGHTS if catalogue.category(code) is not None]
     category = rng.choices(known, weights=[CATEGORY_WEIGHTS[c] for c in known])[0]
     channel = rng.choices(list(CHANNEL_WEIGHTS), weights=list(CHANNEL_WEIGHTS.values()))[0]
     grid = rng.choice(catalogue.grids)
     address = _address(rng, grid)
+    lat: float | None
+    lon: float | None
     lat, lon = _point_in(rng, grid)
     if channel not in ("patrol", "open311") and rng.random() < 0.04:
         lat = lon = None  # an address the operator could not place on the map
     anonymous = channel == "patrol" or rng.random() < 0.12
     template = rng.choice(texts.complaints_for(category))
-    return Complaint(
-        category=category,
+    complaint = Complaint(
         channel=channel,
-        urgency="emergency" if category == "gas.smell" else _urgency(rng),
+        category=category,
         description=template.format(addr=address),
+        urgency="emergency" if category == "gas.smell" else _urgency(rng),
         address=address,
         lat=lat,
         lon=lon,
-        street=grid.street if lat is not None else None,
         reporter_name=None if anonymous else _name(rng),
         reporter_phone=None if anonymous else _phone(rng),
+    )
+    return Call(
+        complaint=complaint,
+        street=grid.street if lat is not None else None,
         answer_directly=category in ANSWERABLE and channel in SPOKEN and rng.random() < 0.7,
     )
 
@@ -122,10 +122,6 @@ def step_time(rng: random.Random, start: datetime, deadline: datetime, departmen
     else:
         share = rng.uniform(1.05, 2.6)
     return start + allowed * share + timedelta(seconds=rng.randrange(60, 600))
-
-
-def minutes(rng: random.Random, low: float, high: float) -> timedelta:
-    return timedelta(minutes=rng.uniform(low, high))
 
 
 def _urgency(rng: random.Random) -> str:

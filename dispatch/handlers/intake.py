@@ -18,7 +18,7 @@ from dispatch.handlers.errors import InvalidInput, NoCatalogue
 from dispatch.handlers.executor import CommandResult, load_case, meta_for
 from dispatch.intake_records import case_for_key, next_case_no, remember_key
 from events import EventStore
-from events.vault import store_personal_data
+from events.vault import new_ref, store_personal_data
 
 CatalogueSource = Callable[[], tuple[int, Catalogue] | None]
 
@@ -72,36 +72,45 @@ def receive_case(
     scoped_key = f"{actor.username}:{idempotency_key}" if idempotency_key else None
     case_id = new_case_id()
     now = clock()
+    if scoped_key is not None:
+        with store.reading() as conn:
+            existing = case_for_key(conn, scoped_key)
+        if existing is not None:
+            return _replayed(store, existing)
+    # The number comes from its own short transaction: the case's append must be the first
+    # write of the intake transaction (safe tailing, see events.store). A failed intake
+    # leaves a gap in the day's numbers, as a paper ledger's torn-out page would.
+    with store.transaction() as conn:
+        case_no = next_case_no(conn, now.astimezone(catalogue.zone).strftime("%Y%m%d"))
+    reporter = {"name": complaint.reporter_name, "phone": complaint.reporter_phone}
+    reporter_ref = new_ref() if any(reporter.values()) else None
+    command = ReceiveCase(
+        case_id=case_id,
+        case_no=case_no,
+        channel=complaint.channel,
+        category=complaint.category,
+        description=complaint.description,
+        urgency=complaint.urgency,
+        location=location,
+        reporter_ref=reporter_ref,
+        received_at=now,
+    )
+    new_events = decide(None, command, now)
+    meta = meta_for(actor, role, f"intake:{case_id}", None)
     try:
         with store.transaction() as conn:
-            if scoped_key is not None:
-                existing = case_for_key(conn, scoped_key)
-                if existing is not None:
-                    return _replayed(store, existing)
-                # First, so a concurrent request with the same key waits on this row.
-                remember_key(conn, scoped_key, case_id, now)
-            local_day = now.astimezone(catalogue.zone).strftime("%Y%m%d")
-            reporter = {"name": complaint.reporter_name, "phone": complaint.reporter_phone}
-            reporter_ref = store_personal_data(conn, reporter) if any(reporter.values()) else None
-            command = ReceiveCase(
-                case_id=case_id,
-                case_no=next_case_no(conn, local_day),
-                channel=complaint.channel,
-                category=complaint.category,
-                description=complaint.description,
-                urgency=complaint.urgency,
-                location=location,
-                reporter_ref=reporter_ref,
-                received_at=now,
-            )
-            new_events = decide(None, command, now)
-            meta = meta_for(actor, role, f"intake:{case_id}", None)
             result = store.append(
                 case_id, new_events, expected_version=0, meta=meta, conn=conn, now=now
             )
+            if reporter_ref is not None:
+                store_personal_data(conn, reporter, ref=reporter_ref)
+            if scoped_key is not None:
+                # A concurrent request with the same key fails here, at the key's primary
+                # key, and its whole transaction (the event too) rolls back.
+                remember_key(conn, scoped_key, case_id, now)
     except sa.exc.IntegrityError:
         # Lost the race for the same Idempotency-Key: the winner's case is the answer.
-        with store.transaction() as conn:
+        with store.reading() as conn:
             existing = case_for_key(conn, scoped_key) if scoped_key else None
         if existing is None:
             raise

@@ -100,7 +100,7 @@ def service_definition(category: Category) -> dict[str, Any]:
 
 
 def service_request(
-    row: Mapping[str, Any], reply_by: datetime | None, catalogue: Catalogue | None
+    row: Mapping[Any, Any], reply_by: datetime | None, catalogue: Catalogue | None
 ) -> dict[str, Any]:
     """One case as a GeoReport service request (``row`` is a ``case_list`` row)."""
     zone = catalogue.zone if catalogue is not None else ZoneInfo("Asia/Shanghai")

@@ -35,7 +35,7 @@ class RequestFilter:
 
 @dataclass(frozen=True)
 class Found:
-    row: Mapping[str, Any]
+    row: Mapping[Any, Any]  # a case_list row
     reply_by: datetime | None
 
 

@@ -13,15 +13,15 @@ from dispatch.console.display import duration
 CONSOLE = Path(i18n.__file__).parent
 METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
 OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-KEYWORDS = {"_": None, "gettext": None, "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
 
-def used_messages() -> set[str]:
+def used_messages() -> set[str | tuple[str, ...]]:
     found = extract_from_dir(str(CONSOLE), METHODS, OPTIONS, keywords=KEYWORDS)
     return {message for _file, _line, message, _comments, _context in found}
 
 
-def catalogue(language: str) -> dict[str, str]:
+def catalogue(language: str) -> dict[str | tuple[str, ...], str | tuple[str, ...]]:
     path = i18n.LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as source:
         return {m.id: m.string for m in read_po(source) if m.id}

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
+        sa.Column("tx_id", sa.BigInteger, nullable=True),
         sa.UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
         sqlite_autoincrement=True,
     )
