@@ -1,11 +1,11 @@
-"""The KPI projection (三率): per-task and per-case facts that ``dispatch.queries.kpis`` sums.
+"""The KPI projection (三率): per-task and per-case facts, and their daily rollup.
 
 Each batch costs a handful of set-based statements however many events it holds: load the
-rows of every case the batch touches (one ``IN`` query per table and chunk), fold the events
-in memory (``kpi_facts``), then delete the changed rows and insert them again with one
-multi-row ``INSERT`` per table. Both statements are the same on PostgreSQL and SQLite, and
-cheaper than one ``UPDATE`` per row when a rebuild folds millions of events (``bulk``:
-``COPY`` on PostgreSQL).
+rows of every case the batch touches, fold the events in memory (``kpi_facts``), delete the
+changed rows and insert them again in bulk (``bulk``: ``COPY`` on PostgreSQL), and add to
+``kpi_daily`` the difference between the rows' contributions after and before the batch
+(``kpi_rollup``) in one upsert. That is cheaper than one ``UPDATE`` per row when a rebuild
+folds millions of events, and ``dispatch.queries.kpis`` then sums days, not tasks.
 """
 
 from __future__ import annotations
@@ -32,42 +32,14 @@ from dispatch.projections.kpi_tables import define_kpi_tables
 from events import RecordedEvent
 from events.store import as_utc
 
-_MOMENT_COLUMNS = {
-    "tasks": (
-        "dispatched_at",
-        "sign_by",
-        "sign_warn_at",
-        "signed_at",
-        "contact_by",
-        "contact_warn_at",
-        "contacted_at",
-        "original_reply_by",
-        "reply_by",
-        "reply_warn_at",
-        "replied_at",
-        "returned_at",
-        "cancelled_at",
-        "superseded_at",
-        "settle_at",
-        "excluded_at",
-        "case_closed_at",
-        "case_first_closed_at",
-        "case_reopened_at",
-    ),
-    "cases": (
-        "received_at",
-        "recorded_at",
-        "excluded_at",
-        "case_closed_at",
-        "case_first_closed_at",
-        "case_reopened_at",
-        "callback_at",
-    ),
-}
+
+def _moments(table: sa.Table) -> tuple[str, ...]:
+    return tuple(c.name for c in table.columns if isinstance(c.type, sa.DateTime))
 
 
 def _utc_row(row: sa.Row, moments: Sequence[str]) -> Row:
-    """A stored row as a dict, with times aware UTC whichever driver read them."""
+    """A stored row as a dict, with times aware UTC whichever driver read them
+    (SQLite hands them back naive)."""
     values = dict(row._mapping)
     for name in moments:
         if values[name] is not None:
@@ -137,14 +109,15 @@ class KpiProjection(Projection):
     ) -> dict[str, CaseFacts]:
         cases, tasks = tables["cases"], tables["tasks"]
         facts = {case_id: CaseFacts(case=blank_case(case_id)) for case_id in case_ids}
+        case_moments, task_moments = _moments(cases), _moments(tasks)
         for part in key_chunks(conn, case_ids):
             for row in conn.execute(sa.select(cases).where(among(conn, cases.c.case_id, part))):
                 found = facts[row.case_id]
-                found.case = _utc_row(row, _MOMENT_COLUMNS["cases"])
+                found.case = _utc_row(row, case_moments)
                 found.stored = True
             for row in conn.execute(sa.select(tasks).where(among(conn, tasks.c.case_id, part))):
                 found = facts[row.case_id]
-                found.tasks[row.task_id] = _utc_row(row, _MOMENT_COLUMNS["tasks"])
+                found.tasks[row.task_id] = _utc_row(row, task_moments)
                 found.stored_tasks.add(row.task_id)
         return facts
 

@@ -436,3 +436,45 @@ def test_a_rolled_back_transaction_takes_its_checkpoint_and_its_events_with_it(
 def test_an_unknown_checkpoint_starts_at_the_beginning(engine: Engine, unique: str) -> None:
     with engine.connect() as conn:
         assert load_checkpoint(conn, f"never-saved-{unique}") == 0
+
+
+@pytest.mark.postgres_only
+def test_an_append_after_another_write_in_its_transaction_is_refused(
+    store: EventStore, unique: str
+) -> None:
+    """Positions follow transaction ids only if the id is assigned under the log lock."""
+    from events.errors import AppendNotFirst
+
+    with pytest.raises(AppendNotFirst), store.transaction() as conn:
+        save_checkpoint(conn, f"first-write-{unique}", 1)
+        store.append(f"case-late-{unique}", [note()], expected_version=0, meta=meta(), conn=conn)
+    assert store.stream_version(f"case-late-{unique}") == 0
+
+
+@pytest.mark.postgres_only
+def test_a_reader_waits_for_an_older_open_append_instead_of_skipping_it(
+    store: EventStore, unique: str
+) -> None:
+    """An append holds an older transaction id open; a younger one commits first. The tail
+    does not hand out the younger event until the older one has finished, then both."""
+    start = store.head_position()
+    older_appended = threading.Event()
+    release = threading.Event()
+
+    def older() -> None:
+        with store.transaction() as conn:
+            store.append(f"case-old-{unique}", [note()], expected_version=0, meta=meta(), conn=conn)
+            older_appended.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=older)
+    thread.start()
+    assert older_appended.wait(10)
+    store.append(f"case-young-{unique}", [note()], expected_version=0, meta=meta())
+    seen = [e.stream_id for e in store.read_all(after=start, settle=0.2)]
+    assert f"case-young-{unique}" not in seen and f"case-old-{unique}" not in seen
+    release.set()
+    thread.join(10)
+    seen = [e.stream_id for e in store.read_all(after=start)]
+    mine = [s for s in seen if s.endswith(unique)]
+    assert mine == [f"case-old-{unique}", f"case-young-{unique}"]
