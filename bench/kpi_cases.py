@@ -50,8 +50,10 @@ POLICIES = [  # (share, sign, contact, reply)
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 COPY_SQL = (
     "COPY events (stream_id, version, type, schema_version, data, meta, recorded_at, "
-    "prev_hash, hash) FROM STDIN"
+    "prev_hash, hash, tx_id) FROM STDIN"
 )
+# Readers hand out events by transaction id (see ``events.store``): the rows carry ours.
+TX_ID_SQL = "SELECT CAST(CAST(pg_current_xact_id() AS text) AS bigint)"
 
 Step = tuple[datetime, Event, str]  # when, what, who (liaison, operator, dispatcher, system)
 
@@ -237,6 +239,7 @@ def fill(url: str, cases: int, *, seed: int = 12345, progress: Any = None) -> in
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
+        tx_id = cursor.execute(TX_ID_SQL).fetchone()[0]  # type: ignore[index]
         copy_cm = cursor.copy(COPY_SQL)  # type: ignore[attr-defined]
         copy = copy_cm.__enter__()
         for case_id, (at, event, who), last in interleaved(cases, seed):
@@ -254,6 +257,7 @@ def fill(url: str, cases: int, *, seed: int = 12345, progress: Any = None) -> in
             copy.write_row((
                 case_id, version, event.type, event.schema_version,
                 json.dumps(data, ensure_ascii=False), json.dumps(meta), moment, prev, digest,
+                tx_id,
             ))  # fmt: skip
             if last:
                 chains.pop(case_id, None)

@@ -65,7 +65,7 @@ class JobSpec:
     args: tuple[str, ...] = ()
     timeout: int = 60
     result_ttl: int = 120  # long enough to refuse a duplicate, short enough to stay small
-    retry: tuple[int, ...] = (5, 30, 120)  # back-off in seconds when the job raises
+    retry: tuple[int, ...] = (2, 15, 60)  # back-off in seconds when the job raises
 
     @property
     def id(self) -> str:

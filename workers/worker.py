@@ -25,8 +25,8 @@ from dispatch.bootstrap import Container
 from dispatch.queues import DEPARTMENT_PREFIX, SERIALIZER, queue_names
 
 ALIVE_PREFIX = "street-whistle:alive:"
-ALIVE_TTL_MS = 10_000
-BEAT_SECONDS = 2.0
+ALIVE_TTL_MS = 6_000
+BEAT_SECONDS = 1.5
 FOLLOW_SECONDS = 15.0
 WORKER_TTL = 30  # RQ's own worker key; it also bounds how long a dequeue blocks (ttl - 15 s)
 

@@ -17,6 +17,7 @@ in ``dispatch.projections.rebuild``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -28,6 +29,8 @@ from dispatch.projections.rebuild import Progress, ProjectionBusy, ShadowRebuild
 from events import EventStore
 from events.checkpoints import load_checkpoint, save_checkpoint
 from events.schema import checkpoints
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Progress", "ProjectionBusy", "ProjectionRunner", "lock_key", "projection_state"]
 
@@ -87,6 +90,10 @@ class ProjectionRunner:
         """
         stale = []
         with self.engine.begin() as conn:
+            if self._postgres:
+                # Two processes starting together would both try to CREATE the same tables.
+                key = lock_key("projection:ensure_tables")
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
             state_metadata.create_all(conn, checkfirst=True)
             self._live_metadata.create_all(conn, checkfirst=True)
             recorded = {row.name: row.version for row in conn.execute(sa.select(projection_state))}
@@ -120,8 +127,8 @@ class ProjectionRunner:
         return sum(self._catch_up_one(p, max_batches) for p in targets)
 
     def _catch_up_one(self, projection: Projection, max_batches: int | None) -> int:
-        if self._caught_up(projection):
-            return 0  # spare SQLite a write lock when there is nothing to do
+        if self._nothing_to_do(projection):
+            return 0
         applied = 0
         batches = 0
         while max_batches is None or batches < max_batches:
@@ -141,8 +148,26 @@ class ProjectionRunner:
             batches += 1
         return applied
 
-    def _caught_up(self, projection: Projection) -> bool:
+    def _nothing_to_do(self, projection: Projection) -> bool:
+        """Caught up, or stale: checked read-only, to spare SQLite a write lock.
+
+        A stale projection's tables still have the old shape, so applying would fail on every
+        batch (and every command that catches up after itself); it waits for its rebuild,
+        its lag growing where ``status`` and /metrics show it.
+        """
         with self.engine.connect().execution_options(read_only=True) as conn:
+            recorded = conn.execute(
+                sa.select(projection_state.c.version).where(
+                    projection_state.c.name == projection.name
+                )
+            ).scalar()
+            if recorded is not None and recorded != projection.version:
+                log.warning(
+                    "projection %s is stale: run `dispatch projections rebuild %s`",
+                    projection.name,
+                    projection.name,
+                )
+                return True
             done = load_checkpoint(conn, projection.checkpoint_name)
             return self.store.head_position(conn=conn) <= done
 
