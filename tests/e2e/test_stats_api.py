@@ -59,9 +59,10 @@ def test_kpis_as_of_before_the_dispatch_knows_nothing_of_it(client, login, late_
     assert late_case["department"] not in {row["key"] for row in response.json()["items"]}
 
 
-@pytest.mark.parametrize("role", ["operator", "street", "admin"])
+@pytest.mark.parametrize("role", ["operator", "street", "liaison", "admin"])
 def test_kpis_are_for_supervisors_and_dispatchers(client, login, role) -> None:
-    headers = login(role, street="XYL") if role == "street" else login(role)
+    bound = {"street": {"street": "XYL"}, "liaison": {"department": "water"}}
+    headers = login(role, **bound.get(role, {}))
     response = client.get(f"{API}/stats/kpis", headers=headers)
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("application/problem+json")
