@@ -6,8 +6,11 @@ interleaved the way a day's work interleaves them: a batch of the log touches ma
 one. Rows go straight into ``events`` with a real hash chain, because filling the log is not
 what is measured. Then:
 
-- raw: ``SELECT * FROM events ORDER BY position`` in batches of the rebuild's size;
+- raw select: ``SELECT * FROM events ORDER BY position`` through a server-side cursor;
+- store scan: ``EventStore.iter_all`` (safe reading, a ``RecordedEvent`` per row);
 - rebuild: ``ProjectionRunner.rebuild(...)`` — shadow tables, batches, swap.
+
+The figures are only comparable within one run: on a busy machine all three drop together.
 
     python bench/projection_rebuild.py [--url postgresql://…] [--events 200000] [--json]
 """
@@ -60,19 +63,22 @@ def history(case_id: str, n: int, rng: random.Random) -> list[Event]:
     lead, assist = f"{case_id}-1", f"{case_id}-2"
     out: list[Event] = [
         ev.CaseReceived(
-            case_no=f"20260302-{n:07d}", channel="phone", category="water.outage",
-            description="小区停水三天，请尽快处理", urgency="normal", location=loc,
-            reporter_ref=None, received_at=T0,
-        ),  # fmt: skip
+            case_no=f"20260302-{n:07d}",
+            channel="phone",
+            category="water.outage",
+            description="小区停水三天，请尽快处理",
+            urgency="normal",
+            location=loc,
+            reporter_ref=None,
+            received_at=T0,
+        ),
         task(lead, rng.choice(["water", "roads", "city"]), "lead"),
     ]
     if rng.random() < 0.3:
         out += [task(assist, "xyl-office", "assist"), ev.TaskSigned(task_id=assist)]
     out += [ev.TaskSigned(task_id=lead), ev.CitizenContacted(task_id=lead, note="已电话联系")]
     if rng.random() < 0.2:
-        out.append(
-            ev.SlaWarningRaised(task_id=lead, stage="reply", level="yellow", deadline=T0)
-        )
+        out.append(ev.SlaWarningRaised(task_id=lead, stage="reply", level="yellow", deadline=T0))
     if rng.random() < 0.1:
         out += [
             ev.ExtensionRequested(task_id=lead, reply_by=T0 + timedelta(days=9), reason="施工"),
@@ -104,6 +110,13 @@ def fill(engine: sa.Engine, target: int, *, wave: int = 2000, seed: int = 7) -> 
                     rows.append(_row(case_id, step + 1, events_[step], chains))
             step += 1
         with engine.begin() as conn:
+            # Readers hand out only events whose writer is finished (``tx_id`` below the
+            # horizon, see ``events.store``), so the rows carry their transaction's id.
+            tx_id = conn.exec_driver_sql(
+                "SELECT CAST(CAST(pg_current_xact_id() AS text) AS bigint)"
+            ).scalar_one()
+            for row in rows:
+                row["tx_id"] = tx_id
             for start in range(0, len(rows), 5000):
                 conn.execute(events.insert(), rows[start : start + 5000])
         written += len(rows)
@@ -127,7 +140,21 @@ def _row(case_id: str, version: int, event: Event, chains: dict[str, str]) -> di
     return row
 
 
-def raw_scan(engine: sa.Engine, batch: int) -> tuple[int, float]:
+def raw_select(engine: sa.Engine, batch: int) -> tuple[int, float]:
+    """``SELECT * FROM events ORDER BY position`` through a server-side cursor, rows untouched."""
+    started = time.perf_counter()
+    count = 0
+    with engine.connect() as conn:
+        result = conn.execution_options(yield_per=batch).execute(
+            sa.select(events).order_by(events.c.position)
+        )
+        for part in result.partitions():
+            count += len(part)
+    return count, time.perf_counter() - started
+
+
+def store_scan(engine: sa.Engine, batch: int) -> tuple[int, float]:
+    """The store's own safe reader (``iter_all``), which builds a ``RecordedEvent`` per row."""
     started = time.perf_counter()
     count = 0
     for chunk in EventStore(engine).iter_all(batch=batch):
@@ -164,14 +191,16 @@ def main(argv: list[str] | None = None) -> int:
         prepare_database(engine)
         total = fill(engine, args.events)
         runner = ProjectionRunner(engine, default_projections())
-        scanned, scan_seconds = raw_scan(engine, runner.rebuild_batch_size)
+        selected, select_seconds = raw_select(engine, runner.rebuild_batch_size)
+        scanned, scan_seconds = store_scan(engine, runner.rebuild_batch_size)
         started = time.perf_counter()
         applied = runner.rebuild(args.projection)
         rebuild_seconds = time.perf_counter() - started
         engine.dispose()
     figures = {
         "events": total,
-        "raw_scan_events_per_s": round(scanned / scan_seconds),
+        "raw_select_events_per_s": round(selected / select_seconds),
+        "store_scan_events_per_s": round(scanned / scan_seconds),
         "rebuild_events_per_s": round(applied / rebuild_seconds),
         "rebuild_seconds": round(rebuild_seconds, 2),
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

@@ -44,6 +44,7 @@ from dispatch.handlers.routing import needs_routing
 from dispatch.queues import (
     DELIVER_TASK,
     DEPARTMENT_PREFIX,
+    ROUTE_CASE,
     ROUTING,
     SERIALIZER,
     TIMERS,
@@ -215,15 +216,16 @@ class Reconciler:
             young = [r for r in rows if as_utc(r.recorded_at) > cutoff]
             if young:
                 rows = [r for r in rows if r.position < young[0].position]
-            for item in self._items(rows):
-                if item.done:
-                    continue
+            unfinished = [item for item in self._items(rows) if not item.done]
+            flying = self._in_flight([item.spec for item in unfinished])
+            for item in unfinished:
+                if item.spec.id not in flying:
+                    if item.spec.kind == ROUTE_CASE and not self._needs_routing(item.spec.args[0]):
+                        continue  # answered, merged, parked … before a router got to it
+                    if enqueue(self.connection, item.spec, replace_settled=True):
+                        report.requeued.append(item.spec.id)
                 if not held:
                     new_watermark, held = item.position - 1, True
-                if not self._in_flight(item.spec) and enqueue(
-                    self.connection, item.spec, replace_settled=True
-                ):
-                    report.requeued.append(item.spec.id)
             if rows and not held:
                 new_watermark = rows[-1].position
             if young or len(rows) < self.batch:
@@ -267,7 +269,7 @@ class Reconciler:
             if spec.id in waiting:
                 done = True  # a dispatcher replays it
             elif row.type == "CaseReceived":
-                done = row.stream_id in routed or not self._needs_routing(row.stream_id)
+                done = row.stream_id in routed
             else:
                 done = row.data["task_id"] in delivered
             items.append(Item(row.position, spec, done))
@@ -280,21 +282,34 @@ class Reconciler:
             return False
         return needs_routing(state)
 
-    def _in_flight(self, spec: JobSpec) -> bool:
-        try:
-            job = Job.fetch(spec.id, connection=self.connection, serializer=SERIALIZER)
-        except Exception:  # gone, or a half-written hash left by a flush: not running
-            return False
-        status = job.get_status(refresh=False)
-        if status == JobStatus.QUEUED:
-            q = queue(spec.queue, self.connection)
-            return any(
-                self.connection.lpos(key, spec.id) is not None
-                for key in (q.key, q.intermediate_queue_key)
-            )
-        if status == JobStatus.STARTED:
-            return bool(job.worker_name) and is_alive(self.connection, job.worker_name)
-        return status in (JobStatus.SCHEDULED, JobStatus.DEFERRED)
+    def _in_flight(self, specs: list[JobSpec]) -> set[str]:
+        """The ids of the jobs among ``specs`` that are waiting, scheduled or running on a live
+        worker — read in a few round trips, however many there are."""
+        if not specs:
+            return set()
+        with self.connection.pipeline(transaction=False) as pipe:
+            for spec in specs:
+                pipe.hmget(Job.key_for(spec.id), "status", "worker_name")
+            found = dict(zip([s.id for s in specs], pipe.execute(), strict=True))
+        waiting: set[str] = set()
+        for name in {s.queue for s in specs if _text(found[s.id][0]) == JobStatus.QUEUED}:
+            q = queue(name, self.connection)
+            for key in (q.key, q.intermediate_queue_key):
+                waiting.update(_text(job_id) for job_id in self.connection.lrange(key, 0, -1))
+
+        def running(spec: JobSpec) -> bool:
+            status, worker = (_text(value) for value in found[spec.id])
+            if status == JobStatus.QUEUED:
+                return spec.id in waiting  # not a leftover of a flushed or lost queue
+            if status == JobStatus.STARTED:
+                return bool(worker) and is_alive(self.connection, worker)
+            return status in (JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+        return {spec.id for spec in specs if running(spec)}
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode() if value is not None else None
 
 
 def _routed(conn: sa.Connection, case_ids: list[str]) -> set[str]:

@@ -3,10 +3,10 @@
 Safe to run two or more: they elect a leader through a lease in Redis (``SET NX PX``, renewed
 by its holder only), and only the leader works; a standby takes over within one lease after
 the leader dies. If Redis is flushed the lease goes with it and the next renewal wins it
-back. Two loops share the leader's time: a fast one (relay, projections, RQ's scheduled
-retries) that wakes every ``poll`` seconds while the log is quiet, and a slow one (the SLA
-scan job, the reconciler) on their own periods, so a long reconciliation never delays a
-new case on its way to a department.
+back. The leader's work runs in three loops, so that none waits on another: the relay and
+the projections each tail the log (waking every ``poll`` seconds while it is quiet), and a
+periodic loop moves RQ's due retries, schedules the SLA scan and runs the reconciler — a
+long reconciliation or a projection far behind never delays a new case on its way.
 """
 
 from __future__ import annotations
@@ -100,8 +100,13 @@ class Scheduler:
         while not stop.is_set() and self._guarded("start", self._prepare) is None:
             stop.wait(1.0)  # the database is not there yet: keep trying, do not die
         loops = [
-            threading.Thread(target=self._fast, args=(stop,), name="relay", daemon=True),
-            threading.Thread(target=self._slow, args=(stop,), name="timers", daemon=True),
+            threading.Thread(
+                target=self._tail, args=(stop, "relay", self.relay.run_once), daemon=True
+            ),
+            threading.Thread(
+                target=self._tail, args=(stop, "projections", self._project), daemon=True
+            ),
+            threading.Thread(target=self._slow, args=(stop,), name="periodic", daemon=True),
         ]
         for loop in loops:
             loop.start()
@@ -141,14 +146,17 @@ class Scheduler:
         except redis.RedisError:
             pass  # the lease and locks expire on their own
 
-    def _fast(self, stop: threading.Event) -> None:
+    def _tail(self, stop: threading.Event, what: str, step: Callable[[], object]) -> None:
+        """Run ``step`` while it finds work; wait ``poll`` seconds when it finds none."""
         while not stop.is_set():
             if not self.leading.wait(self.periods.poll):
                 continue
-            relayed = self._guarded("relay", self.relay.run_once) or 0
-            projected = self._guarded("projections", self.container.projector.catch_up) or 0
-            if not relayed and not projected:
+            if not self._guarded(what, step):
                 stop.wait(self.periods.poll)
+
+    def _project(self) -> int:
+        # A few batches at a time, so a projection behind a busy intake yields regularly.
+        return self.container.projector.catch_up(max_batches=4)
 
     def _slow(self, stop: threading.Event) -> None:
         due = {"retries": 0.0, "sla_scan": 0.0, "reconcile": 0.0}

@@ -70,13 +70,16 @@ def prepare_demo(
     clock = DemoClock(datetime.now(UTC))
     container = bootstrap(config, clock=clock)
     try:
+        check_is_demo(container.engine, url)
         prepare_database(container.engine)
         if has_history(container):
-            check_is_demo(container.engine, url)
             typer.echo(f"Reusing the demo in {url} (dispatch demo --fresh starts over)")
         else:
             typer.echo(f"Writing {cases} cases of history into {url} …")
-            say_history(write_history(container, clock, cases=cases, seed=seed, end=clock.now))
+            report = write_history(
+                container, clock, cases=cases, seed=seed, end=clock.now, progress=say_day
+            )
+            say_history(report)
         active = active_catalogue(container.engine)
         assert active is not None
         now = datetime.now(UTC)
@@ -91,11 +94,25 @@ def prepare_demo(
 
 
 def check_is_demo(engine: sa.Engine, url: str) -> None:
-    active = active_catalogue(engine)
-    if active is None or active[1].version != DEMO_VERSION:
+    """Go on only with an empty database or a demo one: the demo makes an admin whose
+    password it prints, which must never happen to a real centre's database."""
+    tables = set(sa.inspect(engine).get_table_names())
+    if not tables & {"catalogue_versions", "users", "events"}:
+        return
+    active = active_catalogue(engine) if "catalogue_versions" in tables else None
+    if active is not None and active[1].version == DEMO_VERSION:
+        return
+    with engine.connect() as conn:
+        used = [
+            table
+            for table in ("events", "users", "catalogue_versions")
+            if table in tables
+            and conn.execute(sa.select(sa.func.count()).select_from(sa.table(table))).scalar()
+        ]
+    if used:
         fail(
-            f"{url} holds cases that are not the demo's; set DISPATCH_DATABASE_URL to an empty "
-            "database or unset it to use ./demo.db"
+            f"{url} is not a demo database (it has {', '.join(used)}); unset "
+            "DISPATCH_DATABASE_URL to use ./demo.db, or point it at an empty database"
         )
 
 
@@ -107,13 +124,15 @@ def remove_demo_database(url: str) -> None:
     if path.exists():
         engine = sa.create_engine(url)
         try:
-            tables = sa.inspect(engine).get_table_names()
-            if "catalogue_versions" in tables:
-                check_is_demo(engine, url)
+            check_is_demo(engine, url)
         finally:
             engine.dispose()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def say_day(moment: datetime) -> None:
+    typer.echo(f"  … {moment.astimezone():%Y-%m-%d}")
 
 
 def say_history(report: HistoryReport) -> None:

@@ -33,6 +33,9 @@ class DemoClock:
         return self.now
 
 
+Progress = Callable[[datetime], None]
+
+
 class Agenda:
     def __init__(self, clock: DemoClock, end: datetime) -> None:
         self.clock = clock
@@ -46,9 +49,14 @@ class Agenda:
         if when < self.end:
             heapq.heappush(self._queue, (when, next(self._order), action, args))
 
-    def run(self) -> None:
+    def run(self, *, every: timedelta | None = None, report: Progress | None = None) -> None:
+        """Do everything in time order; call ``report(now)`` each time ``every`` has passed."""
+        next_report = self.clock.now + every if every else None
         while self._queue:
             when, _order, action, args = heapq.heappop(self._queue)
+            if next_report is not None and report is not None and when >= next_report:
+                report(when)
+                next_report = when + (every or timedelta(0))
             self.clock.now = when
             action(*args)
             self.done += 1

@@ -25,7 +25,7 @@ RETURN_RATE = {"lead": 0.06, "assist": 0.02, "summoned": 0.0}
 STREET_OFFICE_RETURN_RATE = 0.14
 EXTENSION_RATE = 0.08
 URGE_RATE = 0.35
-PROGRESS_RATE = 0.15
+PROGRESS_RATE = 0.1
 RETURN_REASONS: tuple[ReturnReason, ...] = ("remit", "territory", "ownership", "other")
 RETURN_REASON_WEIGHTS = (5, 3, 2, 1)
 

@@ -22,7 +22,7 @@ from dispatch.backlog import RELAY_CHECKPOINT
 from dispatch.bootstrap import Container
 from dispatch.catalogue.versions import active_catalogue, load_catalogue
 from dispatch.demo import scenario
-from dispatch.demo.agenda import Agenda, DemoClock
+from dispatch.demo.agenda import Agenda, DemoClock, Progress
 from dispatch.demo.centre import Story
 from dispatch.projections.case_list import live_tables
 from events.checkpoints import save_checkpoint
@@ -54,7 +54,13 @@ def load_demo_catalogue(container: Container, *, at: datetime) -> None:
 
 
 def write_history(
-    container: Container, clock: DemoClock, *, cases: int, seed: int, end: datetime
+    container: Container,
+    clock: DemoClock,
+    *,
+    cases: int,
+    seed: int,
+    end: datetime,
+    progress: Progress | None = None,
 ) -> HistoryReport:
     """``cases`` complaints over the ``DAYS`` days before ``end``, and all that followed."""
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -69,7 +75,7 @@ def write_history(
     story = Story(container, clock, agenda, rng, active[1])
     for moment in scenario.arrivals(rng, active[1], start, end, cases):
         agenda.at(moment, story.intake)
-    agenda.run()
+    agenda.run(every=timedelta(days=5), report=progress)
     container.projector.catch_up()
     with container.store.transaction() as conn:
         head = container.store.head_position(conn=conn)

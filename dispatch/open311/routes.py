@@ -59,6 +59,7 @@ def zone_of(catalogue: Catalogue | None) -> ZoneInfo:
 
 @router.get("/discovery.{fmt}")
 def discovery(fmt: str, request: Request) -> Response:
+    """Service discovery: where this endpoint is, which formats it speaks."""
     fmt_ = format_from(fmt)
     container = container_of(request)
     versions = list_versions(container.engine)
@@ -84,6 +85,7 @@ def discovery(fmt: str, request: Request) -> Response:
 
 @router.get("/services.{fmt}")
 def services(fmt: str, request: Request) -> Response:
+    """GET Service List: every category of the active catalogue is a service."""
     fmt_ = format_from(fmt)
     catalogue = catalogue_of(container_of(request))
     listed = [] if catalogue is None else [service(c, catalogue) for c in catalogue.categories]
@@ -92,6 +94,7 @@ def services(fmt: str, request: Request) -> Response:
 
 @router.get("/services/{code}.{fmt}")
 def service_definition_of(code: str, fmt: str, request: Request) -> Response:
+    """GET Service Definition: the extra questions (attributes) a category asks."""
     fmt_ = format_from(fmt)
     catalogue = catalogue_of(container_of(request))
     category = None if catalogue is None else catalogue.category(code)
@@ -102,6 +105,8 @@ def service_definition_of(code: str, fmt: str, request: Request) -> Response:
 
 @router.post("/requests.{fmt}")
 async def post_request(fmt: str, request: Request) -> Response:
+    """POST Service Request (form-encoded, ``api_key`` required): files a case, channel
+    ``open311``; answers ``[{service_request_id, token, service_notice, account_id}]``."""
     fmt_ = format_from(fmt)
     try:
         form = await request.form()
@@ -169,6 +174,9 @@ def _client(container: Container, key: str) -> str:
 
 @router.get("/requests.{fmt}")
 def get_requests(fmt: str, request: Request) -> Response:
+    """GET Service Requests: ``service_request_id`` (comma list; overrides the rest),
+    ``service_code``, ``start_date``, ``end_date``, ``status``; the last 90 days and at most
+    1000 by default; ``page`` and ``page_size``; the total is in ``X-Total-Count``."""
     fmt_ = format_from(fmt)
     container = container_of(request)
     catalogue = catalogue_of(container)
@@ -183,6 +191,7 @@ def get_requests(fmt: str, request: Request) -> Response:
 
 @router.get("/requests/{request_id}.{fmt}")
 def get_request(request_id: str, fmt: str, request: Request) -> Response:
+    """GET Service Request: one case by its number (工单编号)."""
     fmt_ = format_from(fmt)
     container = container_of(request)
     with container.store.reading() as conn:
@@ -195,6 +204,7 @@ def get_request(request_id: str, fmt: str, request: Request) -> Response:
 
 @router.get("/tokens/{token}.{fmt}")
 def get_token(token: str, fmt: str, request: Request) -> Response:
+    """GET request id from a token: the token POST answered with."""
     fmt_ = format_from(fmt)
     with container_of(request).store.reading() as conn:
         case_no = case_no_for_token(conn, token)

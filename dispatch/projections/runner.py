@@ -52,12 +52,17 @@ class ProjectionRunner:
         *,
         batch_size: int = 500,
         rebuild_batch_size: int = 5000,
+        settle: float = 0.05,
     ) -> None:
         self.engine = engine
         self.store = EventStore(engine)
         self.batch_size = batch_size
         # Rebuilds take bigger bites: nobody waits on the shadow tables' transactions.
         self.rebuild_batch_size = max(batch_size, rebuild_batch_size)
+        # How long a batch may wait for an older writer still in flight (see
+        # ``EventStore.read_all``): briefly, because commands catch up after themselves, and
+        # whatever is not safe to read yet is read by the next catch-up anyway.
+        self.settle = settle
         self._postgres = engine.dialect.name == "postgresql"
         self._projections = {p.name: p for p in projections}
         self._live_metadata = sa.MetaData()
@@ -181,7 +186,7 @@ class ProjectionRunner:
     ) -> tuple[int, int]:
         """One batch in the caller's transaction: (events applied, new checkpoint)."""
         after = load_checkpoint(conn, checkpoint)
-        batch = self.store.read_all(after=after, limit=limit, conn=conn)
+        batch = self.store.read_all(after=after, limit=limit, conn=conn, settle=self.settle)
         if not batch:
             return 0, after
         projection.apply(conn, tables, batch)

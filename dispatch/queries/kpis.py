@@ -113,19 +113,21 @@ def kpi_rows(
     now: datetime,
     as_of: datetime | None = None,
     weights: KpiWeights = DEFAULT_WEIGHTS,
-    timezone: str = KPI_TIMEZONE,
+    timezone: str | None = None,
     exact: bool = False,
 ) -> list[dict[str, Any]]:
     """KPI rows of the period ``[start, end)``, one per key, ordered by key (unknown last).
 
-    ``timezone`` is the one the KPI projection counts days in: a period from midnight to
-    midnight there is answered from the daily rollup, unless ``exact`` asks for the facts.
+    A period from midnight to midnight of the KPI projection's days (``KPI_TIMEZONE``) is
+    answered from the daily rollup, unless ``exact`` asks for the facts; any other period
+    (e.g. month bounds in another ``timezone`` the caller reasons in) from the facts.
     """
     if group_by not in GROUPS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPS)}, not {group_by!r}")
     start, end, now = _utc(start, "start"), _utc(end, "end"), _utc(now, "now")
     as_of = _utc(as_of, "as_of") if as_of is not None else None
-    zone = ZoneInfo(timezone)
+    _ = timezone  # the rollup's days are the projection's, whatever zone the caller uses
+    zone = ZoneInfo(KPI_TIMEZONE)
     first, after = _whole_day(start, zone), _whole_day(end, zone)
     totals: dict[object, dict[str, int]] = {}
     if as_of is None and first is not None and after is not None and not exact:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 import typer
 from argon2 import PasswordHasher
 
-from dispatch.auth.users import authenticate
+from dispatch.auth.users import add_user, authenticate
 from dispatch.backlog import RELAY_CHECKPOINT
 from dispatch.bootstrap import Container, bootstrap
 from dispatch.catalogue.versions import load_catalogue
@@ -145,3 +145,13 @@ def test_a_database_that_is_not_a_demo_is_refused(demo_settings):
         with pytest.raises(typer.Exit):
             prepare_demo(cases=5, seed=1, fresh=fresh, host="127.0.0.1", port=8000)
     assert Path(demo_settings.removeprefix("sqlite:///")).exists()
+
+
+def test_a_database_with_only_users_is_not_a_demo_either(demo_settings):
+    container = bootstrap(Settings(database_url=demo_settings))
+    prepare_database(container.engine)
+    with container.engine.begin() as conn:
+        add_user(conn, username="root", password="a long password", roles=["admin"])
+    container.close()
+    with pytest.raises(typer.Exit):
+        prepare_demo(cases=5, seed=1, fresh=False, host="127.0.0.1", port=8000)

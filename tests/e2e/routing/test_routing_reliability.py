@@ -20,7 +20,7 @@ from workers.scheduler import Periods
 pytestmark = pytest.mark.slow
 
 KILLS = 4
-FAST = Periods(poll=0.02, lease=3, sla_scan=30, reconcile=0.5, grace=1.0)
+FAST = Periods(poll=0.05, lease=3, sla_scan=30, reconcile=1.0, grace=1.0)
 # Mostly one task per case; every tenth a lead and an assist (two deliveries, two inboxes).
 CATEGORIES = ("road.pothole",) + ("water.outage",) * 9
 
