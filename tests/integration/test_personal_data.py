@@ -10,7 +10,12 @@ from sqlalchemy.engine import Engine
 
 from events import Event, EventStore, Meta
 from events.integrity import verify_log
-from events.vault import erase_personal_data, load_personal_data, store_personal_data
+from events.vault import (
+    erase_personal_data,
+    load_personal_data,
+    new_ref,
+    store_personal_data,
+)
 
 NAME, PHONE = "张三", "13800138000"
 
@@ -22,9 +27,10 @@ class ComplaintTaken(Event):
 
 
 def take_complaint(store: EventStore, stream: str) -> str:
-    """Store the reporter and the event in one transaction; return the reporter's ref."""
+    """Store the event and the reporter in one transaction (the append first, as intake
+    does: see events.store on safe tailing); return the reporter's ref."""
+    ref = new_ref()
     with store.transaction() as conn:
-        ref = store_personal_data(conn, {"name": NAME, "phone": PHONE})
         store.append(
             stream,
             [ComplaintTaken(description="no water since morning", reporter_ref=ref)],
@@ -32,6 +38,7 @@ def take_complaint(store: EventStore, stream: str) -> str:
             meta=Meta(actor="op-1", role="operator", command_id=uuid.uuid4().hex),
             conn=conn,
         )
+        store_personal_data(conn, {"name": NAME, "phone": PHONE}, ref=ref)
     return ref
 
 
