@@ -65,7 +65,8 @@ class JobSpec:
     args: tuple[str, ...] = ()
     timeout: int = 60
     result_ttl: int = 120  # long enough to refuse a duplicate, short enough to stay small
-    retry: tuple[int, ...] = (2, 15, 60)  # back-off in seconds when the job raises
+    # Back-off in seconds when the job raises: rides out a database restart of ~10 minutes.
+    retry: tuple[int, ...] = (2, 10, 30, 120, 600)
 
     @property
     def id(self) -> str:

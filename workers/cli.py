@@ -1,9 +1,9 @@
-"""The ``dispatch`` command: ``dispatch.cli``'s commands plus ``worker``, ``scheduler`` and
-the all-in-one ``serve``.
+"""The ``dispatch`` command: ``dispatch.cli``'s commands plus ``worker``, ``scheduler``, and
+the all-in-one ``serve`` and ``demo``.
 
-The console script points here because these three commands need ``workers``, and
-``dispatch`` may not import ``workers`` (import-linter's layers). Every other command is
-taken from ``dispatch.cli.app`` as it is, so new ones appear here without a change.
+The console script points here because these commands need ``workers``, and ``dispatch``
+may not import ``workers`` (import-linter's layers). Every other command is taken from
+``dispatch.cli.app`` as it is, so new ones appear here without a change.
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ def worker(
         try:
             worker = build_worker(container, connection, queues or ())
         except (OperationalError, StoreUnavailable) as error:
-            fail(f"cannot read the catalogue's departments from the database: {error}")
+            reason = str(error).strip().splitlines()[0]
+            fail(f"cannot read the catalogue's departments from the database: {reason}")
         worker.work(burst=burst, logging_level="WARNING" if quiet else "INFO")
     finally:
         container.close()
@@ -116,7 +117,7 @@ def _connect(what: str) -> tuple[Container, redis.Redis]:
     try:
         connection.ping()
     except redis.RedisError as error:
-        fail(f"cannot reach Redis at {config.redis_url}: {error}")
+        fail(f"cannot reach Redis at {config.redis_url}: {str(error).splitlines()[0]}")
     return bootstrap(config), connection
 
 

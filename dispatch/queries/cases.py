@@ -15,11 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from dispatch.projections.case_list import live_tables
-from dispatch.queries.scope import Viewer, case_scope
+from dispatch.queries.scope import Viewer, can_view_case, case_scope
 from dispatch.queries.tasks import iso, page_bounds, tasks_of_case
 from events.vault import load_personal_data
 
 METRES_PER_DEGREE = 111_320.0
+
+__all__ = ["can_view_case", "case_summary", "get_case", "list_cases", "unroutable_cases"]
 
 
 def case_summary(row: Mapping[Any, Any]) -> dict[str, Any]:

@@ -6,20 +6,22 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from routing_world import World, fresh_database
+from rq import Worker
+from rq.worker import WorkerStatus
 
 from dispatch.embedded_redis import EmbeddedRedis
 from workers.scheduler import Periods
 
 pytestmark = pytest.mark.slow
 
-KILLS = 4
+KILLS = 3
 FAST = Periods(poll=0.05, lease=3, sla_scan=30, reconcile=1.0, grace=1.0)
 # Mostly one task per case; every tenth a lead and an assist (two deliveries, two inboxes).
 CATEGORIES = ("road.pothole",) + ("water.outage",) * 9
@@ -56,6 +58,20 @@ def assert_each_task_dispatched_once_and_in_its_inbox(world: World, tasks: set[s
     assert all(task.endswith("-1") for task in inbox["roads"])  # roads only ever leads
 
 
+def kill_in_the_middle_of_a_job(world: World, victim: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker once it has started on the queue and is busy with a job."""
+
+    def busy() -> bool:
+        return any(
+            w.pid == victim.pid and w.get_state() == WorkerStatus.BUSY
+            for w in Worker.all(connection=world.connection)
+        )
+
+    world.wait_until(busy, timeout=60, what="the worker about to be killed is busy")
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+
+
 def test_500_cases_while_a_worker_is_killed_repeatedly_are_each_dispatched_once(world: World):
     submitted: list[str] = []
     with world.scheduler(FAST):
@@ -64,9 +80,7 @@ def test_500_cases_while_a_worker_is_killed_repeatedly_are_each_dispatched_once(
         feeding = threading.Thread(target=submit_all, args=(world, 500, submitted))
         feeding.start()
         for _kill in range(KILLS):
-            time.sleep(2.0)
-            os.kill(victim.pid, signal.SIGKILL)
-            victim.wait()
+            kill_in_the_middle_of_a_job(world, victim)
             victim = world.spawn_worker()
         feeding.join()
         tasks = expected_tasks(submitted)
