@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
+from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -16,7 +18,10 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(None, description="unset: an embedded Redis is started")
     secret_key: str = Field(
-        "dev-insecure-change-me", description="signs tokens and console sessions"
+        "", description="signs tokens and console sessions; unset: a random key kept in a file"
+    )
+    secret_key_file: str = Field(
+        ".dispatch-secret", description="where the generated key is kept when none is set"
     )
     timezone: str = Field("Asia/Shanghai", description="default when no catalogue is loaded")
     token_minutes: int = Field(480, description="lifetime of an access token")
@@ -29,6 +34,24 @@ class Settings(BaseSettings):
     embedded_redis_dir: str = Field(
         ".redis", description="where the embedded Redis keeps its socket"
     )
+
+    @model_validator(mode="after")
+    def _secret_from_file(self) -> Settings:
+        """No built-in default key: a known default would let anyone forge sessions. Unset,
+        a random key is generated once and kept (mode 0600) beside the working directory,
+        so every process of one installation shares it."""
+        if not self.secret_key:
+            self.secret_key = _generated_secret(Path(self.secret_key_file))
+        return self
+
+
+def _generated_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key
 
 
 @lru_cache
