@@ -27,12 +27,13 @@ def upgrade_database(engine: Engine) -> None:
 
 
 def prepare_database(engine: Engine) -> list[str]:
-    """Migrations, then the projection tables (owned by the runner, not Alembic).
+    """Migrations, then the projection tables (owned by the runner, not Alembic); a
+    projection whose table shape changed since the last run is rebuilt from the log.
 
-    Returns the projections whose table shape changed and that need a rebuild.
+    Returns the names of the projections it rebuilt.
     """
     from dispatch.projections import default_projections
     from dispatch.projections.runner import ProjectionRunner
 
     upgrade_database(engine)
-    return ProjectionRunner(engine, default_projections()).ensure_tables()
+    return ProjectionRunner(engine, default_projections()).ensure_current()
