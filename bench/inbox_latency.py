@@ -257,14 +257,14 @@ def table(result: dict[str, Any]) -> str:
         f"{result['workers']} worker(s): {result['accepted']} accepted, "
         f"{result['errors']} errors, {result['missing_after_30s_drain']} never reached an inbox",
         "",
-        f"{'':24}{'p50':>10}{'p90':>10}{'p99':>10}{'max':>10}",
+        f"{'':24}{'p50':>12}{'p90':>12}{'p99':>12}{'max':>12}",
     ]
     rows = (("accepted → inbox", "inbox_latency_s"), ("intake (201)", "intake_latency_s"))
     for label, key in rows:
         row = result[key]
         lines.append(
-            f"{label:24}{ms(row['p50']):>10}{ms(row['p90']):>10}{ms(row['p99']):>10}"
-            f"{ms(row['max']):>10}"
+            f"{label:24}{ms(row['p50']):>12}{ms(row['p90']):>12}{ms(row['p99']):>12}"
+            f"{ms(row['max']):>12}"
         )
     peaks = ", ".join(f"{k} {v}" for k, v in result["backlog_peaks"].items()) or "none"
     verdict = "meets" if result["meets_target"] else "MISSES"

@@ -42,7 +42,8 @@ class Relay:
     def run_once(self) -> int:
         """Relay the next batch; returns how many events it read (0: nothing new)."""
         after = self.position()
-        batch = self.store.read_all(after=after, limit=self.batch)
+        # No settling wait: the scheduler polls again within ``poll`` seconds anyway.
+        batch = self.store.read_all(after=after, limit=self.batch, settle=0)
         if not batch:
             return 0
         for recorded in batch:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from case_story import CaseStory
@@ -31,8 +32,13 @@ def late_case(app_container: Container, unique: str) -> dict[str, str]:
 
 
 def period() -> dict[str, str]:
-    today = datetime.now().astimezone()
-    return {"from": (today - timedelta(days=2)).date().isoformat(), "to": today.date().isoformat()}
+    """Days are the centre's days (Asia/Shanghai), whatever the machine's timezone is: a
+    task dispatched at 16:30 UTC already belongs to tomorrow there."""
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return {
+        "from": (today - timedelta(days=2)).isoformat(),
+        "to": (today + timedelta(days=1)).isoformat(),
+    }
 
 
 def test_kpis_per_department(client: TestClient, login, late_case) -> None:
@@ -82,7 +88,7 @@ def test_kpis_refuse_a_bad_period(client, login) -> None:
 
 
 def test_ranking_lists_top_and_bottom(client, login, late_case) -> None:
-    month = datetime.now().astimezone().strftime("%Y-%m")
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
     response = client.get(
         f"{API}/stats/ranking", params={"month": month}, headers=login("supervisor")
     )
