@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from module_app import app_container, client, people, scenes, signed_in  # noqa: F401
 from scenarios import (
     API,
     COMPLAINT,
@@ -36,10 +37,7 @@ from scenarios import (
     Scenes,
     assert_problem,
     extension_body,
-    module_client,
-    module_container,
     park_body,
-    remembered,
 )
 
 from dispatch.api.app import create_app
@@ -51,29 +49,7 @@ pytestmark = pytest.mark.usefixtures("sample_catalogue")
 # -- one app and one user per kind of caller for the whole module (see scenarios) ---------------
 
 
-@pytest.fixture(scope="module")
-def app_container(database_url: str, redis_url: str) -> Iterator[Container]:
-    yield from module_container(database_url, redis_url)
-
-
-@pytest.fixture(scope="module")
-def client(app_container: Container) -> Iterator[TestClient]:
-    yield from module_client(app_container)
-
-
-@pytest.fixture(scope="module")
-def signed_in() -> dict[tuple[Any, ...], dict[str, str]]:
-    return {}
-
-
-@pytest.fixture
-def people(login: Login, signed_in: dict[tuple[Any, ...], dict[str, str]]) -> Login:
-    return remembered(login, signed_in)
-
-
-@pytest.fixture
-def scenes(client: TestClient, people: Login, app_container: Container) -> Scenes:
-    return Scenes(client, people, app_container)
+# One app and one user per kind of caller for the whole module (see module_app).
 
 
 SAMPLE_YAML = Path(__file__).parents[2] / "dispatch/catalogue/samples/sample.yaml"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from module_app import app_container, client, people, scenes, signed_in  # noqa: F401
 from scenarios import (
     API,
     COMPLAINT,
@@ -29,10 +30,7 @@ from scenarios import (
     Scenes,
     assert_problem,
     extension_body,
-    module_client,
-    module_container,
     park_body,
-    remembered,
 )
 
 from dispatch.auth.users import count_users
@@ -44,29 +42,7 @@ pytestmark = pytest.mark.usefixtures("sample_catalogue")
 # -- one app and one user per kind of caller for the whole module (see scenarios) ---------------
 
 
-@pytest.fixture(scope="module")
-def app_container(database_url: str, redis_url: str) -> Iterator[Container]:
-    yield from module_container(database_url, redis_url)
-
-
-@pytest.fixture(scope="module")
-def client(app_container: Container) -> Iterator[TestClient]:
-    yield from module_client(app_container)
-
-
-@pytest.fixture(scope="module")
-def signed_in() -> dict[tuple[Any, ...], dict[str, str]]:
-    return {}
-
-
-@pytest.fixture
-def people(login: Login, signed_in: dict[tuple[Any, ...], dict[str, str]]) -> Login:
-    return remembered(login, signed_in)
-
-
-@pytest.fixture
-def scenes(client: TestClient, people: Login, app_container: Container) -> Scenes:
-    return Scenes(client, people, app_container)
+# One app and one user per kind of caller for the whole module (see module_app).
 
 
 # -- ways to spoil a body ------------------------------------------------------------------------
