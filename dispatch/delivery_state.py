@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.handlers.assignments import case_id_of
+from events.types import UtcDateTime
 
 metadata = sa.MetaData()
 
@@ -39,9 +40,9 @@ deliveries = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("last_error", sa.Text),
-    sa.Column("lease_until", sa.DateTime(timezone=True)),
-    sa.Column("delivered_at", sa.DateTime(timezone=True)),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("lease_until", UtcDateTime()),
+    sa.Column("delivered_at", UtcDateTime()),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Index("ix_deliveries_department_state", "department", "state"),
     sa.Index("ix_deliveries_state", "state"),
 )
@@ -55,8 +56,8 @@ dead_letters = sa.Table(
     sa.Column("queue", sa.String(80), nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("error", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("replayed_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("replayed_at", UtcDateTime()),
     sa.Column("replayed_by", sa.String(128)),
     sa.Index("ix_dead_letters_job_id", "job_id"),
     sa.Index("ix_dead_letters_replayed_at", "replayed_at"),

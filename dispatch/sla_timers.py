@@ -27,6 +27,7 @@ from dispatch.domain.events import registry
 from dispatch.projections.base import Projection
 from events import RecordedEvent
 from events.store import as_utc
+from events.types import UtcDateTime
 
 STAGES = ("sign", "contact", "reply")
 LEVELS = ("yellow", "red")
@@ -61,8 +62,8 @@ class SlaTimers(Projection):
             sa.Column("stage", sa.String(8), primary_key=True),
             sa.Column("level", sa.String(8), primary_key=True),
             sa.Column("case_id", sa.String(64), nullable=False),
-            sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("due_at", UtcDateTime(), nullable=False),
+            sa.Column("started_at", UtcDateTime(), nullable=False),
             sa.Column("warn_at", sa.Float, nullable=False),
             sa.Column("closed", sa.Boolean, nullable=False),
         )

@@ -23,6 +23,7 @@ from dispatch.domain.events import registry
 from dispatch.projections.base import Projection
 from dispatch.projections.case_rows import CaseRows, Row, apply_event, derive, new_case
 from events import RecordedEvent, UnknownEventType
+from events.types import UtcDateTime
 
 # Written once by the projection; later by whoever delivers the task (its own table or an
 # update), so the projection never overwrites it.
@@ -31,7 +32,7 @@ IN_CHUNK = 900  # stay under SQLite's bound-parameter limit on old builds
 
 
 def _when(name: str) -> sa.Column[Any]:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=True)
+    return sa.Column(name, UtcDateTime(), nullable=True)
 
 
 class CaseListProjection(Projection):
@@ -58,8 +59,8 @@ class CaseListProjection(Projection):
             sa.Column("grid", code),
             sa.Column("street", code),
             sa.Column("reporter_ref", sa.String(64)),
-            sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("received_at", UtcDateTime(), nullable=False),
+            sa.Column("updated_at", UtcDateTime(), nullable=False),
             sa.Column("lead_department", code),
             sa.Column("departments", sa.Text, nullable=False),  # ",water,roads," for LIKE
             sa.Column("open_tasks", sa.Integer, nullable=False),

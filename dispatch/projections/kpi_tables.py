@@ -15,8 +15,9 @@ from dataclasses import fields
 import sqlalchemy as sa
 
 from dispatch.kpis import KpiCounts
+from events.types import UtcDateTime
 
-Moment = sa.DateTime(timezone=True)
+Moment = UtcDateTime()
 Position = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 COUNTS: tuple[str, ...] = tuple(f.name for f in fields(KpiCounts))
 

@@ -222,3 +222,16 @@ def test_operators_see_the_full_phone_and_the_routed_task(client, login):
     assert shown["tasks"][0]["deadlines"]["sign_by"]
     listed = client.get(f"{API}/cases", params={"q": case["case_no"]}, headers=operator).json()
     assert [item["id"] for item in listed["items"]] == [case["id"]]
+
+
+def test_deadlines_read_back_as_the_same_instant_they_were_dispatched_with(client, login):
+    """SQLite keeps no offset: a +08:00 deadline must not come back eight hours off."""
+    dispatcher = login("dispatcher")
+    case = file_complaint(client, login("operator"), category="water.outage")
+    items = client.get(f"{API}/cases/{case['id']}/events", headers=dispatcher).json()["items"]
+    dispatched = next(i["data"] for i in items if i["type"] == "CaseDispatched")
+    shown = client.get(f"{API}/cases/{case['id']}", headers=dispatcher).json()["tasks"][0]
+    for stage in ("sign_by", "contact_by", "reply_by"):
+        assert datetime.fromisoformat(shown["deadlines"][stage]) == datetime.fromisoformat(
+            dispatched["deadlines"][stage]
+        )
