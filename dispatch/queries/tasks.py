@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from dispatch.delivery_state import delivery_states
 from dispatch.domain.case_state import OPEN_TASK
 from dispatch.projections.case_list import live_tables
 from dispatch.queries.scope import Viewer, case_scope, liaison_department
@@ -125,7 +126,7 @@ def list_tasks(
     )
     total = conn.execute(sa.select(sa.func.count()).select_from(tasks).where(*conditions))
     items = [_inbox_item(row) for row in conn.execute(query).mappings()]
-    return items, int(total.scalar() or 0)
+    return with_delivery(conn, items), int(total.scalar() or 0)
 
 
 def _inbox_item(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -142,11 +143,20 @@ def _inbox_item(row: Mapping[Any, Any]) -> dict[str, Any]:
 def get_task(conn: Connection, task_id: str) -> dict[str, Any] | None:
     tasks = live_tables()["case_tasks"]
     row = conn.execute(sa.select(tasks).where(tasks.c.id == task_id)).mappings().first()
-    return task_representation(row) if row is not None else None
+    return with_delivery(conn, [task_representation(row)])[0] if row is not None else None
 
 
 def tasks_of_case(conn: Connection, case_id: str) -> list[dict[str, Any]]:
     tasks = live_tables()["case_tasks"]
     query = sa.select(tasks).where(tasks.c.case_id == case_id)
     rows = conn.execute(query.order_by(tasks.c.dispatched_version)).mappings()
-    return [task_representation(row) for row in rows]
+    return with_delivery(conn, [task_representation(row) for row in rows])
+
+
+def with_delivery(conn: Connection, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Delivery state (pending / delivered / failed) lives apart from task state, in the
+    delivery worker's own table; a projection rebuild must not reset it."""
+    states = delivery_states(conn, [item["id"] for item in items])
+    for item in items:
+        item["delivery"] = states[item["id"]]
+    return items
