@@ -16,6 +16,7 @@ import argparse
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -60,8 +61,13 @@ def http_client(url: str) -> tuple[Any, dict[str, str]]:
 
     container = bootstrap(Settings(database_url=url, redis_url="redis://unused", secret_key="b"))
     with container.engine.begin() as conn:
-        user = add_user(conn, username="bench-supervisor", password="bench password 123",
-                        roles=["supervisor"], now=datetime.now(UTC))  # fmt: skip
+        user = add_user(
+            conn,
+            username=f"bench-supervisor-{uuid.uuid4().hex[:8]}",
+            password="bench password 123",
+            roles=["supervisor"],
+            now=datetime.now(UTC),
+        )
     token, _ = issue_token(user, container.settings, container.clock())
     return TestClient(create_app(container)), {"Authorization": f"Bearer {token}"}
 

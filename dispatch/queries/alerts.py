@@ -34,16 +34,23 @@ class OutOfScope(PermissionError):
 
 
 def _open_tasks() -> list[sa.ColumnElement[bool]]:
-    """Still the department's to do: not replied, returned or cancelled; case still running."""
+    """Still the department's to do: not replied, returned or cancelled; case still running.
+
+    The same predicate as the partial index ``ix_kpi_tasks_open`` (``OPEN_TASK``), which
+    holds only these rows, so the planner can answer from it.
+    """
     c = tasks.c
     return [
-        c.replied_at.is_(None),  # also selects the partial index ix_kpi_tasks_open
+        c.replied_at.is_(None),
         c.returned_at.is_(None),
         c.cancelled_at.is_(None),
         c.excluded_at.is_(None),
         c.case_closed_at.is_(None),
         c.case_parked.is_(False),  # 挂账: a plan and a review date replace the deadline
     ]
+
+
+_COLUMNS = ("task_id", "case_id", "case_no", "department", "role")
 
 
 def alert_for(row: Any, stage: str, now: datetime) -> dict[str, Any] | None:
@@ -94,7 +101,10 @@ def overdue_alerts(
     any_step_warned = sa.or_(
         *(sa.and_(c[done].is_(None), c[warn] <= now) for _, done, _, warn in STAGES)
     )
-    query = sa.select(tasks).where(*_open_tasks(), any_step_warned)
+    needed = {name for stage in STAGES for name in stage[1:]}
+    query = sa.select(*(c[name] for name in (*_COLUMNS, *sorted(needed)))).where(
+        *_open_tasks(), any_step_warned
+    )
     if department is not None:
         query = query.where(c.department == department)
     alerts = [
