@@ -127,12 +127,21 @@ def job_status(connection: redis.Redis, job_id: str) -> JobStatus | None:
     return job.get_status(refresh=False)
 
 
-def enqueue(connection: redis.Redis, spec: JobSpec, *, replace_settled: bool = False) -> bool:
+def enqueue(
+    connection: redis.Redis,
+    spec: JobSpec,
+    *,
+    replace_settled: bool = False,
+    replace_lost: bool = False,
+) -> bool:
     """Enqueue ``spec`` unless a job with its id exists; True when this call enqueued it.
 
     ``replace_settled`` also replaces a job that exists but is settled (finished, failed,
     stopped): the reconciler and a replay use it, because the log says the work is not done.
-    A job that is queued, running or scheduled for a retry is never touched.
+    A job that is queued, running or scheduled for a retry is never touched — except, with
+    ``replace_lost``, a job whose hash says "queued" although the caller (the reconciler) has
+    just seen it in no queue list: a worker killed between taking it and registering it lost
+    it. Running it again is harmless; every job is idempotent.
     """
     target = queue(spec.queue, connection)
     for _ in range(3):
@@ -159,7 +168,8 @@ def enqueue(connection: redis.Redis, spec: JobSpec, *, replace_settled: bool = F
                 # A half-written hash (Redis flushed while a worker was finishing the job).
                 connection.delete(Job.key_for(spec.id))
                 continue
-            if existing.get_status(refresh=False) in IN_FLIGHT:
+            status = existing.get_status(refresh=False)
+            if status in IN_FLIGHT and not (replace_lost and status == JobStatus.QUEUED):
                 return False
             existing.delete(remove_from_queue=True)
     return False

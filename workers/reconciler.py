@@ -222,7 +222,7 @@ class Reconciler:
                 if item.spec.id not in flying:
                     if item.spec.kind == ROUTE_CASE and not self._needs_routing(item.spec.args[0]):
                         continue  # answered, merged, parked … before a router got to it
-                    if enqueue(self.connection, item.spec, replace_settled=True):
+                    if enqueue(self.connection, item.spec, replace_settled=True, replace_lost=True):
                         report.requeued.append(item.spec.id)
                 if not held:
                     new_watermark, held = item.position - 1, True
