@@ -45,6 +45,17 @@ class Projection(ABC):
     ) -> None:
         """Fold ``batch`` (in position order) into ``tables`` inside the runner's transaction."""
 
+    def fill(
+        self, conn: Connection, tables: dict[str, sa.Table], batch: Sequence[RecordedEvent]
+    ) -> None:
+        """Fold whole streams that ``tables`` have never seen: a rebuild's first pass over a
+        ``per_stream`` projection, each stream in version order and in one batch only.
+
+        Nothing of these streams is stored yet, so an override may skip loading rows and
+        insert instead of upsert; it must leave the same rows as ``apply`` would.
+        """
+        self.apply(conn, tables, batch)
+
     @property
     def checkpoint_name(self) -> str:
         return f"projection:{self.name}"

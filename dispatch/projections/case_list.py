@@ -21,8 +21,10 @@ from sqlalchemy.engine import Connection
 from dispatch.domain import events as ev
 from dispatch.domain.events import registry
 from dispatch.projections.base import Projection
+from dispatch.projections.bulk import SMALL_BATCH, copy_rows, insert_rows, insert_values
 from dispatch.projections.case_rows import CaseRows, Row, apply_event, derive, new_case
 from events import RecordedEvent, UnknownEventType
+from events.scan import decode
 from events.types import UtcDateTime
 
 # Written once by the projection; later by whoever delivers the task (its own table or an
@@ -148,28 +150,51 @@ class CaseListProjection(Projection):
     def apply(
         self, conn: Connection, tables: dict[str, sa.Table], batch: Sequence[RecordedEvent]
     ) -> None:
-        touched = _load(conn, tables, {r.stream_id for r in batch})
-        for recorded in batch:
-            rows = touched.get(recorded.stream_id)
-            if rows is not None and recorded.version <= rows.case["version"]:
-                continue  # already folded in: applying twice changes nothing
-            event = _decode(recorded)
-            if rows is None:
-                if isinstance(event, ev.CaseReceived):
-                    touched[recorded.stream_id] = new_case(recorded, event)
-                continue  # not a case stream, or its start was never seen
-            if event is not None:
-                apply_event(rows, recorded, event)
-            else:
-                rows.case["version"] = recorded.version
-                rows.dirty = True
+        touched = _fold(_load(conn, tables, {r.stream_id for r in batch}), batch)
+        _upsert(conn, tables["case_list"], [r.case for r in touched])
+        _upsert(conn, tables["case_tasks"], [r.tasks[t] for r in touched for t in r.dirty_tasks])
+        _upsert(conn, tables["case_warnings"], [w for r in touched for w in r.warnings])
 
-        changed = [r for r in touched.values() if r.dirty]
-        for rows in changed:
-            derive(rows)
-        _upsert(conn, tables["case_list"], [r.case for r in changed])
-        _upsert(conn, tables["case_tasks"], [r.tasks[t] for r in changed for t in r.dirty_tasks])
-        _upsert(conn, tables["case_warnings"], [w for r in changed for w in r.warnings])
+    def fill(
+        self, conn: Connection, tables: dict[str, sa.Table], batch: Sequence[RecordedEvent]
+    ) -> None:
+        """``apply`` for streams the tables have never seen: nothing to load, and every row
+        is new, so it is inserted (``COPY`` on PostgreSQL) instead of upserted."""
+        touched = _fold({}, batch)
+        _insert(conn, tables["case_list"], [r.case for r in touched])
+        _insert(conn, tables["case_tasks"], [r.tasks[t] for r in touched for t in r.dirty_tasks])
+        # A warning raised twice keeps its first row, as ``ON CONFLICT DO NOTHING`` would.
+        warnings: dict[tuple[Any, ...], Row] = {}
+        for rows in touched:
+            for warning in rows.warnings:
+                warnings.setdefault(_key(tables["case_warnings"], warning), warning)
+        _insert(conn, tables["case_warnings"], list(warnings.values()))
+
+
+def _fold(touched: dict[str, CaseRows], batch: Sequence[RecordedEvent]) -> list[CaseRows]:
+    """Fold ``batch`` into the loaded rows (by case id); returns the cases that changed."""
+    for recorded in batch:
+        rows = touched.get(recorded.stream_id)
+        if rows is not None and recorded.version <= rows.case["version"]:
+            continue  # already folded in: applying twice changes nothing
+        event = _decode(recorded)
+        if rows is None:
+            if isinstance(event, ev.CaseReceived):
+                touched[recorded.stream_id] = new_case(recorded, event)
+            continue  # not a case stream, or its start was never seen
+        if event is not None:
+            apply_event(rows, recorded, event)
+        else:
+            rows.case["version"] = recorded.version
+            rows.dirty = True
+    changed = [r for r in touched.values() if r.dirty]
+    for rows in changed:
+        derive(rows)
+    return changed
+
+
+def _key(table: sa.Table, row: Row) -> tuple[Any, ...]:
+    return tuple(row[c.name] for c in table.primary_key.columns)
 
 
 @cache
@@ -180,7 +205,7 @@ def live_tables() -> dict[str, sa.Table]:
 
 def _decode(recorded: RecordedEvent) -> Any:
     try:
-        return registry.decode(recorded)
+        return decode(registry, recorded)
     except UnknownEventType:
         return None  # a type this projection does not know only moves the version
 
@@ -209,13 +234,25 @@ def _load(conn: Connection, tables: dict[str, sa.Table], ids: set[str]) -> dict[
     return loaded
 
 
+def _insert(conn: Connection, table: sa.Table, rows: list[Row]) -> None:
+    if conn.dialect.name == "postgresql":
+        insert_rows(conn, table, rows)
+    elif rows:
+        conn.execute(table.insert(), rows)
+
+
 def _upsert(conn: Connection, table: sa.Table, rows: list[Row]) -> None:
     """Insert new rows and overwrite changed ones (a warning, once raised, never changes)."""
     if not rows:
         return
     keys = [c.name for c in table.primary_key.columns]
     if conn.dialect.name == "postgresql":
-        _copy_upsert(conn, table, keys, rows)
+        columns = [c.name for c in table.c]
+        conflict = _on_conflict(conn, table, keys, columns)
+        if len(rows) < SMALL_BATCH:
+            insert_values(conn, table.name, columns, rows, conflict)
+        else:
+            _copy_upsert(conn, table, columns, rows, conflict)
         return
     statement = sqlite_insert(table)
     if table.name.startswith("case_warnings"):
@@ -226,28 +263,32 @@ def _upsert(conn: Connection, table: sa.Table, rows: list[Row]) -> None:
     conn.execute(statement, rows)
 
 
-def _copy_upsert(conn: Connection, table: sa.Table, keys: list[str], rows: list[Row]) -> None:
+def _on_conflict(conn: Connection, table: sa.Table, keys: list[str], columns: list[str]) -> str:
+    quote = conn.dialect.identifier_preparer.quote
+    conflict = f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO "
+    if table.name.startswith("case_warnings"):
+        return conflict + "NOTHING"
+    return (
+        conflict
+        + "UPDATE SET "
+        + ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns if c not in WRITE_ONCE)
+    )
+
+
+def _copy_upsert(
+    conn: Connection, table: sa.Table, columns: list[str], rows: list[Row], conflict: str
+) -> None:
     """COPY the rows into a temporary table, then one INSERT … ON CONFLICT from it.
 
     Row-by-row statements (even pipelined) or a VALUES list with thousands of placeholders
-    cost the driver far more per row than COPY, and a rebuild writes every row of the table.
+    cost the driver far more per row than COPY, and a catch-up far behind writes many rows.
     """
     quote = conn.dialect.identifier_preparer.quote
-    target, stage = quote(table.name), quote(f"stage_{table.name}")
-    columns = [c.name for c in table.c]
+    target, stage = quote(table.name), f"stage_{table.name}"
     names = ", ".join(quote(c) for c in columns)
-    conflict = f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO "
-    if table.name.startswith("case_warnings"):
-        conflict += "NOTHING"
-    else:
-        conflict += "UPDATE SET " + ", ".join(
-            f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns if c not in WRITE_ONCE
-        )
-    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {stage} (LIKE {target}) ON COMMIT DROP")
-    driver = conn.connection.driver_connection
-    assert driver is not None  # a live psycopg connection inside our transaction
-    with driver.cursor() as cursor, cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([row[c] for c in columns])
-    conn.exec_driver_sql(f"INSERT INTO {target} ({names}) SELECT {names} FROM {stage} {conflict}")
-    conn.exec_driver_sql(f"DROP TABLE {stage}")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {quote(stage)} (LIKE {target}) ON COMMIT DROP")
+    copy_rows(conn, stage, columns, rows)
+    conn.exec_driver_sql(
+        f"INSERT INTO {target} ({names}) SELECT {names} FROM {quote(stage)} {conflict}"
+    )
+    conn.exec_driver_sql(f"DROP TABLE {quote(stage)}")

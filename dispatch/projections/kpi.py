@@ -30,6 +30,7 @@ from dispatch.projections.kpi_rollup import (
 )
 from dispatch.projections.kpi_tables import define_kpi_tables
 from events import RecordedEvent
+from events.scan import decode
 from events.store import as_utc
 
 
@@ -65,14 +66,35 @@ class KpiProjection(Projection):
     def apply(
         self, conn: Connection, tables: dict[str, sa.Table], batch: Sequence[RecordedEvent]
     ) -> None:
+        self._apply(conn, tables, batch, fresh=False)
+
+    def fill(
+        self, conn: Connection, tables: dict[str, sa.Table], batch: Sequence[RecordedEvent]
+    ) -> None:
+        """``apply`` for streams the tables have never seen: every case starts blank (so it
+        contributes nothing before the fold) and there is nothing to load or delete."""
+        self._apply(conn, tables, batch, fresh=True)
+
+    def _apply(
+        self,
+        conn: Connection,
+        tables: dict[str, sa.Table],
+        batch: Sequence[RecordedEvent],
+        *,
+        fresh: bool,
+    ) -> None:
         relevant = [recorded for recorded in batch if recorded.type in KPI_EVENT_TYPES]
         if not relevant:
             return
-        facts = self._load(conn, tables, sorted({r.stream_id for r in relevant}))
+        case_ids = sorted({r.stream_id for r in relevant})
+        if fresh:
+            facts = {case_id: CaseFacts(case=blank_case(case_id)) for case_id in case_ids}
+        else:
+            facts = self._load(conn, tables, case_ids)
         rollup = Deltas()
         self._contributions(rollup, facts.values(), sign=-1)  # before the fold changes them
         for recorded in relevant:
-            self.fold.apply(facts[recorded.stream_id], recorded, registry.decode(recorded))
+            self.fold.apply(facts[recorded.stream_id], recorded, decode(registry, recorded))
         dirty = [case for case in facts.values() if case.dirty]
         for case in dirty:
             KpiFold.copy_outcome(case)

@@ -1,30 +1,35 @@
 """Rebuilding a projection from position 0 into shadow tables while the live ones serve.
 
-1. Create ``<table>_shadow`` (dropping a leftover from a crashed rebuild).
+1. Create ``<table>_shadow`` (dropping a leftover from a crashed rebuild), without its
+   secondary indexes: filling a table and then indexing it is cheaper than keeping indexes
+   up to date row by row.
 2. Fill it in batches, each its own transaction, so memory stays constant. A projection that
-   declares ``per_stream`` is fed whole streams (``ORDER BY stream_id, version``) up to the
-   head seen at the start: each of its rows is then written about once instead of once per
-   batch that touches it, which is what makes a rebuild fast. Others are fed in position
-   order.
-3. Follow the log in position order from there until nearly caught up.
-4. In ONE transaction (holding the projection's advisory lock on PostgreSQL, so no live batch
+   declares ``per_stream`` is fed whole streams (``ORDER BY stream_id, version``, read by
+   ``events.scan``, every stream whole in one page) up to the head seen at the start,
+   through ``Projection.fill``: each of its rows is then written once, inserted rather than
+   upserted, which is what makes a rebuild fast. Others are fed in position order.
+3. Build the indexes and (PostgreSQL) ``ANALYZE`` the tables: the planner's statistics
+   for freshly filled tables are otherwise empty, and its guesses make queries on them
+   several times slower. The statistics move with the tables when they are renamed.
+4. Follow the log in position order from there until nearly caught up.
+5. In ONE transaction (holding the projection's advisory lock on PostgreSQL, so no live batch
    interleaves): apply the last events, drop the live tables, rename shadow → live (indexes,
    primary keys and sequences too), move the checkpoint and record the projection's version.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from dispatch.projections.base import Projection, lock_key
-from events import RecordedEvent
 from events.checkpoints import load_checkpoint, save_checkpoint
+from events.scan import scan_streams
 from events.schema import checkpoints, events
-from events.store import SAFE_HORIZON, to_recorded
+from events.store import SAFE_HORIZON
 
 if TYPE_CHECKING:
     from dispatch.projections.runner import ProjectionRunner
@@ -49,23 +54,6 @@ def safe_head(conn: Connection) -> int:
     horizon = conn.execute(SAFE_HORIZON).scalar_one()
     query = sa.select(sa.func.max(events.c.position)).where(events.c.tx_id < horizon)
     return int(conn.execute(query).scalar() or 0)
-
-
-def streams_upto(conn: Connection, upto: int, limit: int) -> Iterator[list[RecordedEvent]]:
-    """Pages of every event at or below ``upto``, stream by stream, in version order.
-
-    One query read through a server-side cursor: the database sorts once (PostgreSQL picks a
-    sequential scan and a sort), which is several times faster than paging through the
-    (stream_id, version) index, whose rows lie all over the table.
-    """
-    query = (
-        sa.select(events)
-        .where(events.c.position <= upto)
-        .order_by(events.c.stream_id, events.c.version)
-    )
-    result = conn.execution_options(yield_per=limit).execute(query)
-    for part in result.partitions():
-        yield [to_recorded(row) for row in part]
 
 
 class ShadowRebuild:
@@ -97,8 +85,20 @@ class ShadowRebuild:
             for table in reversed(list(self.shadow.values())):
                 table.drop(conn, checkfirst=True)
             for table in self.shadow.values():
-                table.create(conn)
+                conn.execute(sa.schema.CreateTable(table))  # indexes come after the fill
             save_checkpoint(conn, self.shadow_checkpoint, 0)
+
+    def _index_shadow(self) -> None:
+        with self.engine.begin() as conn:
+            for table in self.shadow.values():
+                for index in table.indexes:
+                    index.create(conn)
+        if self.postgres:
+            with self.engine.begin() as conn:
+                for table in self.shadow.values():
+                    conn.exec_driver_sql(
+                        f"ANALYZE {self.engine.dialect.identifier_preparer.quote(table.name)}"
+                    )
 
     def _reader(self) -> Connection:
         """A read-only connection: on SQLite it must not take the write lock."""
@@ -113,13 +113,14 @@ class ShadowRebuild:
         done = 0
         if self.projection.per_stream:
             with self._reader() as reader:
-                for page in streams_upto(reader, upto, self.batch):
+                for page in scan_streams(reader, upto, self.batch):
                     with self.engine.begin() as conn:
-                        self.projection.apply(conn, self.shadow, page)
+                        self.projection.fill(conn, self.shadow, page)
                     done += len(page)
                     report(done, total)
             with self.engine.begin() as conn:
                 save_checkpoint(conn, self.shadow_checkpoint, upto)
+        self._index_shadow()
         while True:
             with self.engine.begin() as conn:
                 count, position = self._apply_next(conn)

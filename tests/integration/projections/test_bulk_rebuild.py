@@ -1,0 +1,84 @@
+"""Big batches take other paths than small ones (``COPY`` instead of one INSERT, a rebuild's
+insert-only ``fill`` instead of ``apply``): all of them must leave the same rows."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from case_story import MINUTE, CaseStory
+from projection_story import isolated_projection, rows_of
+from sqlalchemy.engine import Engine
+
+from dispatch.domain import events as ev
+from dispatch.projections import ProjectionRunner
+from dispatch.projections.bulk import SMALL_BATCH
+from dispatch.projections.kpi import KpiProjection
+from events import EventStore
+from events.store import as_utc
+
+T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+CASES = SMALL_BATCH + 20  # more rows per table than the small-batch path takes
+
+
+def tell(story: CaseStory, rng: random.Random) -> None:
+    at = T0 + rng.randrange(0, 60 * 24 * 20) * MINUTE
+    story.received(at)
+    lead = story.dispatched(at + 5 * MINUTE, rng.choice(["water", "roads", "city"]))
+    if rng.random() < 0.3:
+        story.dispatched(at + 6 * MINUTE, "city", role="assist")
+    story.signed(at + rng.randrange(10, 3000) * MINUTE, lead)
+    if rng.random() < 0.2:
+        story._append(
+            ev.SlaWarningRaised(task_id=lead, stage="reply", level="yellow", deadline=at),
+            at + 3000 * MINUTE,
+        )
+        story.extension_approved(at + 3001 * MINUTE, lead, reply_by=at + timedelta(days=9))
+    story.replied(at + 4000 * MINUTE, lead)
+    if rng.random() < 0.7:
+        story.callback(at + 4100 * MINUTE, "solved", rng.choice(["satisfied", "basic", "none"]))
+        story.closed(at + 4200 * MINUTE)
+
+
+def plain(tables: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
+    """Rows with every time in UTC (SQLite hands them back naive)."""
+    return {
+        name: sorted(
+            tuple(as_utc(v) if isinstance(v, datetime) else v for v in row) for row in rows
+        )
+        for name, rows in tables.items()
+    }
+
+
+def test_small_batches_big_batches_and_a_rebuild_leave_the_same_rows(
+    scratch_engine: Engine,
+) -> None:
+    store = EventStore(scratch_engine)
+    rng = random.Random(5)
+    for _ in range(CASES):
+        tell(CaseStory(store, category=f"cat-{rng.randrange(3)}"), rng)
+    case_list = isolated_projection("bulk")
+    small = ProjectionRunner(scratch_engine, [case_list, KpiProjection()], batch_size=7)
+    small.ensure_tables()
+    small.catch_up()
+    expected = {
+        name: plain(rows_of(scratch_engine, small, name)) for name in ("kpi", case_list.name)
+    }
+    assert len(expected[case_list.name]["case_list"]) == CASES
+
+    # One catch-up batch holding the whole log: upserts through COPY.
+    big_list = isolated_projection("bulkbig")
+    big = ProjectionRunner(scratch_engine, [big_list], batch_size=100_000)
+    big.ensure_tables()
+    big.catch_up()
+    assert plain(rows_of(scratch_engine, big, big_list.name)) == expected[case_list.name]
+
+    # A rebuild: whole streams inserted through ``fill``, indexes built afterwards.
+    for name in ("kpi", case_list.name):
+        small.rebuild(name)
+        assert plain(rows_of(scratch_engine, small, name)) == expected[name]
+    with scratch_engine.connect() as conn:
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("kpi_tasks")}
+    assert "ix_kpi_tasks_case" in indexes
