@@ -17,6 +17,7 @@ from dispatch.catalogue.versions import active_catalogue
 from dispatch.delivery_state import count_deliveries, count_open_dead_letters
 from dispatch.queues import DEPARTMENT_PREFIX, ROUTING, SERIALIZER, TIMERS, queue_names
 from events.checkpoints import all_checkpoints
+from events.database import read_only_connection
 from events.store import EventStore
 
 RELAY_CHECKPOINT = "relay"
@@ -80,7 +81,7 @@ def _client(url: str) -> redis.Redis:
 
 def _measure_database(engine: Engine, backlog: Backlog) -> None:
     store = EventStore(engine)
-    with engine.connect().execution_options(read_only=True) as conn:
+    with read_only_connection(engine) as conn:
         head = store.head_position(conn=conn)
         positions = all_checkpoints(conn)
         backlog.dead_letters = count_open_dead_letters(conn)

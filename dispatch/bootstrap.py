@@ -20,6 +20,9 @@ from events.database import make_engine
 
 Clock = Callable[[], datetime]
 
+# The projection a command's caller reads back at once (the case, the list, the inbox).
+WRITES_READ_BACK = "case_list"
+
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
@@ -38,14 +41,21 @@ class Container:
     extras: dict[str, object] = field(default_factory=dict)
 
     def after_command(self, result: CommandResult) -> None:
-        """Route in-process when configured; bring the read models up to date.
+        """Route in-process when configured; bring the case list up to date.
 
-        Catching the projections up here gives the caller read-your-writes on the next GET;
-        the scheduler's projector keeps them current for everything else.
+        Catching the case list (and inbox) up here gives the caller read-your-writes on the
+        next GET; the scheduler's projector keeps every projection current for everything
+        else. Only the case list: catching every projection up on every command cost the API
+        more than the command itself under load; reads of the others call ``fresh`` instead.
         """
         if self.settings.inline_routing and any(e.type == "CaseReceived" for e in result.events):
             self.cases.route_case(result.case_id)
-        self.projector.catch_up()
+        self.projector.catch_up(WRITES_READ_BACK)
+
+    def fresh(self, projection: str) -> None:
+        """Before reading ``projection``: fold in what was appended since it last caught up,
+        so a supervisor sees a command's effect at once even when no scheduler runs."""
+        self.projector.catch_up(projection)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -29,7 +29,15 @@ def next_case_no(conn: Connection, local_day: str) -> str:
     """工单编号 like ``20261122-00042``: a per-day counter, incremented in the caller's transaction.
 
     The UPDATE takes the row lock first, so concurrent intakes queue on it instead of racing.
+    On PostgreSQL the caller's transaction is meant to hold nothing else and commits without
+    waiting for its WAL flush: otherwise every intake would hold the day's row lock for a
+    disk flush and intakes would queue one flush at a time (36 ms per number at 40 cases/s).
+    This loses nothing that matters: the case's own append commits later and waits for its
+    flush, which covers every earlier WAL record, this one included. So a number can be lost
+    in a crash only together with its case, never reused by a case that survived.
     """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
     updated = conn.execute(
         case_numbers.update()
         .where(case_numbers.c.day == local_day)

@@ -136,7 +136,7 @@ def _set_timers(
             for level in LEVELS
         ]
     conn.execute(timers.delete().where(timers.c.task_id == event.task_id))
-    conn.execute(timers.insert(), rows)
+    conn.execute(timers.insert().values(rows))  # one statement, not one per row
 
 
 def _move_reply(conn: Connection, timers: sa.Table, task_id: str, reply_by: datetime) -> None:

@@ -44,12 +44,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from events.database import read_only_connection
 from events.envelope import AppendResult, Event, Meta, RecordedEvent
 from events.errors import AppendNotFirst, ConcurrencyError, StoreUnavailable
 from events.hashing import GENESIS, event_hash
 from events.schema import commands, events
 
 NewRow = dict[str, Any]  # one events row about to be inserted
+
+# How often ``read_all`` looks again while it waits for an older writer (``settle``).
+SETTLE_POLL = 0.005
 
 # Arbitrary constant: the advisory lock id that serialises appends on PostgreSQL.
 EVENT_LOG_LOCK = 0x5357_4C4F47  # "SWLOG"
@@ -357,7 +361,7 @@ class EventStore:
             yield conn
             return
         try:
-            with self.engine.connect().execution_options(read_only=True) as own:
+            with read_only_connection(self.engine) as own:
                 yield own
         except OperationalError as error:
             raise StoreUnavailable(str(error.orig)) from error
@@ -406,19 +410,25 @@ class EventStore:
         while self._beyond_horizon(rows[-1].position if rows else after, conn):
             if time.monotonic() >= deadline:
                 break
-            time.sleep(0.002)
-            rows = self._read_safe(after, limit, conn)
+            time.sleep(SETTLE_POLL)
+            rows = self._read_safe(after, limit, conn, again=True)
             if len(rows) == limit:
                 break
         return rows
 
-    def _read_safe(self, after: int, limit: int, conn: Connection | None) -> list[RecordedEvent]:
+    def _read_safe(
+        self, after: int, limit: int, conn: Connection | None, *, again: bool = False
+    ) -> list[RecordedEvent]:
         query = sa.select(events).where(events.c.position > after)
         with self.reading(conn) as c:
             if self._postgres:
                 # The horizon is taken first, in its own statement, so every transaction
                 # below it had finished before the events query takes its snapshot.
-                c.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
+                # PostgreSQL keeps the first ``pg_stat_activity`` it reads for the rest of
+                # the transaction; an old horizon is still safe (only older), so it is
+                # cleared only when asking again in the same transaction.
+                if again:
+                    c.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
                 horizon = c.execute(SAFE_HORIZON).scalar_one()
                 query = query.where(events.c.tx_id < horizon)
             query = query.order_by(events.c.position).limit(limit)

@@ -55,6 +55,7 @@ from dispatch.queues import (
     route_case_job,
 )
 from events.checkpoints import load_checkpoint, save_checkpoint
+from events.database import read_only_connection
 from events.schema import events
 from events.store import as_utc
 from workers.worker import catalogue_queues, is_alive
@@ -203,7 +204,7 @@ class Reconciler:
 
     def compare_with_log(self, report: Report) -> int:
         engine = self.container.engine
-        with engine.connect().execution_options(read_only=True) as conn:
+        with read_only_connection(engine) as conn:
             watermark = load_checkpoint(conn, WATERMARK)
             upto = load_checkpoint(conn, RELAY_CHECKPOINT)
         cutoff = self.container.clock() - self.grace
@@ -248,7 +249,7 @@ class Reconciler:
             .order_by(events.c.position)
             .limit(self.batch)
         )
-        with self.container.engine.connect().execution_options(read_only=True) as conn:
+        with read_only_connection(self.container.engine) as conn:
             return list(conn.execute(query))
 
     def _items(self, rows: list[sa.Row]) -> list[Item]:
@@ -259,7 +260,7 @@ class Reconciler:
             r.position: deliver_task_job(r.data["task_id"], r.data["department"])
             for r in dispatched
         }
-        with self.container.engine.connect().execution_options(read_only=True) as conn:
+        with read_only_connection(self.container.engine) as conn:
             routed = _routed(conn, [r.stream_id for r in received])
             delivered = settled_task_ids(conn, [r.data["task_id"] for r in dispatched])
             waiting = open_dead_letter_job_ids(conn, [s.id for s in specs.values()])

@@ -23,6 +23,7 @@ import redis
 from rq.scheduler import RQScheduler
 
 from dispatch.bootstrap import Container
+from dispatch.projections.runner import ProjectionRunner
 from dispatch.queues import SERIALIZER, enqueue, sla_scan_job
 from workers.reconciler import Reconciler
 from workers.relay import Relay
@@ -88,6 +89,12 @@ class Scheduler:
         self.name = name or f"scheduler-{uuid.uuid4().hex[:8]}"
         self.leadership = Leadership(connection, periods.lease, self.name)
         self.relay = Relay(container.engine, connection)
+        # Its own runner, which never waits for older writers still in flight: what is not
+        # safe to read yet is read on the next poll. (The API's runner waits briefly, for
+        # read-your-writes; polling the horizon every few ms here cost a busy log dearly.)
+        self.projector = ProjectionRunner(
+            container.engine, container.projector.projections, settle=0
+        )
         self.reconciler = Reconciler(container, connection, grace=timedelta(seconds=periods.grace))
         self.leading = threading.Event()
         self._rq_scheduler: RQScheduler | None = None
@@ -156,7 +163,7 @@ class Scheduler:
 
     def _project(self) -> int:
         # A few batches at a time, so a projection behind a busy intake yields regularly.
-        return self.container.projector.catch_up(max_batches=4)
+        return self.projector.catch_up(max_batches=4)
 
     def _slow(self, stop: threading.Event) -> None:
         due = {"retries": 0.0, "sla_scan": 0.0, "reconcile": 0.0}

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from dispatch.bootstrap import Container
 from dispatch.projections.runner import ProjectionRunner
 from dispatch.sla_timers import SlaTimers, due_timers
+from events.database import read_only_connection
 
 RECHECK = timedelta(minutes=10)
 BATCH = 1000
@@ -51,7 +52,7 @@ def raise_due_warnings(container: Container, *, limit: int = BATCH) -> dict[str,
     runner = timers_runner(container.engine)
     runner.catch_up()
     now = container.clock()
-    with container.engine.connect().execution_options(read_only=True) as conn:
+    with read_only_connection(container.engine) as conn:
         due = due_timers(conn, timers_table(runner), now, limit=limit)
     stages: dict[tuple[str, str], set[str]] = defaultdict(set)
     for timer in due:

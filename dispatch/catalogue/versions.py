@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from dispatch.catalogue.consistency import advisories
 from dispatch.catalogue.model import Catalogue
 from dispatch.catalogue.parser import parse_catalogue
+from events.database import read_only_connection
 from events.errors import StoreUnavailable
 
 metadata = sa.MetaData()
@@ -128,7 +129,7 @@ def list_versions(engine: Engine) -> list[CatalogueVersion]:
 @contextmanager
 def _reading(engine: Engine) -> Iterator[Connection]:
     # read_only: on SQLite the connection begins deferred and does not queue behind writers.
-    with _unavailable_as_error(), engine.connect().execution_options(read_only=True) as conn:
+    with _unavailable_as_error(), read_only_connection(engine) as conn:
         yield conn
 
 

@@ -26,6 +26,7 @@ def overdue(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> dict[str, Any]:
     """Open tasks near (yellow) or past (red) a deadline: red first, longest overdue first."""
+    container.fresh("kpi")
     try:
         with container.store.reading() as conn:
             items = overdue_alerts(conn, user, now=container.clock(), department=department)

@@ -77,6 +77,7 @@ def kpis(
         raise Problem(
             422, "to must be after from", errors=[{"field": "to", "message": "before from"}]
         )
+    container.fresh("kpi")
     with container.store.reading() as conn:
         rows = kpi_rows(
             conn, group_by=group_by, start=start, end=end, now=now, as_of=moment, weights=weights
@@ -106,5 +107,6 @@ def department_ranking(
     zone, weights = zone_and_weights(container)
     now = container.clock()
     month = month or now.astimezone(zone).strftime("%Y-%m")
+    container.fresh("kpi")
     with container.store.reading() as conn:
         return ranking(conn, month, now, weights=weights, timezone=str(zone))

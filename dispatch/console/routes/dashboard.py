@@ -36,6 +36,7 @@ def dashboard(request: Request, month: str = "", user: User = Reader) -> Respons
     start, end = month_bounds(month, str(zone))
     today = datetime(local_now.year, local_now.month, local_now.day, tzinfo=zone)
     trend_start = today - timedelta(days=TREND_DAYS - 1)
+    container.fresh("kpi")
     with container.store.reading() as conn:
         rows = kpi_rows(
             conn,
