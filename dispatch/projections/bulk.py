@@ -14,14 +14,16 @@ more), each costing milliseconds on a busy server. Below ``SMALL_BATCH`` rows on
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
+
+Values = Sequence[Any]  # one row's values, in the order of the column names given with it
 
 # Keys per IN list on SQLite: under its bound-parameter limit on old builds.
 SQLITE_CHUNK = 900
@@ -64,18 +66,36 @@ def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
         conn.execute(table.insert(), list(rows))
         return
     names = [column.name for column in table.columns]
+    write = insert_values if len(rows) < SMALL_BATCH else copy_rows
+    write(conn, table.name, names, list(map(itemgetter(*names), rows)))
+
+
+def upsert_rows(
+    conn: Connection, table: sa.Table, names: Sequence[str], rows: Sequence[Values], conflict: str
+) -> None:
+    """PostgreSQL: ``INSERT … conflict`` of ``rows`` (values in ``names`` order).
+
+    A few rows go in one statement; many are copied into a temporary table first and
+    inserted from there, because a VALUES list with thousands of placeholders costs the
+    driver far more per row than ``COPY``. No two rows may share a key (PostgreSQL refuses
+    to update one row twice in a statement).
+    """
     if len(rows) < SMALL_BATCH:
-        insert_values(conn, table.name, names, rows)
-    else:
-        copy_rows(conn, table.name, names, rows)
+        insert_values(conn, table.name, names, rows, conflict)
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    target, stage = quote(table.name), f"stage_{table.name}"
+    columns = ", ".join(quote(n) for n in names)
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {quote(stage)} (LIKE {target}) ON COMMIT DROP")
+    copy_rows(conn, stage, names, rows)
+    conn.exec_driver_sql(
+        f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {quote(stage)} {conflict}"
+    )
+    conn.exec_driver_sql(f"DROP TABLE {quote(stage)}")
 
 
 def insert_values(
-    conn: Connection,
-    table: str,
-    names: Sequence[str],
-    rows: Sequence[Mapping[str, Any]],
-    suffix: str = "",
+    conn: Connection, table: str, names: Sequence[str], rows: Sequence[Values], suffix: str = ""
 ) -> None:
     """PostgreSQL: ``INSERT INTO table (names) VALUES (…), (…) suffix`` in one statement.
 
@@ -88,17 +108,15 @@ def insert_values(
         f"INSERT INTO {quote(table)} ({', '.join(quote(n) for n in names)}) "
         f"VALUES {', '.join([row] * len(rows))} {suffix}"
     )
-    values = [row[name] for row in rows for name in names]
     driver = conn.connection.driver_connection
     assert driver is not None  # a live psycopg connection inside the caller's transaction
     with driver.cursor() as cursor:
-        cursor.execute(statement.encode(), values)
+        cursor.execute(statement, [value for values in rows for value in values])
 
 
-def copy_rows(
-    conn: Connection, table: str, names: Sequence[str], rows: Iterable[Mapping[str, Any]]
-) -> None:
-    """PostgreSQL: ``COPY`` ``rows`` into ``table`` in the binary format.
+def copy_rows(conn: Connection, table: str, names: Sequence[str], rows: Iterable[Values]) -> None:
+    """PostgreSQL: ``COPY`` ``rows`` (values in ``names`` order) into ``table``, in the
+    binary format.
 
     Binary rows skip the text formatting and parsing of every value on both sides; the
     column types they need are read from the catalogue (one cheap query per call).
@@ -119,16 +137,14 @@ def copy_rows(
     assert driver is not None
     with driver.cursor(binary=True) as cursor, cursor.copy(statement) as copy:
         copy.set_types([types[n] for n in names])
-        for row in rows:
-            copy.write_row([row[n] for n in names])
+        for values in rows:
+            copy.write_row(values)
 
 
-def add_to(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Add ``rows`` into ``table``: a new key is inserted, an existing one gets the values
-    added to its columns (the primary key columns identify the row; the others are summed).
-
-    PostgreSQL takes every row in one statement: a JSON array expanded into an upsert (give
-    dates and times as ISO text there).
+def add_to(conn: Connection, table: sa.Table, rows: Sequence[Values]) -> None:
+    """Add ``rows`` (values in the table's column order) into ``table``: a new key is
+    inserted, an existing one gets the values added to its columns (the primary key columns
+    identify the row; the others are summed). No two rows may share a key.
     """
     if not rows:
         return
@@ -139,18 +155,11 @@ def add_to(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]])
     target = quote(table.name)
     updates = ", ".join(f"{quote(n)} = {target}.{quote(n)} + excluded.{quote(n)}" for n in summed)
     conflict = f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {updates}"
-    columns = ", ".join(quote(n) for n in names)
     if _postgres(conn):
-        # One JSON document for all rows: encoding it is one C call, where binding a list per
-        # column makes the driver dump every element in Python.
-        shape = ", ".join(
-            f"{quote(n)} {column.type.compile(conn.dialect)}"
-            for n, column in zip(names, table.columns, strict=True)
-        )
-        source = f"SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS r({shape})"
-        statement = f"INSERT INTO {target} ({columns}) {source} {conflict}"
-        conn.execute(sa.text(statement), {"rows": json.dumps(list(rows))})
+        upsert_rows(conn, table, names, rows, conflict)
         return
+    columns = ", ".join(quote(n) for n in names)
     values = ", ".join(f":{n}" for n in names)
-    statement = f"INSERT INTO {target} ({columns}) VALUES ({values}) {conflict}"
-    conn.execute(sa.text(statement), [dict(row) for row in rows])
+    statement = sa.text(f"INSERT INTO {target} ({columns}) VALUES ({values}) {conflict}")
+    typed = statement.bindparams(*(sa.bindparam(c.name, type_=c.type) for c in table.columns))
+    conn.execute(typed, [dict(zip(names, row, strict=True)) for row in rows])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Connection
 from dispatch.domain import events as ev
 from dispatch.domain.events import registry
 from dispatch.projections.base import Projection
-from dispatch.projections.bulk import SMALL_BATCH, copy_rows, insert_rows, insert_values
+from dispatch.projections.bulk import insert_rows, upsert_rows
 from dispatch.projections.case_rows import CaseRows, Row, apply_event, derive, new_case
 from events import RecordedEvent, UnknownEventType
 from events.scan import decode
@@ -248,11 +249,8 @@ def _upsert(conn: Connection, table: sa.Table, rows: list[Row]) -> None:
     keys = [c.name for c in table.primary_key.columns]
     if conn.dialect.name == "postgresql":
         columns = [c.name for c in table.c]
-        conflict = _on_conflict(conn, table, keys, columns)
-        if len(rows) < SMALL_BATCH:
-            insert_values(conn, table.name, columns, rows, conflict)
-        else:
-            _copy_upsert(conn, table, columns, rows, conflict)
+        values = list(map(itemgetter(*columns), rows))
+        upsert_rows(conn, table, columns, values, _on_conflict(conn, table, keys, columns))
         return
     statement = sqlite_insert(table)
     if table.name.startswith("case_warnings"):
@@ -273,22 +271,3 @@ def _on_conflict(conn: Connection, table: sa.Table, keys: list[str], columns: li
         + "UPDATE SET "
         + ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns if c not in WRITE_ONCE)
     )
-
-
-def _copy_upsert(
-    conn: Connection, table: sa.Table, columns: list[str], rows: list[Row], conflict: str
-) -> None:
-    """COPY the rows into a temporary table, then one INSERT … ON CONFLICT from it.
-
-    Row-by-row statements (even pipelined) or a VALUES list with thousands of placeholders
-    cost the driver far more per row than COPY, and a catch-up far behind writes many rows.
-    """
-    quote = conn.dialect.identifier_preparer.quote
-    target, stage = quote(table.name), f"stage_{table.name}"
-    names = ", ".join(quote(c) for c in columns)
-    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {quote(stage)} (LIKE {target}) ON COMMIT DROP")
-    copy_rows(conn, stage, columns, rows)
-    conn.exec_driver_sql(
-        f"INSERT INTO {target} ({names}) SELECT {names} FROM {quote(stage)} {conflict}"
-    )
-    conn.exec_driver_sql(f"DROP TABLE {quote(stage)}")

@@ -14,7 +14,6 @@ ones ``dispatch.queries.kpi_facts`` applies to the facts directly; a test holds 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
@@ -121,17 +120,29 @@ def case_contributions(case: Row) -> Iterator[tuple[Key, Row]]:
         yield (dimension, case[dimension] or "", day), counts
 
 
+_COLUMN = {name: index for index, name in enumerate(COUNTS)}
+_DISPATCHED, _RECEIVED = _COLUMN["dispatched"], _COLUMN["received"]
+
+
 class Deltas:
-    """The changes a batch makes to ``kpi_daily``: new contributions minus old ones."""
+    """The changes a batch makes to ``kpi_daily``: new contributions minus old ones.
+
+    A rebuild adds millions of contributions, most of whose counts are 0 (``False``): the
+    sums are kept as lists in ``COUNTS`` order and only the counts that are set are added.
+    """
 
     def __init__(self) -> None:
-        self.rows: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
+        self.rows: dict[Key, list[int]] = {}
 
     def add(self, contributions: Iterator[tuple[Key, Row]], sign: int) -> None:
+        rows, column, width = self.rows, _COLUMN, len(COUNTS)
         for key, counts in contributions:
-            row = self.rows[key]
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = [0] * width
             for name, value in counts.items():
-                row[name] += sign * int(value)
+                if value:
+                    row[column[name]] += sign * int(value)
 
     def shrunk(self) -> list[Key]:
         """Rows that lost a task or a case: they may now count nothing at all.
@@ -142,12 +153,14 @@ class Deltas:
         return [
             key
             for key, counts in self.rows.items()
-            if min(counts["dispatched"], counts["received"]) < 0
+            if min(counts[_DISPATCHED], counts[_RECEIVED]) < 0
         ]
 
-    def changed(self) -> list[Row]:
+    def changed(self) -> list[tuple[Any, ...]]:
+        """The rows to add to ``kpi_daily``, as values in its column order (dimension, day,
+        key, counts)."""
         return [
-            {"dimension": key[0], "key": key[1], "day": key[2].isoformat(), **counts}
-            for key, counts in self.rows.items()
-            if any(counts.values())
+            (dimension, day, key, *counts)
+            for (dimension, key, day), counts in self.rows.items()
+            if any(counts)
         ]

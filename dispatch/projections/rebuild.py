@@ -19,7 +19,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
 SHADOW = "_shadow"
 Progress = Callable[[int, int], None]
+COLLECT_EVERY = 32  # pages of a fill between two collections of cyclic garbage
 
 
 class ProjectionBusy(RuntimeError):
@@ -54,6 +57,25 @@ def safe_head(conn: Connection) -> int:
     horizon = conn.execute(SAFE_HORIZON).scalar_one()
     query = sa.select(sa.func.max(events.c.position)).where(events.c.tx_id < horizon)
     return int(conn.execute(query).scalar() or 0)
+
+
+@contextmanager
+def young_collections_only() -> Iterator[None]:
+    """Switch off the automatic cyclic collector; the caller collects the young generations.
+
+    A fill allocates millions of short-lived objects (events, rows, dicts), which reference
+    counting frees. The collector, run every few hundred allocations, walks them for cycles
+    there are none of, and every so often walks the whole heap: a tenth of a rebuild's time.
+    The caller runs ``gc.collect(1)`` every ``COLLECT_EVERY`` pages instead, so whatever
+    cycles the database layer leaves behind are still freed and memory stays constant.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class ShadowRebuild:
@@ -112,12 +134,14 @@ class ShadowRebuild:
             ).scalar_one()
         done = 0
         if self.projection.per_stream:
-            with self._reader() as reader:
-                for page in scan_streams(reader, upto, self.batch):
+            with self._reader() as reader, young_collections_only():
+                for number, page in enumerate(scan_streams(reader, upto, self.batch), 1):
                     with self.engine.begin() as conn:
                         self.projection.fill(conn, self.shadow, page)
                     done += len(page)
                     report(done, total)
+                    if number % COLLECT_EVERY == 0:
+                        gc.collect(1)
             with self.engine.begin() as conn:
                 save_checkpoint(conn, self.shadow_checkpoint, upto)
         self._index_shadow()
