@@ -29,9 +29,19 @@ def read_only_connection(engine: Engine) -> sa.Connection:
     complaints/s). Not for server-side cursors (``stream_results``), which need one. On
     SQLite the ``read_only`` option makes the transaction begin deferred (``_sqlite_engine``).
     """
-    if engine.dialect.name == "postgresql":
-        return engine.connect().execution_options(read_only=True, isolation_level="AUTOCOMMIT")
-    return engine.connect().execution_options(read_only=True)
+    reader: Engine | None = getattr(engine, _READER, None)
+    if reader is None:
+        # One options engine per engine (sharing its pool): setting the options on every
+        # connection instead copies the engine's event dispatch each time.
+        options: dict[str, Any] = {"read_only": True}
+        if engine.dialect.name == "postgresql":
+            options["isolation_level"] = "AUTOCOMMIT"
+        reader = engine.execution_options(**options)
+        setattr(engine, _READER, reader)
+    return reader.connect()
+
+
+_READER = "_street_whistle_reader"
 
 
 def make_engine(url: str, **options: Any) -> Engine:

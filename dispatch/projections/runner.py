@@ -18,6 +18,7 @@ in ``dispatch.projections.rebuild``.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -28,9 +29,12 @@ from dispatch.projections.base import Projection, lock_key
 from dispatch.projections.rebuild import Progress, ProjectionBusy, ShadowRebuild
 from events import EventStore
 from events.checkpoints import load_checkpoint, save_checkpoint
-from events.schema import checkpoints
+from events.database import read_only_connection
+from events.schema import checkpoints, events
 
 log = logging.getLogger(__name__)
+
+VERSION_RECHECK = 30.0  # seconds between checks that a projection's tables have our shape
 
 __all__ = ["Progress", "ProjectionBusy", "ProjectionRunner", "lock_key", "projection_state"]
 
@@ -42,6 +46,15 @@ projection_state = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+
+def _caught_up(checkpoint: str) -> sa.Select[tuple[bool]]:
+    """One statement: is the head of the log at or below the checkpoint?"""
+    head = sa.select(sa.func.coalesce(sa.func.max(events.c.position), 0)).scalar_subquery()
+    done = (
+        sa.select(checkpoints.c.position).where(checkpoints.c.name == checkpoint).scalar_subquery()
+    )
+    return sa.select(head <= sa.func.coalesce(done, 0))
 
 
 class ProjectionRunner:
@@ -67,6 +80,7 @@ class ProjectionRunner:
         self._projections = {p.name: p for p in projections}
         self._live_metadata = sa.MetaData()
         self._live = {p.name: p.define(self._live_metadata) for p in projections}
+        self._current: dict[str, float] = {}  # projection → when its version was seen current
 
     @property
     def projections(self) -> list[Projection]:
@@ -94,6 +108,7 @@ class ProjectionRunner:
         them, so the caller decides when to pay for the rebuild.
         """
         stale = []
+        self._current.clear()
         with self.engine.begin() as conn:
             if self._postgres:
                 # Two processes starting together would both try to CREATE the same tables.
@@ -147,10 +162,10 @@ class ProjectionRunner:
                     projection.checkpoint_name,
                     self.batch_size,
                 )
-            if count == 0:
-                break
             applied += count
             batches += 1
+            if count < self.batch_size:
+                break  # caught up: an empty batch would only cost another transaction
         return applied
 
     def _nothing_to_do(self, projection: Projection) -> bool:
@@ -160,21 +175,26 @@ class ProjectionRunner:
         batch (and every command that catches up after itself); it waits for its rebuild,
         its lag growing where ``status`` and /metrics show it.
         """
-        with self.engine.connect().execution_options(read_only=True) as conn:
-            recorded = conn.execute(
-                sa.select(projection_state.c.version).where(
-                    projection_state.c.name == projection.name
-                )
-            ).scalar()
-            if recorded is not None and recorded != projection.version:
-                log.warning(
-                    "projection %s is stale: run `dispatch projections rebuild %s`",
-                    projection.name,
-                    projection.name,
-                )
-                return True
-            done = load_checkpoint(conn, projection.checkpoint_name)
-            return self.store.head_position(conn=conn) <= done
+        with read_only_connection(self.engine) as conn:
+            if time.monotonic() - self._current.get(projection.name, -VERSION_RECHECK) >= (
+                VERSION_RECHECK
+            ):
+                recorded = conn.execute(
+                    sa.select(projection_state.c.version).where(
+                        projection_state.c.name == projection.name
+                    )
+                ).scalar()
+                if recorded is not None and recorded != projection.version:
+                    log.warning(
+                        "projection %s is stale: run `dispatch projections rebuild %s`",
+                        projection.name,
+                        projection.name,
+                    )
+                    return True
+                # Asked every VERSION_RECHECK seconds, not on every catch-up: only a rebuild
+                # changes the version (by a newer release, in a rolling upgrade).
+                self._current[projection.name] = time.monotonic()
+            return bool(conn.execute(_caught_up(projection.checkpoint_name)).scalar())
 
     def _apply_next(
         self,
@@ -202,7 +222,7 @@ class ProjectionRunner:
 
     def lag(self) -> dict[str, int]:
         """Events each projection is behind the head of the log (a gauge for /metrics)."""
-        with self.engine.connect().execution_options(read_only=True) as conn:
+        with read_only_connection(self.engine) as conn:
             head = self.store.head_position(conn=conn)
             done = {
                 row.name: int(row.position)
@@ -215,7 +235,7 @@ class ProjectionRunner:
         return {p.name: max(0, head - done.get(p.checkpoint_name, 0)) for p in self.projections}
 
     def checkpoints(self) -> dict[str, int]:
-        with self.engine.connect().execution_options(read_only=True) as conn:
+        with read_only_connection(self.engine) as conn:
             return {p.name: load_checkpoint(conn, p.checkpoint_name) for p in self.projections}
 
     # -- rebuilding -----------------------------------------------------------------------
