@@ -8,8 +8,8 @@ it runs in-process and fast.
 
 A live catch-up writes a handful of rows per batch, and there ``COPY`` is the slow way: it
 is a round trip of its own (and an upsert through ``COPY`` needs a temporary table, two
-more), each costing milliseconds on a busy server. Below ``SMALL_BATCH`` rows one multi-row
-``INSERT … VALUES`` does the whole write in one statement.
+more), each costing milliseconds on a busy server. Up to ``VALUES_LIMIT`` bound values one
+multi-row ``INSERT … VALUES`` does the whole write in one statement.
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ Values = Sequence[Any]  # one row's values, in the order of the column names giv
 
 # Keys per IN list on SQLite: under its bound-parameter limit on old builds.
 SQLITE_CHUNK = 900
-# Fewer rows than this are written with one multi-row INSERT, more with COPY. Measured on
-# PostgreSQL 16 (``bench/bulk_write.py``): VALUES wins clearly up to a few hundred rows,
-# and its bound parameters (rows × columns) must stay under PostgreSQL's 65,535.
-SMALL_BATCH = 200
+# Up to this many bound values (rows × columns) a write is one multi-row INSERT, beyond it
+# COPY. The driver adapts every bound value in turn (~2 µs each), so the INSERT's cost grows
+# with rows × columns while COPY's four round trips cost about the same for any small batch:
+# ``bench/bulk_write.py`` puts the crossover at 30-40 case-list rows (34 columns each).
+VALUES_LIMIT = 1_000
 
 
 def _postgres(conn: Connection) -> bool:
@@ -57,6 +58,11 @@ def delete_keys(conn: Connection, table: sa.Table, column: str, keys: Sequence[A
         conn.execute(table.delete().where(among(conn, table.c[column], part)))
 
 
+def few(rows: Sequence[Any], names: Sequence[str]) -> bool:
+    """Few enough values for one multi-row INSERT (see ``VALUES_LIMIT``)."""
+    return len(rows) * len(names) <= VALUES_LIMIT
+
+
 def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (dicts holding every column): on PostgreSQL one multi-row INSERT for
     a few rows, ``COPY`` for many."""
@@ -66,7 +72,7 @@ def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
         conn.execute(table.insert(), list(rows))
         return
     names = [column.name for column in table.columns]
-    write = insert_values if len(rows) < SMALL_BATCH else copy_rows
+    write = insert_values if few(rows, names) else copy_rows
     write(conn, table.name, names, list(map(itemgetter(*names), rows)))
 
 
@@ -75,12 +81,12 @@ def upsert_rows(
 ) -> None:
     """PostgreSQL: ``INSERT … conflict`` of ``rows`` (values in ``names`` order).
 
-    A few rows go in one statement; many are copied into a temporary table first and
-    inserted from there, because a VALUES list with thousands of placeholders costs the
-    driver far more per row than ``COPY``. No two rows may share a key (PostgreSQL refuses
-    to update one row twice in a statement).
+    A few rows go in one statement (see ``VALUES_LIMIT``); many are copied into a temporary
+    table first and inserted from there, because a VALUES list with thousands of
+    placeholders costs the driver far more per row than ``COPY``. No two rows may share a
+    key (PostgreSQL refuses to update one row twice in a statement).
     """
-    if len(rows) < SMALL_BATCH:
+    if few(rows, names):
         insert_values(conn, table.name, names, rows, conflict)
         return
     quote = conn.dialect.identifier_preparer.quote
