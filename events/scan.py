@@ -9,7 +9,7 @@ what is already settled, and most of that per-row work is wasted on it:
   ``decode`` validates the text straight into the event class (pydantic parses JSON in one
   native pass, about three times faster than ``json.loads`` and ``model_validate``);
 - on PostgreSQL rows come from a psycopg server-side cursor as plain tuples, without the
-  per-row machinery of a SQLAlchemy ``Row``.
+  per-row machinery of a SQLAlchemy ``Row``, fetched by a thread one page ahead of the fold.
 
 Events read here are ``ScannedEvent``: a ``RecordedEvent`` whose ``meta`` is empty and whose
 hashes are blank. They are for folding, never for auditing or re-appending.
@@ -18,8 +18,10 @@ hashes are blank. They are for folding, never for auditing or re-appending.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from queue import Full, Queue
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,6 +33,7 @@ from events.schema import events
 from events.store import as_utc
 
 _EMPTY: dict[str, Any] = {}
+PREFETCH = 2  # parts of a PostgreSQL scan fetched ahead of the replay
 _FIELDS = ("position", "stream_id", "version", "type", "schema_version", "recorded_at")
 
 
@@ -116,23 +119,7 @@ def scan_streams(conn: Connection, upto: int, limit: int) -> Iterator[list[Scann
 def _rows(conn: Connection, upto: int, limit: int) -> Iterator[list[tuple[Any, ...]]]:
     """Tuples in ``ScannedEvent.make`` order, ``limit`` at a time."""
     if conn.dialect.name == "postgresql":
-        # psycopg directly: a named (server-side) cursor inside the caller's transaction.
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        # Times in UTC: psycopg then hands them back with ``datetime.UTC`` itself, which
-        # ``ScannedEvent.make`` keeps as they are (converting a million costs seconds).
-        conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
-        with driver.cursor(name="events_scan") as cursor:
-            cursor.itersize = limit
-            cursor.execute(
-                "SELECT position, stream_id, version, type, schema_version, "
-                "CAST(data AS text), recorded_at FROM events WHERE position <= %s "
-                "ORDER BY stream_id, version",
-                (upto,),
-            )
-            while part := cursor.fetchmany(limit):
-                yield part
-        return
+        return _prefetched(_postgres_rows(conn, upto, limit))
     query = (
         sa.select(*(events.c[name] for name in _FIELDS[:5]))
         .add_columns(sa.cast(events.c.data, sa.Text), events.c.recorded_at)
@@ -140,5 +127,74 @@ def _rows(conn: Connection, upto: int, limit: int) -> Iterator[list[tuple[Any, .
         .order_by(events.c.stream_id, events.c.version)
     )
     result = conn.execution_options(yield_per=limit).execute(query)
-    for part in result.partitions():
-        yield [tuple(row) for row in part]
+    return ([tuple(row) for row in part] for part in result.partitions())
+
+
+def _postgres_rows(conn: Connection, upto: int, limit: int) -> Iterator[list[tuple[Any, ...]]]:
+    """psycopg directly: a named (server-side) cursor in the caller's transaction, declared
+    now; the parts are fetched as the returned iterator is read."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    # Times in UTC: psycopg then hands them back with ``datetime.UTC`` itself, which
+    # ``ScannedEvent.make`` keeps as they are (converting a million costs seconds).
+    conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
+    cursor = driver.cursor(name="events_scan")
+    cursor.itersize = limit
+    cursor.execute(
+        "SELECT position, stream_id, version, type, schema_version, "
+        "CAST(data AS text), recorded_at FROM events WHERE position <= %s "
+        "ORDER BY stream_id, version",
+        (upto,),
+    )
+
+    def parts() -> Iterator[list[tuple[Any, ...]]]:
+        with cursor:
+            while part := cursor.fetchmany(limit):
+                yield part
+
+    return parts()
+
+
+_DONE = object()
+
+
+def _prefetched(parts: Iterator[list[tuple[Any, ...]]]) -> Iterator[list[tuple[Any, ...]]]:
+    """``parts`` read by a thread that fetches the next part while the caller works.
+
+    A server-side cursor fetches only when asked, so without this the replay waits for the
+    database (and the network) on every page, and the database waits for the replay in
+    between. The thread waits with the GIL released; at most ``PREFETCH`` parts are held.
+    The caller's connection is used by the thread alone until the thread is done, which
+    is before this generator returns (or is closed).
+    """
+    queue: Queue[Any] = Queue(maxsize=PREFETCH)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        try:
+            for part in parts:
+                if not put(part):
+                    return
+            put(_DONE)
+        except BaseException as error:  # handed to the caller, raised there
+            put(error)
+
+    thread = threading.Thread(target=fetch, name="events-scan", daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()

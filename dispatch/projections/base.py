@@ -56,6 +56,11 @@ class Projection(ABC):
         """
         self.apply(conn, tables, batch)
 
+    def fill_done(self, conn: Connection, tables: dict[str, sa.Table]) -> None:
+        """After a rebuild's last ``fill``: write whatever ``fill`` held back (the same
+        rebuild's ``tables``); nothing by default."""
+        return None
+
     @property
     def checkpoint_name(self) -> str:
         return f"projection:{self.name}"

@@ -143,6 +143,7 @@ class ShadowRebuild:
                     if number % COLLECT_EVERY == 0:
                         gc.collect(1)
             with self.engine.begin() as conn:
+                self.projection.fill_done(conn, self.shadow)
                 save_checkpoint(conn, self.shadow_checkpoint, upto)
         self._index_shadow()
         while True:

@@ -4,6 +4,7 @@ insert-only ``fill`` instead of ``apply``): all of them must leave the same rows
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from dispatch.projections import ProjectionRunner
 from dispatch.projections.bulk import VALUES_LIMIT
 from dispatch.projections.kpi import KpiProjection
 from events import EventStore
+from events.scan import scan_streams
 from events.store import as_utc
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
@@ -84,3 +86,29 @@ def test_small_batches_big_batches_and_a_rebuild_leave_the_same_rows(
     with scratch_engine.connect() as conn:
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("kpi_tasks")}
     assert "ix_kpi_tasks_case" in indexes
+
+
+def test_a_scan_left_half_way_stops_its_reader(scratch_engine: Engine) -> None:
+    """A fill that fails mid-way stops reading: the prefetching thread ends, and the
+    connection is usable again (and the whole scan still sees every event once)."""
+    store = EventStore(scratch_engine)
+    rng = random.Random(9)
+    for _ in range(30):
+        tell(CaseStory(store, category="cat-0"), rng)
+    head = store.head_position()
+    with scratch_engine.connect() as conn:
+        pages = scan_streams(conn, head, 5)
+        first = next(pages)
+        pages.close()
+        assert conn.execute(sa.select(sa.literal(1))).scalar() == 1
+    assert {e.stream_id for e in first} and len(first) >= 5
+    assert not [t for t in threading.enumerate() if t.name == "events-scan"]
+    with scratch_engine.connect() as conn:
+        seen = [(e.stream_id, e.version) for page in scan_streams(conn, head, 7) for e in page]
+    assert len(seen) == head and len(set(seen)) == head
+    streams = [stream for stream, _ in seen]
+    for stream in set(streams):  # each stream whole, in version order, in one run
+        versions = [v for s, v in seen if s == stream]
+        assert versions == list(range(1, len(versions) + 1))
+        first_at = streams.index(stream)
+        assert streams[first_at : first_at + len(versions)] == [stream] * len(versions)
