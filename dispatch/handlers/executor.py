@@ -73,11 +73,20 @@ def execute(
     if_match: int | None = None,
     scope: ScopeCheck | None = None,
     correlation_id: str | None = None,
+    loaded: tuple[CaseState, int] | None = None,
 ) -> CommandResult:
+    """Load, decide, append; on a lost race, load again and decide again.
+
+    ``loaded`` is the case as the caller just read it (state, version), spared a second read
+    on the first attempt; a stale one only costs a retry.
+    """
     command_id = command_id or new_command_id()
     meta = meta_for(actor, role, command_id, correlation_id)
     for attempt in range(RETRIES):
-        state, version = load_case(store, case_id)
+        if attempt == 0 and loaded is not None:
+            state, version = loaded
+        else:
+            state, version = load_case(store, case_id)
         if attempt == 0 and if_match is not None and if_match != version:
             raise StaleVersion(if_match, version)
         if scope is not None:

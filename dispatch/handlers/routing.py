@@ -47,7 +47,7 @@ def route_case(
     case_id: str,
 ) -> list[str]:
     try:
-        state, _version = load_case(store, case_id)
+        state, version = load_case(store, case_id)
     except CaseNotFound:
         return []
     if needs_routing(state):
@@ -62,6 +62,7 @@ def route_case(
             actor=SYSTEM,
             role="system",
             command_id=f"route:{case_id}",
+            loaded=(state, version),
         )
         state = result.state
     return list(state.tasks)
