@@ -60,7 +60,7 @@ def measure(url: str, sizes: list[int], repeats: int) -> dict[str, Any]:
     with engine.begin() as conn:
         table.drop(conn, checkfirst=True)
         table.create(conn)
-        bulk.copy_rows(conn, table.name, columns, rows)
+        bulk.copy_rows(conn, table, columns, rows)
     figures: dict[str, Any] = {}
     try:
         for size in sizes:

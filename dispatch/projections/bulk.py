@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -24,6 +25,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 Values = Sequence[Any]  # one row's values, in the order of the column names given with it
+# Column name → type oid, per table definition (a rebuild's shadow has the live types).
+_COLUMN_TYPES: WeakKeyDictionary[sa.Table, dict[str, int]] = WeakKeyDictionary()
 
 # Keys per IN list on SQLite: under its bound-parameter limit on old builds.
 SQLITE_CHUNK = 900
@@ -72,8 +75,11 @@ def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
         conn.execute(table.insert(), list(rows))
         return
     names = [column.name for column in table.columns]
-    write = insert_values if few(rows, names) else copy_rows
-    write(conn, table.name, names, list(map(itemgetter(*names), rows)))
+    values = list(map(itemgetter(*names), rows))
+    if few(rows, names):
+        insert_values(conn, table.name, names, values)
+    else:
+        copy_rows(conn, table, names, values)
 
 
 def upsert_rows(
@@ -93,7 +99,7 @@ def upsert_rows(
     target, stage = quote(table.name), f"stage_{table.name}"
     columns = ", ".join(quote(n) for n in names)
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {quote(stage)} (LIKE {target}) ON COMMIT DROP")
-    copy_rows(conn, stage, names, rows)
+    copy_rows(conn, table, names, rows, into=stage)
     conn.exec_driver_sql(
         f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {quote(stage)} {conflict}"
     )
@@ -120,25 +126,34 @@ def insert_values(
         cursor.execute(statement, [value for values in rows for value in values])
 
 
-def copy_rows(conn: Connection, table: str, names: Sequence[str], rows: Iterable[Values]) -> None:
-    """PostgreSQL: ``COPY`` ``rows`` (values in ``names`` order) into ``table``, in the
-    binary format.
+def copy_rows(
+    conn: Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    rows: Iterable[Values],
+    *,
+    into: str | None = None,
+) -> None:
+    """PostgreSQL: ``COPY`` ``rows`` (values in ``names`` order) into ``table`` (or into
+    ``into``, a table made ``LIKE`` it), in the binary format.
 
-    Binary rows skip the text formatting and parsing of every value on both sides; the
-    column types they need are read from the catalogue (one cheap query per call).
+    Binary rows skip the text formatting and parsing of every value on both sides. The
+    column types they need are read from the catalogue once per table definition.
     """
     quote = conn.dialect.identifier_preparer.quote
-    types = dict(
-        conn.execute(
-            sa.text(
-                "SELECT attname, CAST(atttypid AS integer) FROM pg_attribute "
-                "WHERE attrelid = CAST(:t AS regclass) AND attnum > 0 AND NOT attisdropped"
-            ),
-            {"t": quote(table)},
-        ).all()
-    )
+    types = _COLUMN_TYPES.get(table)
+    if types is None:
+        types = _COLUMN_TYPES[table] = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT attname, CAST(atttypid AS integer) FROM pg_attribute "
+                    "WHERE attrelid = CAST(:t AS regclass) AND attnum > 0 AND NOT attisdropped"
+                ),
+                {"t": quote(table.name)},
+            ).all()
+        )
     columns = ", ".join(quote(n) for n in names)
-    statement = f"COPY {quote(table)} ({columns}) FROM STDIN (FORMAT BINARY)"
+    statement = f"COPY {quote(into or table.name)} ({columns}) FROM STDIN (FORMAT BINARY)"
     driver = conn.connection.driver_connection
     assert driver is not None
     with driver.cursor(binary=True) as cursor, cursor.copy(statement) as copy:

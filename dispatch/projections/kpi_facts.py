@@ -8,7 +8,7 @@ timezone, so "tasks dispatched on 11 November" means the Beijing day, not the UT
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -73,7 +73,10 @@ class KpiFold:
             return  # already folded: applying a batch twice changes nothing
         facts.case["last_position"] = recorded.position
         facts.dirty = True
-        at = as_utc(recorded.recorded_at)
+        # Read back from the log, times are UTC already: converting them again (a million
+        # times in a rebuild) costs more than the check.
+        moment = recorded.recorded_at
+        at = moment if moment.tzinfo is UTC else as_utc(moment)
         handler = getattr(self, f"_on_{recorded.type}", None)
         if handler is not None:
             handler(facts, recorded, event, at)
