@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 from queue import Full, Queue
 from typing import Any
@@ -91,7 +91,9 @@ def decode(registry: EventRegistry, recorded: RecordedEvent) -> Event:
     return registry.decode(recorded)
 
 
-def scan_streams(conn: Connection, upto: int, limit: int) -> Iterator[list[ScannedEvent]]:
+def scan_streams(
+    conn: Connection, upto: int, limit: int
+) -> Generator[list[ScannedEvent], None, None]:
     """Pages of about ``limit`` events at or below position ``upto``, stream by stream in
     version order. A page ends where a stream ends, so every stream is in exactly one page:
     a fold sees it whole and never has to load what an earlier page made of it. (A page
@@ -106,17 +108,20 @@ def scan_streams(conn: Connection, upto: int, limit: int) -> Iterator[list[Scann
     rows = _rows(conn, upto, limit)
     page: list[ScannedEvent] = []
     make = ScannedEvent.make
-    for part in rows:
-        for row in part:
-            if len(page) >= limit and row[1] != page[-1].stream_id:
-                yield page
-                page = []
-            page.append(make(*row))
-    if page:
-        yield page
+    try:
+        for part in rows:
+            for row in part:
+                if len(page) >= limit and row[1] != page[-1].stream_id:
+                    yield page
+                    page = []
+                page.append(make(*row))
+        if page:
+            yield page
+    finally:
+        rows.close()  # closed early: stop reading before the caller's connection goes
 
 
-def _rows(conn: Connection, upto: int, limit: int) -> Iterator[list[tuple[Any, ...]]]:
+def _rows(conn: Connection, upto: int, limit: int) -> Generator[list[tuple[Any, ...]], None, None]:
     """Tuples in ``ScannedEvent.make`` order, ``limit`` at a time."""
     if conn.dialect.name == "postgresql":
         return _prefetched(_postgres_rows(conn, upto, limit))
@@ -158,7 +163,9 @@ def _postgres_rows(conn: Connection, upto: int, limit: int) -> Iterator[list[tup
 _DONE = object()
 
 
-def _prefetched(parts: Iterator[list[tuple[Any, ...]]]) -> Iterator[list[tuple[Any, ...]]]:
+def _prefetched(
+    parts: Iterator[list[tuple[Any, ...]]],
+) -> Generator[list[tuple[Any, ...]], None, None]:
     """``parts`` read by a thread that fetches the next part while the caller works.
 
     A server-side cursor fetches only when asked, so without this the replay waits for the

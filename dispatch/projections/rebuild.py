@@ -6,8 +6,9 @@
 2. Fill it in batches, each its own transaction, so memory stays constant. A projection that
    declares ``per_stream`` is fed whole streams (``ORDER BY stream_id, version``, read by
    ``events.scan``, every stream whole in one page) up to the head seen at the start,
-   through ``Projection.fill``: each of its rows is then written once, inserted rather than
-   upserted, which is what makes a rebuild fast. Others are fed in position order.
+   through ``Projection.fill`` (and ``fill_done`` after the last page): each of its rows is
+   then written once, inserted rather than upserted, which is what makes a rebuild fast.
+   Others are fed in position order.
 3. Build the indexes and (PostgreSQL) ``ANALYZE`` the tables: the planner's statistics
    for freshly filled tables are otherwise empty, and its guesses make queries on them
    several times slower. The statistics move with the tables when they are renamed.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -134,8 +135,14 @@ class ShadowRebuild:
             ).scalar_one()
         done = 0
         if self.projection.per_stream:
-            with self._reader() as reader, young_collections_only():
-                for number, page in enumerate(scan_streams(reader, upto, self.batch), 1):
+            with (
+                self._reader() as reader,
+                young_collections_only(),
+                # Closed first if a page fails: the scan stops reading before the reader
+                # connection goes back to the pool.
+                closing(scan_streams(reader, upto, self.batch)) as pages,
+            ):
+                for number, page in enumerate(pages, 1):
                     with self.engine.begin() as conn:
                         self.projection.fill(conn, self.shadow, page)
                     done += len(page)

@@ -8,6 +8,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from case_story import MINUTE, CaseStory
 from projection_story import isolated_projection, rows_of
@@ -112,3 +113,34 @@ def test_a_scan_left_half_way_stops_its_reader(scratch_engine: Engine) -> None:
         assert versions == list(range(1, len(versions) + 1))
         first_at = streams.index(stream)
         assert streams[first_at : first_at + len(versions)] == [stream] * len(versions)
+
+
+def test_a_fill_that_fails_half_way_leaves_the_live_tables_and_the_pool_sound(
+    scratch_engine: Engine,
+) -> None:
+    store = EventStore(scratch_engine)
+    rng = random.Random(11)
+    for _ in range(12):
+        tell(CaseStory(store, category="cat-1"), rng)
+    projection = isolated_projection("failing")
+    runner = ProjectionRunner(scratch_engine, [projection], batch_size=3)
+    runner.ensure_tables()
+    runner.catch_up()
+    before = rows_of(scratch_engine, runner, projection.name)
+    runner.rebuild_batch_size = 3
+    pages = []
+
+    def failing_fill(conn: Any, tables: Any, batch: Any) -> None:
+        pages.append(batch)
+        if len(pages) == 2:
+            raise RuntimeError("the disk is full")
+        type(projection).fill(projection, conn, tables, batch)
+
+    projection.fill = failing_fill
+    with pytest.raises(RuntimeError, match="disk is full"):
+        runner.rebuild(projection.name)
+    assert not [t for t in threading.enumerate() if t.name == "events-scan"]
+    assert rows_of(scratch_engine, runner, projection.name) == before
+    del projection.fill
+    runner.rebuild(projection.name)
+    assert rows_of(scratch_engine, runner, projection.name) == before
