@@ -128,9 +128,11 @@ class KpiProjection(Projection):
                 case.tasks[task_id]["settle_at"] = settle_at(case.tasks[task_id])
         self._contributions(rollup, facts.values(), sign=+1)
         self._write(conn, tables, dirty)
-        if not fresh or len(rollup.rows) >= HOLD_ROWS:
+        if not fresh:
             self._add_rollup(conn, tables, rollup)
-            self._held = None
+        elif len(rollup.rows) >= HOLD_ROWS:
+            self._add_rollup(conn, tables, rollup)
+            self._held = None  # (the live runner's ``apply`` never touches what is held)
 
     @staticmethod
     def _drop_empty(conn: Connection, daily: sa.Table, keys: list[Key]) -> None:

@@ -15,7 +15,7 @@ from projection_story import isolated_projection, rows_of
 from sqlalchemy.engine import Engine
 
 from dispatch.domain import events as ev
-from dispatch.projections import ProjectionRunner
+from dispatch.projections import ProjectionRunner, kpi
 from dispatch.projections.bulk import VALUES_LIMIT
 from dispatch.projections.kpi import KpiProjection
 from events import EventStore
@@ -58,7 +58,7 @@ def plain(tables: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any,
 
 
 def test_small_batches_big_batches_and_a_rebuild_leave_the_same_rows(
-    scratch_engine: Engine,
+    scratch_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = EventStore(scratch_engine)
     rng = random.Random(5)
@@ -84,6 +84,11 @@ def test_small_batches_big_batches_and_a_rebuild_leave_the_same_rows(
     for name in ("kpi", case_list.name):
         small.rebuild(name)
         assert plain(rows_of(scratch_engine, small, name)) == expected[name]
+    # Small pages, and the KPI rollup added many times during the fill instead of once.
+    monkeypatch.setattr(kpi, "HOLD_ROWS", 25)
+    small.rebuild_batch_size = 40
+    small.rebuild("kpi")
+    assert plain(rows_of(scratch_engine, small, "kpi")) == expected["kpi"]
     with scratch_engine.connect() as conn:
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("kpi_tasks")}
     assert "ix_kpi_tasks_case" in indexes
@@ -144,3 +149,33 @@ def test_a_fill_that_fails_half_way_leaves_the_live_tables_and_the_pool_sound(
     del projection.fill
     runner.rebuild(projection.name)
     assert rows_of(scratch_engine, runner, projection.name) == before
+
+
+def test_a_live_batch_between_two_fill_pages_leaves_the_held_rollup_alone(
+    scratch_engine: Engine,
+) -> None:
+    store = EventStore(scratch_engine)
+    rng = random.Random(13)
+    for _ in range(6):
+        tell(CaseStory(store, category="cat-2"), rng)
+    projection = KpiProjection()
+    shadow = projection.define(sa.MetaData(), "_heldfill")
+    live = projection.define(sa.MetaData(), "_heldlive")
+    events = store.read_all(limit=10_000)
+    try:
+        with scratch_engine.begin() as conn:
+            for table in [*shadow.values(), *live.values()]:
+                table.create(conn)
+        with scratch_engine.begin() as conn:
+            projection.fill(conn, shadow, events)  # the rollup is held back
+        with scratch_engine.begin() as conn:
+            projection.apply(conn, live, events)  # a live batch meanwhile
+        with scratch_engine.begin() as conn:
+            projection.fill_done(conn, shadow)
+        with scratch_engine.connect() as conn:
+            daily = [sorted(conn.execute(sa.select(t["daily"])).all()) for t in (shadow, live)]
+        assert daily[0] and daily[0] == daily[1]
+    finally:
+        with scratch_engine.begin() as conn:
+            for table in [*shadow.values(), *live.values()]:
+                table.drop(conn, checkfirst=True)
