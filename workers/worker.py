@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 import redis
@@ -28,6 +29,7 @@ ALIVE_PREFIX = "street-whistle:alive:"
 ALIVE_TTL_MS = 6_000
 BEAT_SECONDS = 1.5
 FOLLOW_SECONDS = 15.0
+HEARTBEAT_EVERY = 1.0  # seconds between RQ's own plain heartbeats (see ``heartbeat``)
 WORKER_TTL = 30  # RQ's own worker key; it also bounds how long a dequeue blocks (ttl - 15 s)
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ class DispatchWorker(SimpleWorker):
         self._follow = follow
         self._next_queues: list[str] | None = None
         self._stop_beating = threading.Event()
+        self._last_beat = -HEARTBEAT_EVERY
         self._burst = False
 
     def work(self, *args, **kwargs) -> bool:  # type: ignore[no-untyped-def]
@@ -81,8 +84,15 @@ class DispatchWorker(SimpleWorker):
             with contextlib.suppress(redis.RedisError):
                 self.connection.delete(alive_key(self.name))
 
-    def heartbeat(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().heartbeat(*args, **kwargs)
+    def heartbeat(self, timeout: int | None = None, pipeline: object = None) -> None:
+        # RQ sends a plain heartbeat (three round trips) three times around every job; once a
+        # second is plenty against a TTL of ``WORKER_TTL + 60`` s, and it was a sixth of a
+        # job's Redis traffic. Heartbeats inside RQ's own pipelines always go through.
+        beat_due = time.monotonic() - self._last_beat >= HEARTBEAT_EVERY
+        if pipeline is not None or timeout is not None or beat_due:
+            super().heartbeat(timeout, pipeline)  # type: ignore[arg-type]
+            if pipeline is None:
+                self._last_beat = time.monotonic()
         # Between jobs, in the main thread: the only safe place to change the queue list.
         names, self._next_queues = self._next_queues, None
         if names is not None and names != self.queue_names():
