@@ -29,19 +29,30 @@ def read_only_connection(engine: Engine) -> sa.Connection:
     complaints/s). Not for server-side cursors (``stream_results``), which need one. On
     SQLite the ``read_only`` option makes the transaction begin deferred (``_sqlite_engine``).
     """
-    reader: Engine | None = getattr(engine, _READER, None)
-    if reader is None:
-        # One options engine per engine (sharing its pool): setting the options on every
-        # connection instead copies the engine's event dispatch each time.
-        options: dict[str, Any] = {"read_only": True}
-        if engine.dialect.name == "postgresql":
-            options["isolation_level"] = "AUTOCOMMIT"
-        reader = engine.execution_options(**options)
-        setattr(engine, _READER, reader)
-    return reader.connect()
+    if engine.dialect.name == "postgresql":
+        return _with_options(engine, read_only=True, isolation_level="AUTOCOMMIT").connect()
+    return _with_options(engine, read_only=True).connect()
 
 
-_READER = "_street_whistle_reader"
+def autocommit_connection(engine: Engine) -> sa.Connection:
+    """A PostgreSQL connection where each statement commits on its own (one round trip)."""
+    if engine.dialect.name != "postgresql":
+        raise ValueError("autocommit_connection is for PostgreSQL; SQLite writers BEGIN IMMEDIATE")
+    return _with_options(engine, isolation_level="AUTOCOMMIT").connect()
+
+
+def _with_options(engine: Engine, **options: Any) -> Engine:
+    """One options engine per engine and options, sharing the engine's pool: setting the
+    options on every connection instead copies the engine's event dispatch each time."""
+    cache: dict[tuple[tuple[str, Any], ...], Engine] = engine.__dict__.setdefault(_VARIANTS, {})
+    key = tuple(sorted(options.items()))
+    variant = cache.get(key)
+    if variant is None:
+        variant = cache[key] = engine.execution_options(**options)
+    return variant
+
+
+_VARIANTS = "_street_whistle_variants"
 
 
 def make_engine(url: str, **options: Any) -> Engine:
@@ -50,6 +61,10 @@ def make_engine(url: str, **options: Any) -> Engine:
         return _sqlite_engine(url, **options)
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 20)
+    # Sessions in UTC, whatever the server's default: every timestamp we store is UTC, and
+    # psycopg then hands back ``timezone.utc`` datetimes, which convert far cheaper than a
+    # ``ZoneInfo`` (it showed up per event on the log's read paths).
+    options.setdefault("connect_args", {}).setdefault("options", "-c TimeZone=UTC")
     engine = sa.create_engine(url, **options)
     sa.event.listen(engine, "checkin", _release_log_lock_if_held)
     if not options.get("pool_pre_ping"):

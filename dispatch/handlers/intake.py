@@ -80,8 +80,7 @@ def receive_case(
     # The number comes from its own short transaction: the case's append must be the first
     # write of the intake transaction (safe tailing, see events.store). A failed intake
     # leaves a gap in the day's numbers, as a paper ledger's torn-out page would.
-    with store.transaction() as conn:
-        case_no = next_case_no(conn, now.astimezone(catalogue.zone).strftime("%Y%m%d"))
+    case_no = next_case_no(store.engine, now.astimezone(catalogue.zone).strftime("%Y%m%d"))
     reporter = {"name": complaint.reporter_name, "phone": complaint.reporter_phone}
     reporter_ref = new_ref() if any(reporter.values()) else None
     command = ReceiveCase(
