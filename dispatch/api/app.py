@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from dispatch.api.deps import refuse_control_characters_in_url
+from dispatch.api.deps import CaseListRead, refuse_control_characters_in_url
 from dispatch.api.problems import install_problem_handlers
 from dispatch.api.routes import (
     alerts,
@@ -43,15 +43,15 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(auth.router, prefix=API)
     app.include_router(users.router, prefix=API)
     app.include_router(catalogue.router, prefix=API)
-    app.include_router(case_reads.router, prefix=API)
+    app.include_router(case_reads.router, prefix=API, dependencies=[CaseListRead])
     app.include_router(case_commands.router, prefix=API)
     app.include_router(task_commands.router, prefix=API)
     app.include_router(event_feed.router, prefix=API)
     app.include_router(deliveries.router, prefix=API)
     app.include_router(stats.router, prefix=API)
     app.include_router(alerts.router, prefix=API)
-    app.include_router(exports.router, prefix=API)
-    app.include_router(timeline.router, prefix=API)
+    app.include_router(exports.router, prefix=API, dependencies=[CaseListRead])
+    app.include_router(timeline.router, prefix=API, dependencies=[CaseListRead])
     install_console(app)
     app.mount(OPEN311, create_open311_app(container))
     return app

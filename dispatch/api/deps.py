@@ -109,3 +109,12 @@ def refuse_control_characters_in_url(request: Request) -> None:
                 title="Invalid request",
                 errors=[{"field": name, "message": REFUSAL}],
             )
+
+
+def fresh_case_list(container: ContainerDep, _user: CurrentUser) -> None:
+    """For routers that read the case list or inbox: catch it up first (read-your-writes).
+    After authentication, so an anonymous request costs the database nothing."""
+    container.fresh("case_list")
+
+
+CaseListRead = Depends(fresh_case_list)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
@@ -24,7 +24,14 @@ from dispatch.console.routes import (
     street,
     tasks,
 )
-from dispatch.console.web import PREFIX, ConsoleError, LoginRequired, login_redirect, render
+from dispatch.console.web import (
+    PREFIX,
+    ConsoleError,
+    LoginRequired,
+    fresh_case_list,
+    login_redirect,
+    render,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -32,8 +39,15 @@ STATIC = Path(__file__).parent / "static"
 def install_console(app: FastAPI) -> None:
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
     # Specific paths before the catch-all case actions (/cases/{id}/{action}).
-    for module in (login, intake, cases, tasks, desk, street, dashboard, audit, case_actions):
+    for module in (login, dashboard):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
+    for module in (intake, cases, tasks, desk, street, audit, case_actions):
+        app.include_router(
+            module.router,
+            prefix=PREFIX,
+            include_in_schema=False,
+            dependencies=[Depends(fresh_case_list)],
+        )
     app.include_router(_front_door, include_in_schema=False)
     app.include_router(_not_found, prefix=PREFIX, include_in_schema=False)
     app.add_exception_handler(ConsoleError, _error_page)  # type: ignore[arg-type]

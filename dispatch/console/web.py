@@ -138,6 +138,12 @@ def signed_in_user(request: Request) -> User:
 ConsoleUser = Annotated[User, Depends(signed_in_user)]
 
 
+def fresh_case_list(request: Request, _user: ConsoleUser) -> None:
+    """Pages that show cases or tasks catch the case list up first (see ``Container.fresh``);
+    after the sign-in check, so the login page and strangers cost the database nothing."""
+    container_of(request).fresh("case_list")
+
+
 def require(*roles: str) -> Callable[[User], User]:
     """A dependency: the signed-in user holding one of ``roles``, else the 403 page."""
 

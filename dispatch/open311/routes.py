@@ -181,6 +181,7 @@ def get_requests(fmt: str, request: Request) -> Response:
     container = container_of(request)
     catalogue = catalogue_of(container)
     wanted = request_filter(request.query_params, now=container.clock(), zone=zone_of(catalogue))
+    container.fresh("case_list")
     with container.store.reading() as conn:
         found, total = find_requests(conn, wanted)
     listed = [service_request(item.row, item.reply_by, catalogue) for item in found]
@@ -194,6 +195,7 @@ def get_request(request_id: str, fmt: str, request: Request) -> Response:
     """GET Service Request: one case by its number (工单编号)."""
     fmt_ = format_from(fmt)
     container = container_of(request)
+    container.fresh("case_list")
     with container.store.reading() as conn:
         found = find_request(conn, request_id)
     if found is None:
@@ -206,6 +208,7 @@ def get_request(request_id: str, fmt: str, request: Request) -> Response:
 def get_token(token: str, fmt: str, request: Request) -> Response:
     """GET request id from a token: the token POST answered with."""
     fmt_ = format_from(fmt)
+    container_of(request).fresh("case_list")
     with container_of(request).store.reading() as conn:
         case_no = case_no_for_token(conn, token)
     if case_no is None:

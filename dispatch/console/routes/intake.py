@@ -137,7 +137,6 @@ def file_complaint(
         raise ConsoleError(409, N_("No catalogue is loaded yet.")) from None
     container.after_command(result)
     container.cases.route_case(result.case_id)  # no-op when already routed in-process
-    container.projector.catch_up()
     return redirect(request, f"/cases/{result.case_id}?new=1")
 
 

@@ -88,6 +88,7 @@ def act_on_task(console: Console, case_id: str, department: str, *commands: Any)
     from dispatch.queries.tasks import tasks_of_case
 
     container = console.container
+    container.fresh("case_list")  # the routing job ran in this process, after no read
     with container.store.reading() as conn:
         task = next(
             t
