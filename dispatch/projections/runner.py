@@ -73,7 +73,7 @@ class ProjectionRunner:
         # Rebuilds take bigger bites: nobody waits on the shadow tables' transactions.
         self.rebuild_batch_size = max(batch_size, rebuild_batch_size)
         # How long a batch may wait for an older writer still in flight (see
-        # ``EventStore.read_all``): briefly, because commands catch up after themselves, and
+        # ``EventStore.read_all``): briefly, because a read catches up before it reads, and
         # whatever is not safe to read yet is read by the next catch-up anyway.
         self.settle = settle
         self._postgres = engine.dialect.name == "postgresql"
@@ -172,7 +172,7 @@ class ProjectionRunner:
         """Caught up, or stale: checked read-only, to spare SQLite a write lock.
 
         A stale projection's tables still have the old shape, so applying would fail on every
-        batch (and every command that catches up after itself); it waits for its rebuild,
+        batch (and every read that catches up first); it waits for its rebuild,
         its lag growing where ``status`` and /metrics show it.
         """
         with read_only_connection(self.engine) as conn:
