@@ -52,7 +52,7 @@ class Container:
         """Before reading ``projection``: fold in what was appended since it last caught up,
         so a reader sees every command answered before, with or without a scheduler (one
         query when nothing is new)."""
-        self.projector.catch_up(projection)
+        self.projector.catch_up(projection, wait=True)
 
     def close(self) -> None:
         self.engine.dispose()

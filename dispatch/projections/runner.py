@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from dispatch.projections.base import Projection, lock_key
 from dispatch.projections.rebuild import Progress, ProjectionBusy, ShadowRebuild
@@ -34,6 +35,8 @@ from events.schema import checkpoints, events
 
 log = logging.getLogger(__name__)
 
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout runs out
+WAIT_FOR_LOCK = "2s"  # how long a reader waits for another runner's batch (``catch_up``)
 VERSION_RECHECK = 30.0  # seconds between checks that a projection's tables have our shape
 
 __all__ = ["Progress", "ProjectionBusy", "ProjectionRunner", "lock_key", "projection_state"]
@@ -141,27 +144,39 @@ class ProjectionRunner:
 
     # -- catching up ----------------------------------------------------------------------
 
-    def catch_up(self, name: str | None = None, *, max_batches: int | None = None) -> int:
-        """Apply new events to one projection (or all); returns how many were applied."""
-        targets = [self.projection(name)] if name else self.projections
-        return sum(self._catch_up_one(p, max_batches) for p in targets)
+    def catch_up(
+        self, name: str | None = None, *, max_batches: int | None = None, wait: bool = False
+    ) -> int:
+        """Apply new events to one projection (or all); returns how many were applied.
 
-    def _catch_up_one(self, projection: Projection, max_batches: int | None) -> int:
+        While another runner holds a projection, it is skipped (that runner does the work),
+        unless ``wait``: a reader about to show the projection waits (up to ``WAIT_FOR_LOCK``)
+        for the other runner's batch, so it never misses what was answered before it.
+        """
+        targets = [self.projection(name)] if name else self.projections
+        return sum(self._catch_up_one(p, max_batches, wait) for p in targets)
+
+    def _catch_up_one(self, projection: Projection, max_batches: int | None, wait: bool) -> int:
         if self._nothing_to_do(projection):
             return 0
         applied = 0
         batches = 0
         while max_batches is None or batches < max_batches:
-            with self.engine.begin() as conn:
-                if not self._try_lock(conn, projection.checkpoint_name):
-                    break  # another runner has this projection; it will do the work
-                count, _ = self._apply_next(
-                    conn,
-                    projection,
-                    self._live[projection.name],
-                    projection.checkpoint_name,
-                    self.batch_size,
-                )
+            try:
+                with self.engine.begin() as conn:
+                    if not self._lock(conn, projection.checkpoint_name, wait):
+                        break  # another runner has this projection; it will do the work
+                    count, _ = self._apply_next(
+                        conn,
+                        projection,
+                        self._live[projection.name],
+                        projection.checkpoint_name,
+                        self.batch_size,
+                    )
+            except OperationalError as error:
+                if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                    raise
+                break  # waited WAIT_FOR_LOCK for a stuck runner: read what is there
             applied += count
             batches += 1
             if count < self.batch_size:
@@ -213,16 +228,22 @@ class ProjectionRunner:
         save_checkpoint(conn, checkpoint, batch[-1].position)
         return len(batch), batch[-1].position
 
-    def _try_lock(self, conn: Connection, key: str) -> bool:
-        """Take the projection's lock for this transaction, if free; on PostgreSQL the same
-        round trip lets the batch commit without waiting for its WAL flush: a batch lost in
-        a crash takes its checkpoint with it (one transaction), so it is simply applied again.
+    def _lock(self, conn: Connection, key: str, wait: bool) -> bool:
+        """Take the projection's lock for this transaction (if free, or within
+        ``WAIT_FOR_LOCK`` when ``wait``); on PostgreSQL the same round trip lets the batch
+        commit without waiting for its WAL flush: a batch lost in a crash takes its
+        checkpoint with it (one transaction), so it is simply applied again.
         """
         if not self._postgres:
-            return True
-        locked = sa.func.pg_try_advisory_xact_lock(lock_key(key))
+            return True  # BEGIN IMMEDIATE already waited for the write lock
         no_flush_wait = sa.func.set_config("synchronous_commit", "off", True)
-        return bool(conn.execute(sa.select(locked, no_flush_wait)).first()[0])  # type: ignore[index]
+        if not wait:
+            locked = sa.func.pg_try_advisory_xact_lock(lock_key(key))
+            return bool(conn.execute(sa.select(locked, no_flush_wait)).first()[0])  # type: ignore[index]
+        # Past the timeout the statement fails (``LOCK_NOT_AVAILABLE``, see ``_catch_up_one``).
+        conn.execute(sa.select(sa.func.set_config("lock_timeout", WAIT_FOR_LOCK, True)))
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key(key)), no_flush_wait))
+        return True
 
     def lag(self) -> dict[str, int]:
         """Events each projection is behind the head of the log (a gauge for /metrics)."""

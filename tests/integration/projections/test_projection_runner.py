@@ -184,6 +184,64 @@ def test_a_second_runner_skips_a_projection_another_holds(
     assert runner.catch_up() == 1
 
 
+class HeldLock:
+    """Another runner's batch, as far as the projection's advisory lock can tell."""
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        from dispatch.projections.runner import lock_key
+
+        self.engine, self.key = engine, lock_key(f"projection:{name}")
+        self.holding, self.release = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._hold, daemon=True)
+
+    def _hold(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(self.key)))
+            self.holding.set()
+            self.release.wait(10)
+
+    def __enter__(self) -> HeldLock:
+        self.thread.start()
+        assert self.holding.wait(5)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release.set()
+        self.thread.join(10)
+
+
+@pytest.mark.postgres_only
+def test_a_reader_waits_for_the_batch_another_runner_holds(
+    engine: Engine, story: Callable[[str], Story], isolated: Any, unique: str
+) -> None:
+    runner, projection = isolated()
+    runner.catch_up()
+    story(f"c-{unique}").received()
+    with HeldLock(engine, projection.name) as held:
+        assert runner.catch_up() == 0  # a background runner leaves it to the holder
+        threading.Timer(0.3, held.release.set).start()
+        assert runner.catch_up(wait=True) == 1  # a reader waits, then sees the case
+
+
+@pytest.mark.postgres_only
+def test_a_reader_gives_up_waiting_for_a_stuck_runner(
+    engine: Engine,
+    story: Callable[[str], Story],
+    isolated: Any,
+    unique: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dispatch.projections import runner as runner_module
+
+    monkeypatch.setattr(runner_module, "WAIT_FOR_LOCK", "200ms")
+    runner, projection = isolated()
+    runner.catch_up()
+    story(f"c-{unique}").received()
+    with HeldLock(engine, projection.name):
+        assert runner.catch_up(wait=True) == 0  # no error: the read shows what is there
+    assert runner.catch_up(wait=True) == 1
+
+
 def test_unknown_event_types_only_move_the_version(
     engine: Engine, isolated: Any, unique: str
 ) -> None:
