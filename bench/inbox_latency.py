@@ -426,6 +426,7 @@ def main() -> None:
     if args.json == "-":
         print(json.dumps(result, indent=2))
     elif args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
 
 

@@ -305,6 +305,7 @@ def emit(figures: dict[str, Any], destination: str | None) -> None:
         print(document)
         return
     if destination:
+        Path(destination).parent.mkdir(parents=True, exist_ok=True)
         Path(destination).write_text(document + "\n")
     for key, value in figures.items():
         if isinstance(value, dict):
