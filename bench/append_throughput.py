@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import sqlalchemy as sa
+from kpi_cases import json_option
 from sqlalchemy.engine import Engine
 
 from dispatch.database import upgrade_database
@@ -292,13 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="raw/store phase pairs to average")
     parser.add_argument("--warmup", type=float, default=2.0, help="an uncounted first round")
     parser.add_argument("--events-per-stream", type=int, default=20, help="then a new stream")
-    parser.add_argument(
-        "--json",
-        nargs="?",
-        const="-",
-        metavar="FILE",
-        help="also write the figures as JSON to FILE (alone: print only the JSON)",
-    )
+    json_option(parser)
     args = parser.parse_args(argv)
 
     with scratch_database(args.url) as url:
@@ -315,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         print(document)
         return 0
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(document + "\n")
     print(
         f"{figures.writers} writers, one event per transaction, "

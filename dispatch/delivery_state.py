@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.handlers.assignments import case_id_of
+from events.database import skip_flush_wait
 from events.types import UtcDateTime
 
 metadata = sa.MetaData()
@@ -103,11 +104,9 @@ def record_inbox_delivery(
     """The built-in inbox needs nothing sent: the task is delivered. False if it already was."""
     try:
         with engine.begin() as conn:  # the usual case, in one statement: a first delivery
-            if conn.dialect.name == "postgresql":
-                # Nothing left the building: a record lost in a crash leaves the task
-                # undelivered, and the reconciler delivers it again. No need to wait for
-                # the disk while the department's queue waits behind this job.
-                conn.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+            # Nothing left the building: a record lost in a crash leaves the task
+            # undelivered, and the reconciler delivers it again.
+            skip_flush_wait(conn)
             conn.execute(
                 deliveries.insert().values(
                     task_id=task_id,

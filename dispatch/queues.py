@@ -43,6 +43,11 @@ def department_queue(code: str) -> str:
     return f"{DEPARTMENT_PREFIX}{code}"
 
 
+def department_of(queue: str) -> str | None:
+    """``dept:water`` → ``water``; ``None`` for routing, timers or anything else."""
+    return queue.removeprefix(DEPARTMENT_PREFIX) if queue.startswith(DEPARTMENT_PREFIX) else None
+
+
 def queue_names(departments: Iterable[str]) -> list[str]:
     """What a worker serves by default: routing first, then timers, then every department."""
     return [ROUTING, TIMERS, *sorted(department_queue(code) for code in departments)]

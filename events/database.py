@@ -55,6 +55,16 @@ def _with_options(engine: Engine, **options: Any) -> Engine:
 _VARIANTS = "_street_whistle_variants"
 
 
+def skip_flush_wait(conn: sa.Connection) -> None:
+    """Let the caller's transaction commit without waiting for its WAL flush (PostgreSQL).
+
+    Only for work that is redone if a crash loses it (a checkpoint, a delivery record): the
+    commit is visible at once either way, and never reorders against a later flushed commit.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+
+
 def make_engine(url: str, **options: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):

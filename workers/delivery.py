@@ -97,36 +97,29 @@ def deliver(container: Container, task_id: str, *, department: str | None = None
 
     A department on the built-in inbox needs nothing from the case: the task is recorded as
     delivered straight away (the job exists because its ``CaseDispatched`` was relayed), which
-    spares every inbox delivery a read and a fold of the case's whole history.
+    spares every inbox delivery a read and a fold of the case's whole history. The case is
+    read when the department is not known or posts to a webhook.
     """
-    if department is not None and _delivery_of(container, department).type == INBOX:
-        delivered = record_inbox_delivery(
-            container.engine,
-            task_id=task_id,
-            case_id=case_id_of(task_id),
-            department=department,
-            now=container.clock(),
-        )
-        return Outcome("delivered" if delivered else "already")
-    try:
-        state, _version = load_case(container.store, case_id_of(task_id))
-    except CaseNotFound:
-        return Outcome("unknown")
-    task = state.tasks.get(task_id)
-    if task is None:
-        return Outcome("unknown")
     now = container.clock()
-    target = _delivery_of(container, task.department)
-    if target.type == INBOX:
-        delivered = record_inbox_delivery(
-            container.engine,
-            task_id=task_id,
-            case_id=state.case_id,
-            department=task.department,
-            now=now,
-        )
-        return Outcome("delivered" if delivered else "already")
-    return _deliver_webhook(container, state, task, target, now)
+    if department is None or _delivery_of(container, department).type != INBOX:
+        try:
+            state, _version = load_case(container.store, case_id_of(task_id))
+        except CaseNotFound:
+            return Outcome("unknown")
+        task = state.tasks.get(task_id)
+        if task is None:
+            return Outcome("unknown")
+        department, target = task.department, _delivery_of(container, task.department)
+        if target.type != INBOX:
+            return _deliver_webhook(container, state, task, target, now)
+    delivered = record_inbox_delivery(
+        container.engine,
+        task_id=task_id,
+        case_id=case_id_of(task_id),
+        department=department,
+        now=now,
+    )
+    return Outcome("delivered" if delivered else "already")
 
 
 def _deliver_webhook(

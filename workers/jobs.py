@@ -12,7 +12,7 @@ import threading
 from rq import Retry, get_current_job
 
 from dispatch.bootstrap import Container, bootstrap
-from dispatch.queues import DEPARTMENT_PREFIX
+from dispatch.queues import department_of
 from dispatch.settings import get_settings
 from workers import delivery, timers
 
@@ -43,10 +43,7 @@ def route_case(case_id: str) -> list[str]:
 def deliver_task(task_id: str) -> str | Retry:
     """Put the task in the department's inbox, or post it to the department's webhook."""
     job = get_current_job()
-    origin = job.origin if job is not None else ""
-    department = None
-    if origin.startswith(DEPARTMENT_PREFIX):  # dept:<code>, see ``deliver_task_job``
-        department = origin.removeprefix(DEPARTMENT_PREFIX)
+    department = department_of(job.origin) if job is not None else None
     outcome = delivery.deliver(container(), task_id, department=department)
     if outcome.retry_in is not None:
         return Retry(max=delivery.MAX_RQ_RETRIES, interval=outcome.retry_in)

@@ -50,6 +50,7 @@ from dispatch.queues import (
     TIMERS,
     JobSpec,
     deliver_task_job,
+    department_of,
     enqueue,
     queue,
     route_case_job,
@@ -187,7 +188,7 @@ class Reconciler:
         with self.container.engine.begin() as conn:
             if kind == DELIVER_TASK and args:
                 task_id = args[0]
-                department = queue_name.removeprefix(DEPARTMENT_PREFIX)
+                department = department_of(queue_name) or ""
                 payload.update(task_id=task_id, department=department)
                 record_gave_up(conn, task_id=task_id, department=department, error=error, now=now)
             add_dead_letter(

@@ -12,13 +12,13 @@ loops at once while there is a backlog (the scheduler's fast loop).
 from __future__ import annotations
 
 import redis
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from dispatch.backlog import RELAY_CHECKPOINT
 from dispatch.queues import JobSpec, deliver_task_job, enqueue, route_case_job
 from events import EventStore, RecordedEvent
 from events.checkpoints import load_checkpoint, save_checkpoint
+from events.database import skip_flush_wait
 
 
 def job_for(recorded: RecordedEvent) -> JobSpec | None:
@@ -54,8 +54,7 @@ class Relay:
         with self.store.transaction() as conn:
             # A checkpoint lost in a crash only relays its batch again, and enqueueing is
             # idempotent (deterministic job ids): no need to wait for the disk here.
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+            skip_flush_wait(conn)
             # Another relay (a scheduler that lost its lease mid-batch) may have gone further.
             if load_checkpoint(conn, RELAY_CHECKPOINT) < batch[-1].position:
                 save_checkpoint(conn, RELAY_CHECKPOINT, batch[-1].position)

@@ -47,6 +47,15 @@ def tell(story: CaseStory, rng: random.Random) -> None:
         story.closed(at + 4200 * MINUTE)
 
 
+def told(engine: Engine, count: int, *, seed: int, category: str) -> EventStore:
+    """``count`` case histories in one category, the same ones for the same seed."""
+    store = EventStore(engine)
+    rng = random.Random(seed)
+    for _ in range(count):
+        tell(CaseStory(store, category=category), rng)
+    return store
+
+
 def plain(tables: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
     """Rows with every time in UTC (SQLite hands them back naive)."""
     return {
@@ -97,10 +106,7 @@ def test_small_batches_big_batches_and_a_rebuild_leave_the_same_rows(
 def test_a_scan_left_half_way_stops_its_reader(scratch_engine: Engine) -> None:
     """A fill that fails mid-way stops reading: the prefetching thread ends, and the
     connection is usable again (and the whole scan still sees every event once)."""
-    store = EventStore(scratch_engine)
-    rng = random.Random(9)
-    for _ in range(30):
-        tell(CaseStory(store, category="cat-0"), rng)
+    store = told(scratch_engine, 30, seed=9, category="cat-0")
     head = store.head_position()
     with scratch_engine.connect() as conn:
         pages = scan_streams(conn, head, 5)
@@ -123,10 +129,7 @@ def test_a_scan_left_half_way_stops_its_reader(scratch_engine: Engine) -> None:
 def test_a_fill_that_fails_half_way_leaves_the_live_tables_and_the_pool_sound(
     scratch_engine: Engine,
 ) -> None:
-    store = EventStore(scratch_engine)
-    rng = random.Random(11)
-    for _ in range(12):
-        tell(CaseStory(store, category="cat-1"), rng)
+    told(scratch_engine, 12, seed=11, category="cat-1")
     projection = isolated_projection("failing")
     runner = ProjectionRunner(scratch_engine, [projection], batch_size=3)
     runner.ensure_tables()
@@ -154,10 +157,7 @@ def test_a_fill_that_fails_half_way_leaves_the_live_tables_and_the_pool_sound(
 def test_a_live_batch_between_two_fill_pages_leaves_the_held_rollup_alone(
     scratch_engine: Engine,
 ) -> None:
-    store = EventStore(scratch_engine)
-    rng = random.Random(13)
-    for _ in range(6):
-        tell(CaseStory(store, category="cat-2"), rng)
+    store = told(scratch_engine, 6, seed=13, category="cat-2")
     projection = KpiProjection()
     shadow = projection.define(sa.MetaData(), "_heldfill")
     live = projection.define(sa.MetaData(), "_heldlive")
