@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from kpi_cases import json_option
 from sqlalchemy.engine import Engine
 
-from dispatch.database import upgrade_database
+from dispatch.ops.migrations import upgrade_database
 from events import Event, EventStore, Meta
 from events.database import make_engine, normalise_url
 from events.hashing import GENESIS, event_hash

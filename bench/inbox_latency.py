@@ -37,10 +37,10 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from dispatch.auth.users import add_user
-from dispatch.backlog import measure
 from dispatch.catalogue.versions import load_catalogue
-from dispatch.database import prepare_database
-from dispatch.embedded_redis import EmbeddedRedis
+from dispatch.ops.backlog import measure
+from dispatch.ops.embedded_redis import EmbeddedRedis
+from dispatch.ops.migrations import prepare_database
 from events.database import make_engine
 
 TARGET_P99 = 1.0

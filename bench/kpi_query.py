@@ -24,7 +24,7 @@ from typing import Any
 
 from kpi_cases import DEFAULT_URL, END, emit, fill, json_option, scratch_database
 
-from dispatch.database import prepare_database
+from dispatch.ops.migrations import prepare_database
 from dispatch.projections import ProjectionRunner, default_projections
 from dispatch.queries.alerts import overdue_alerts
 from dispatch.queries.kpis import kpi_rows, month_bounds
@@ -53,7 +53,7 @@ def timed(function: Callable[[], Any], runs: int) -> dict[str, float]:
 def http_client(url: str) -> tuple[Any, dict[str, str]]:
     from fastapi.testclient import TestClient
 
-    from dispatch.api.app import create_app
+    from dispatch.app import create_app
     from dispatch.auth.tokens import issue_token
     from dispatch.auth.users import add_user
     from dispatch.bootstrap import bootstrap

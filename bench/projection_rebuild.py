@@ -31,8 +31,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from dispatch.database import prepare_database
 from dispatch.domain import events as ev
+from dispatch.ops.migrations import prepare_database
 from dispatch.projections import ProjectionRunner, default_projections
 from events import Event, EventStore
 from events.database import make_engine, normalise_url

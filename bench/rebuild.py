@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from kpi_cases import DEFAULT_URL, emit, fill, json_option, scratch_database
 
-from dispatch.database import prepare_database
+from dispatch.ops.migrations import prepare_database
 from dispatch.projections import ProjectionRunner, default_projections
 from events import EventStore
 from events.database import make_engine

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from dispatch.database import prepare_database
+from dispatch.ops.migrations import prepare_database
 from events.database import make_engine, normalise_url
 
 TEST_DATABASE_URL = os.environ.get("DISPATCH_TEST_DATABASE_URL", "")
@@ -79,7 +79,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if TEST_REDIS_URL:
         yield TEST_REDIS_URL
         return
-    from dispatch.embedded_redis import EmbeddedRedis
+    from dispatch.ops.embedded_redis import EmbeddedRedis
 
     server = EmbeddedRedis(Path(tmp_path_factory.mktemp("redis")))
     server.start()

@@ -30,11 +30,18 @@ import sqlalchemy as sa
 
 from dispatch.bootstrap import Container, bootstrap
 from dispatch.catalogue.versions import load_catalogue
-from dispatch.database import prepare_database
-from dispatch.delivery_state import deliveries
+from dispatch.delivery.queues import (
+    ROUTING,
+    TIMERS,
+    department_queue,
+    job_status,
+    queue,
+    route_case_job,
+)
+from dispatch.delivery.state import deliveries
 from dispatch.handlers import Complaint
 from dispatch.handlers.actor import SystemActor
-from dispatch.queues import ROUTING, TIMERS, department_queue, job_status, queue, route_case_job
+from dispatch.ops.migrations import prepare_database
 from dispatch.settings import Settings
 from events.database import make_engine, normalise_url
 from events.schema import events

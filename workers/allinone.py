@@ -21,11 +21,11 @@ from pathlib import Path
 import typer
 import uvicorn
 
-from dispatch.api.app import create_app
+from dispatch.app import create_app
 from dispatch.bootstrap import bootstrap
 from dispatch.cli.common import fail
-from dispatch.database import prepare_database
-from dispatch.embedded_redis import EmbeddedRedis
+from dispatch.ops.embedded_redis import EmbeddedRedis
+from dispatch.ops.migrations import prepare_database
 from dispatch.settings import Settings
 
 PARENT_ENV = "DISPATCH_PARENT_PID"

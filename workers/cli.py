@@ -1,9 +1,8 @@
-"""The ``dispatch`` command: ``dispatch.cli``'s commands plus ``worker``, ``scheduler``, and
-the all-in-one ``serve`` and ``demo``.
+"""The ``dispatch`` command, every sub-command on one screen.
 
-The console script points here because these commands need ``workers``, and ``dispatch``
-may not import ``workers`` (import-linter's layers). Every other command is taken from
-``dispatch.cli.app`` as it is, so new ones appear here without a change.
+The console script points here because ``serve``, ``worker``, ``scheduler`` and ``demo`` start
+workers, and ``dispatch`` may not import ``workers`` (import-linter's layers); the other
+sub-commands live in ``dispatch.cli``, one module per area, and are mounted below.
 """
 
 from __future__ import annotations
@@ -17,26 +16,33 @@ import typer
 from sqlalchemy.exc import OperationalError
 
 from dispatch.bootstrap import Container, bootstrap
-from dispatch.cli import app as dispatch_app
+from dispatch.cli import (
+    apikeys,
+    catalogue,
+    db,
+    privacy,
+    projections,
+    users,
+    verify,
+)
 from dispatch.cli import demo as dispatch_demo
-from dispatch.cli import serve as dispatch_serve
 from dispatch.cli.common import fail, settings
-from dispatch.queues import redis_connection
+from dispatch.delivery.queues import redis_connection
+from dispatch.ops.http_server import serve_http
 from events.errors import StoreUnavailable
 from workers import jobs
 from workers.allinone import serve_all_in_one, watch_parent
 from workers.scheduler import Scheduler
 from workers.worker import build_worker
 
-OWN = frozenset({"serve", "worker", "scheduler", "demo"})
-
-app = typer.Typer(no_args_is_help=True, help=dispatch_app.info.help)
-app.registered_commands += [
-    command
-    for command in dispatch_app.registered_commands
-    if (command.name or getattr(command.callback, "__name__", "")) not in OWN
-]
-app.registered_groups += dispatch_app.registered_groups
+app = typer.Typer(no_args_is_help=True, help="Street Whistle — 12345 hotline case dispatch")
+app.add_typer(db.app, name="db")
+app.add_typer(catalogue.app, name="catalogue")
+app.add_typer(users.app, name="users")
+app.add_typer(apikeys.app, name="apikeys")
+app.add_typer(projections.app, name="projections")
+app.add_typer(privacy.app, name="privacy")
+app.command("verify")(verify.verify)
 
 
 @app.command("serve")
@@ -47,7 +53,7 @@ def serve(
     """Run the HTTP API; with no DISPATCH_REDIS_URL, also Redis, a worker and the scheduler."""
     config = settings()
     if config.redis_url:
-        dispatch_serve.serve(host=host, port=port)
+        serve_http(config, host=host, port=port)
     else:
         serve_all_in_one(config, host=host, port=port)
 

@@ -7,7 +7,7 @@ Inbox: the task already shows in the department's inbox projection; delivering i
     X-Street-Whistle-Timestamp: <unix seconds>   (also in the signed body as ``sent_at``)
     X-Street-Whistle-Delivery:  <task id>        (the receiver's idempotency key)
 
-Each attempt first claims the task's delivery row with a lease (``dispatch.delivery_state``),
+Each attempt first claims the task's delivery row with a lease (``dispatch.delivery.state``),
 so two copies of the job never post at once and a delivered task is never posted again. A
 failed attempt is retried with exponential back-off; after the last one the delivery is
 ``failed`` and a dead letter waits for a dispatcher to replay it.
@@ -28,7 +28,8 @@ import httpx
 
 from dispatch.bootstrap import Container
 from dispatch.catalogue import Catalogue, Delivery
-from dispatch.delivery_state import (
+from dispatch.delivery.queues import DELIVER_TASK, deliver_task_job
+from dispatch.delivery.state import (
     INBOX,
     WEBHOOK,
     Busy,
@@ -41,7 +42,6 @@ from dispatch.domain.case_state import CaseState, TaskState
 from dispatch.handlers import CaseNotFound
 from dispatch.handlers.assignments import case_id_of
 from dispatch.handlers.executor import load_case
-from dispatch.queues import DELIVER_TASK, deliver_task_job
 
 SIGNATURE_HEADER = "X-Street-Whistle-Signature"
 TIMESTAMP_HEADER = "X-Street-Whistle-Timestamp"

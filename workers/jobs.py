@@ -2,7 +2,7 @@
 
 Workers run jobs in their own process (``SimpleWorker``: no fork per job), so one Container —
 engine, connection pools, catalogue cache — serves every job the process runs. The relay,
-the reconciler and a replay name these functions by path (``dispatch.queues``).
+the reconciler and a replay name these functions by path (``dispatch.delivery.queues``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import threading
 from rq import Retry, get_current_job
 
 from dispatch.bootstrap import Container, bootstrap
-from dispatch.queues import department_of
+from dispatch.delivery.queues import department_of
 from dispatch.settings import get_settings
 from workers import delivery, timers
 

@@ -30,18 +30,8 @@ from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry, clean_registries
 
-from dispatch.backlog import RELAY_CHECKPOINT
 from dispatch.bootstrap import Container
-from dispatch.delivery_state import (
-    add_dead_letter,
-    open_dead_letter_job_ids,
-    record_gave_up,
-    settled_task_ids,
-)
-from dispatch.handlers import CaseNotFound
-from dispatch.handlers.executor import load_case
-from dispatch.handlers.routing import needs_routing
-from dispatch.queues import (
+from dispatch.delivery.queues import (
     DELIVER_TASK,
     DEPARTMENT_PREFIX,
     ROUTE_CASE,
@@ -55,6 +45,16 @@ from dispatch.queues import (
     queue,
     route_case_job,
 )
+from dispatch.delivery.state import (
+    add_dead_letter,
+    open_dead_letter_job_ids,
+    record_gave_up,
+    settled_task_ids,
+)
+from dispatch.handlers import CaseNotFound
+from dispatch.handlers.executor import load_case
+from dispatch.handlers.route_case import needs_routing
+from dispatch.ops.backlog import RELAY_CHECKPOINT
 from events.checkpoints import load_checkpoint, save_checkpoint
 from events.database import read_only_connection
 from events.schema import events

@@ -14,8 +14,8 @@ from __future__ import annotations
 import redis
 from sqlalchemy.engine import Engine
 
-from dispatch.backlog import RELAY_CHECKPOINT
-from dispatch.queues import JobSpec, deliver_task_job, enqueue, route_case_job
+from dispatch.delivery.queues import JobSpec, deliver_task_job, enqueue, route_case_job
+from dispatch.ops.backlog import RELAY_CHECKPOINT
 from events import EventStore, RecordedEvent
 from events.checkpoints import load_checkpoint, save_checkpoint
 from events.database import skip_flush_wait

@@ -23,9 +23,9 @@ import redis
 from rq.scheduler import RQScheduler
 
 from dispatch.bootstrap import Container
+from dispatch.delivery.queues import SERIALIZER, enqueue, sla_scan_job
 from dispatch.projections.runner import ProjectionRunner
-from dispatch.queues import SERIALIZER, enqueue, sla_scan_job
-from dispatch.sla_timers import SlaTimers
+from dispatch.projections.sla_timers import SlaTimers
 from workers.reconciler import Reconciler
 from workers.relay import Relay
 from workers.timers import timers_runner

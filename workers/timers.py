@@ -1,7 +1,7 @@
 """The SLA scan: raise every warning whose timer has fallen due, once.
 
-Timers are a projection of the log (``dispatch.sla_timers``), caught up at the start of every
-scan, so a scheduler or worker that was down for a week finds every deadline that passed
+Timers are a projection of the log (``dispatch.projections.sla_timers``), caught up at the start
+of every scan, so a scheduler or worker that was down for a week finds every deadline that passed
 meanwhile. When a stage's red timer is due its yellow one is moot: only red is raised. The
 handler's command id (``sla:<task>:<stage>:<level>``) makes a second raise a no-op; a warning
 the handler drops (a parked case, a task awaiting a return ruling) is asked again later.
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dispatch.bootstrap import Container
 from dispatch.projections.runner import ProjectionRunner
-from dispatch.sla_timers import SlaTimers, due_timers
+from dispatch.projections.sla_timers import SlaTimers, due_timers
 from events.database import read_only_connection
 
 RECHECK = timedelta(minutes=10)

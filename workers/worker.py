@@ -23,7 +23,7 @@ import redis
 from rq import Queue, SimpleWorker
 
 from dispatch.bootstrap import Container
-from dispatch.queues import DEPARTMENT_PREFIX, SERIALIZER, queue_names
+from dispatch.delivery.queues import DEPARTMENT_PREFIX, SERIALIZER, queue_names
 
 ALIVE_PREFIX = "street-whistle:alive:"
 ALIVE_TTL_MS = 6_000

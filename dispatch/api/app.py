@@ -1,4 +1,4 @@
-"""The FastAPI application: a table of contents of routers."""
+"""The HTTP API (``/api/v1``): a table of contents of routers."""
 
 from __future__ import annotations
 
@@ -23,13 +23,12 @@ from dispatch.api.routes import (
     users,
 )
 from dispatch.bootstrap import Container
-from dispatch.console import install_console
-from dispatch.open311 import OPEN311, create_open311_app
 
 API = "/api/v1"
 
 
-def create_app(container: Container) -> FastAPI:
+def create_api(container: Container) -> FastAPI:
+    """The API's routes on a new application; ``dispatch.app`` adds the console and Open311."""
     app = FastAPI(
         title="Street Whistle",
         summary="12345 hotline case dispatch: 街乡吹哨、部门报到",
@@ -52,6 +51,4 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(alerts.router, prefix=API)
     app.include_router(exports.router, prefix=API, dependencies=[CaseListRead])
     app.include_router(timeline.router, prefix=API, dependencies=[CaseListRead])
-    install_console(app)
-    app.mount(OPEN311, create_open311_app(container))
     return app

@@ -10,7 +10,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from dispatch.api.problems import Problem
 from dispatch.api.text import REFUSAL, has_control_characters
-from dispatch.auth.roles import Role, parse_role, role_names
+from dispatch.auth.roles import Role, listed_roles, parse_role
 from dispatch.auth.tokens import TokenError, decode_token
 from dispatch.auth.users import User, get_user
 from dispatch.bootstrap import Container
@@ -78,14 +78,14 @@ def require_roles(*roles: Role | str) -> Callable[[User], User]:
     allowed = tuple(parse_role(role) for role in roles)
     if not allowed:
         raise ValueError("require_roles needs at least one role")
-    needed = role_names(allowed)
+    needed = listed_roles(allowed)
 
     def holds_role(user: CurrentUser) -> User:
         if not user.has_any(*allowed):
             raise Problem(
                 403,
                 f"this action needs one of the roles: {needed}; "
-                f"you hold: {role_names(user.roles) or 'none'}",
+                f"you hold: {listed_roles(user.roles) or 'none'}",
             )
         return user
 

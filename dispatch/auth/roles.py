@@ -20,7 +20,7 @@ class Role(StrEnum):
 ALL_ROLES: tuple[Role, ...] = tuple(Role)
 
 
-def role_names(roles: Iterable[Role] = ALL_ROLES) -> str:
+def listed_roles(roles: Iterable[Role] = ALL_ROLES) -> str:
     """``"operator, dispatcher, …"`` in the canonical order, for messages."""
     return ", ".join(role.value for role in ordered(roles))
 
@@ -35,7 +35,7 @@ def parse_role(value: str | Role) -> Role:
     try:
         return Role(str(value).strip().lower())
     except ValueError:
-        raise ValueError(f"unknown role {value!r}; the roles are: {role_names()}") from None
+        raise ValueError(f"unknown role {value!r}; the roles are: {listed_roles()}") from None
 
 
 def parse_roles(values: Iterable[str | Role]) -> frozenset[Role]:

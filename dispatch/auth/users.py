@@ -22,7 +22,7 @@ from dispatch.auth.passwords import (
     verify_password,
 )
 from dispatch.auth.principal import Principal
-from dispatch.auth.roles import ALL_ROLES, Role, ordered, parse_role, role_names
+from dispatch.auth.roles import ALL_ROLES, Role, listed_roles, ordered, parse_role
 
 metadata = sa.MetaData()
 
@@ -241,7 +241,7 @@ def _check_roles(values: Iterable[str | Role]) -> frozenset[Role]:
     except ValueError as error:
         raise InvalidUser("roles", str(error)) from None
     if not held:
-        raise InvalidUser("roles", f"give the user at least one role: {role_names()}")
+        raise InvalidUser("roles", f"give the user at least one role: {listed_roles()}")
     return held
 
 

@@ -200,13 +200,13 @@ class SlaPolicy(Strict):
     max_extension: DurationField | None = None
 
 
-class KpiWeights(Strict):
+class KpiWeightsSetting(Strict):
     response: Annotated[float, Field(ge=0)] = 30
     solve: Annotated[float, Field(ge=0)] = 35
     satisfaction: Annotated[float, Field(ge=0)] = 35
 
     @model_validator(mode="after")
-    def _not_all_zero(self) -> KpiWeights:
+    def _not_all_zero(self) -> KpiWeightsSetting:
         if self.response + self.solve + self.satisfaction <= 0:
             raise ValueError("at least one KPI weight must be positive")
         return self
@@ -223,7 +223,7 @@ class Catalogue(Strict):
     routing: list[Rule]
     sla: dict[Code, SlaPolicy]
     urgency_sla: dict[Literal["normal", "urgent", "emergency"], Code] = {}
-    kpi: KpiWeights = KpiWeights()
+    kpi: KpiWeightsSetting = KpiWeightsSetting()
 
     # Derived lookups and prepared geometry, built once per catalogue object (see ``cached``).
     _cache: dict[str, Any] = PrivateAttr(default_factory=dict)

@@ -17,7 +17,7 @@ from dispatch.catalogue.model import Catalogue, SlaPolicy
 from dispatch.catalogue.workcalendar import WorkCalendar
 
 
-class Deadlines(BaseModel):
+class DueTimes(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     sign_by: datetime
@@ -67,7 +67,7 @@ def policy_for(catalogue: Catalogue, category: str, urgency: str) -> str:
 
 def deadlines_for(
     catalogue: Catalogue, category: str, urgency: str, dispatched_at: datetime
-) -> Deadlines:
+) -> DueTimes:
     """Sign, contact and reply deadlines for a task dispatched at ``dispatched_at`` (aware)."""
     name = policy_for(catalogue, category, urgency)
     policy = catalogue.sla[name]
@@ -75,7 +75,7 @@ def deadlines_for(
     sign_by, sign_assumed = calendar.add(dispatched_at, policy.sign)
     contact_by, contact_assumed = calendar.add(dispatched_at, policy.contact)
     reply_by, reply_assumed = calendar.add(dispatched_at, policy.reply)
-    return Deadlines(
+    return DueTimes(
         sign_by=sign_by,
         contact_by=contact_by,
         reply_by=reply_by,

@@ -6,7 +6,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 
 from dispatch.cli.common import fail, settings
-from dispatch.database import prepare_database
+from dispatch.ops.migrations import prepare_database
 from events.database import make_engine
 
 app = typer.Typer(no_args_is_help=True, help="Database schema")

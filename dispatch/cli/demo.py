@@ -1,4 +1,6 @@
-"""``dispatch demo``: a fictional district's 12345 centre with a month of history, then serve.
+"""``dispatch demo``'s preparation: a fictional district's 12345 centre with a month of history.
+
+``workers.cli`` serves it afterwards, all in one.
 
 The database is ``demo.db`` in the working directory unless ``DISPATCH_DATABASE_URL`` names
 another. An empty database gets the demo catalogue and a month of cases; one that already
@@ -19,12 +21,11 @@ from argon2 import PasswordHasher
 from dispatch.auth.passwords import DEFAULT_HASHER
 from dispatch.bootstrap import bootstrap
 from dispatch.catalogue.versions import active_catalogue
-from dispatch.cli import serve
 from dispatch.cli.common import fail
-from dispatch.database import prepare_database
 from dispatch.demo.agenda import DemoClock
 from dispatch.demo.history import DEMO_VERSION, HistoryReport, has_history, write_history
 from dispatch.demo.users import OPEN311_CLIENT, Credentials, ensure_users, fresh_api_key
+from dispatch.ops.migrations import prepare_database
 from dispatch.settings import Settings, get_settings
 
 DEMO_DATABASE = "sqlite:///./demo.db"
@@ -35,18 +36,6 @@ PortOption = typer.Option(8000, help="port to listen on")
 CasesOption = typer.Option(DEFAULT_CASES, min=1, max=100_000, help="complaints in the month")
 SeedOption = typer.Option(12345, help="seed of the random history (same seed, same story)")
 FreshOption = typer.Option(False, "--fresh", help="delete the SQLite demo database first")
-
-
-def demo(
-    host: str = HostOption,
-    port: int = PortOption,
-    cases: int = CasesOption,
-    seed: int = SeedOption,
-    fresh: bool = FreshOption,
-) -> None:
-    """Load a demo district, users and a month of realistic cases, then serve."""
-    prepare_demo(cases=cases, seed=seed, fresh=fresh, host=host, port=port)
-    serve.serve(host=host, port=port)
 
 
 def prepare_demo(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from dispatch.auth.roles import ordered, role_names
+from dispatch.auth.roles import listed_roles, ordered
 from dispatch.auth.users import DuplicateUsername, InvalidUser, add_user, list_users
 from dispatch.cli.common import container, fail
 
@@ -30,7 +30,7 @@ def add(
         help="at least 8 characters; asked for when omitted, which keeps it out of shell history",
     ),
     role: list[str] = typer.Option(
-        ..., "--role", help=f"repeat for several: {role_names()}", show_default=False
+        ..., "--role", help=f"repeat for several: {listed_roles()}", show_default=False
     ),
     department: str | None = typer.Option(None, help="department code; required for liaison"),
     street: str | None = typer.Option(None, help="street code; required for the street role"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from dispatch.catalogue import warning_time
-from dispatch.delivery_state import record_inbox_delivery
+from dispatch.delivery.state import record_inbox_delivery
 from dispatch.demo import scenario, texts
 from dispatch.demo.agenda import DISPATCHER, SUPERVISOR, World, liaison
 from dispatch.domain import commands as c

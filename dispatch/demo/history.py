@@ -18,12 +18,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from dispatch.backlog import RELAY_CHECKPOINT
 from dispatch.bootstrap import Container
 from dispatch.catalogue.versions import active_catalogue, load_catalogue
 from dispatch.demo import scenario
 from dispatch.demo.agenda import Agenda, DemoClock, Progress
 from dispatch.demo.centre import Story
+from dispatch.ops.backlog import RELAY_CHECKPOINT
 from dispatch.projections.case_list import live_tables
 from events.checkpoints import save_checkpoint
 

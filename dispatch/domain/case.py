@@ -8,7 +8,7 @@ transition tables, the state), ``case_evolve`` (rebuilding from events), ``case_
 from dispatch.domain.case_decide import DECISIONS, decide
 from dispatch.domain.case_evolve import evolve, fold
 from dispatch.domain.case_guards import (
-    CaseNotFound,
+    CaseNotReceived,
     DomainError,
     DuplicateCase,
     ExtensionTooLong,
@@ -38,7 +38,7 @@ __all__ = [
     "DECISIONS",
     "TASK_TRANSITIONS",
     "Callback",
-    "CaseNotFound",
+    "CaseNotReceived",
     "CaseState",
     "CaseStatus",
     "DomainError",

@@ -13,7 +13,7 @@ from typing import Any
 from dispatch.domain import commands as cmd
 from dispatch.domain import events as ev
 from dispatch.domain.case_guards import (
-    CaseNotFound,
+    CaseNotReceived,
     check_assignments_fit,
     check_assignments_present,
     check_case_allows,
@@ -36,7 +36,7 @@ from events import Event
 def decide(state: CaseState | None, command: cmd.Command, now: datetime) -> list[Event]:
     """The events ``command`` yields on ``state`` at ``now``; raises ``DomainError`` if illegal."""
     if state is None and not isinstance(command, cmd.ReceiveCase):
-        raise CaseNotFound("no such case; allowed next: receive", ["receive"])
+        raise CaseNotReceived("no such case; allowed next: receive", ["receive"])
     return DECISIONS[type(command)](state, command, now)
 
 

@@ -179,7 +179,7 @@ class ExtensionTooLong(DomainError):
     pass
 
 
-class CaseNotFound(DomainError):
+class CaseNotReceived(DomainError):
     pass
 
 

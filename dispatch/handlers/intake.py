@@ -14,9 +14,9 @@ from dispatch.domain.case import decide, fold
 from dispatch.domain.commands import ReceiveCase
 from dispatch.domain.events import Location
 from dispatch.handlers.actor import Actor
+from dispatch.handlers.case_numbers import case_for_key, next_case_no, remember_key
 from dispatch.handlers.errors import InvalidInput, NoCatalogue
 from dispatch.handlers.executor import CommandResult, load_case, meta_for
-from dispatch.intake_records import case_for_key, next_case_no, remember_key
 from events import EventStore
 from events.vault import new_ref, store_personal_data
 
@@ -52,7 +52,7 @@ def place_complaint(catalogue: Catalogue, complaint: Complaint) -> Location:
     return location.model_copy(update={"grid": grid, "street": street})
 
 
-def receive_case(
+def receive_complaint(
     *,
     store: EventStore,
     clock: Callable[[], datetime],

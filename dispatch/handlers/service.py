@@ -24,8 +24,8 @@ from dispatch.handlers.errors import (
     TaskNotFound,
 )
 from dispatch.handlers.executor import CommandResult, execute, load_case
-from dispatch.handlers.intake import CatalogueSource, Complaint, receive_case
-from dispatch.handlers.routing import route_case
+from dispatch.handlers.intake import CatalogueSource, Complaint, receive_complaint
+from dispatch.handlers.route_case import route_case
 from events import EventStore
 
 Factory = Callable[[CaseState], object | None]
@@ -53,7 +53,7 @@ class CaseService:
     def receive(
         self, complaint: Complaint, *, actor: Actor, role: str, idempotency_key: str | None = None
     ) -> CommandResult:
-        return receive_case(
+        return receive_complaint(
             store=self.store,
             clock=self.clock,
             catalogue_source=self.catalogue_source,

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.catalogue import Catalogue, Category, Duration
-from dispatch.privacy import mask_phone
+from dispatch.queries.masking import mask_phone
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CLOSED_STATES = ("closed", "answered", "merged")

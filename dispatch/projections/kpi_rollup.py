@@ -2,14 +2,15 @@
 
 A million cases make a month of ~100,000 task rows; summing twenty ``CASE`` columns over them
 costs far more than the 100 ms a ranking page may take. So each task and case row keeps its
-contribution to the counts of ``dispatch.kpis.KpiCounts`` in ``kpi_daily``, one row per
+contribution to the counts of ``dispatch.domain.kpi_formulas.KpiCounts`` in ``kpi_daily``, one row
+per
 (dimension, key, local day); the projection adds the difference whenever a row changes.
 
 Time makes one count move without an event: a step becomes *due* when its deadline passes.
 The rollup counts every pending deadline as already passed (the value the task settles on);
 the query subtracts the steps whose deadline is still ahead of ``now``, found among the few
 task rows with ``settle_at > now`` (the open tasks of the last days). The rules are the
-ones ``dispatch.queries.kpi_facts`` applies to the facts directly; a test holds them equal.
+ones ``dispatch.queries.kpi_exact`` applies to the facts directly; a test holds them equal.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from dataclasses import fields
 
 import sqlalchemy as sa
 
-from dispatch.kpis import KpiCounts
+from dispatch.domain.kpi_formulas import KpiCounts
 from events.types import UtcDateTime
 
 Moment = UtcDateTime()
@@ -126,7 +126,7 @@ def define_kpi_tables(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.T
         sa.Column("reply_by", Moment, nullable=False),
         sa.Index(f"ix_kpi_extensions_task{suffix}", "task_id", "position"),
     )
-    # Per (dimension, key, local day): the sums of ``dispatch.kpis.KpiCounts`` (see
+    # Per (dimension, key, local day): the sums of ``dispatch.domain.kpi_formulas.KpiCounts`` (see
     # ``kpi_rollup``). ``key`` is "" for an unknown grid or street.
     daily = sa.Table(
         f"kpi_daily{suffix}",

@@ -147,7 +147,7 @@ def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
     """DESIGN.md §4's case: the list item plus reporter, tasks and warnings.
 
     The reporter comes from the vault in full; callers show it through
-    ``dispatch.privacy.present_case``, which masks the phone for most roles.
+    ``dispatch.queries.masking.present_case``, which masks the phone for most roles.
     """
     tables = live_tables()
     cases, warnings = tables["case_list"], tables["case_warnings"]

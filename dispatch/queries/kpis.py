@@ -1,11 +1,12 @@
-"""KPI rows and the monthly ranking (红黑榜), summed set-based in SQL; rates from ``dispatch.kpis``.
+"""KPI rows and the monthly ranking (红黑榜), summed set-based in SQL; rates from
+``dispatch.domain.kpi_formulas``.
 
 The common question — a whole number of local days, as things stand now — is answered from the
 daily rollup ``kpi_daily``: a sum over a few thousand rows, however many cases the period
 holds, corrected for the deadlines still ahead of ``now`` from the few open task rows whose
 ``settle_at`` lies in the future (see ``dispatch.projections.kpi_rollup``). Anything else — an
 ``as_of`` time, or a period that starts or ends inside a day — is counted from the facts
-themselves (``dispatch.queries.kpi_facts``), exact and slower. Both give the same numbers.
+themselves (``dispatch.queries.kpi_exact``), exact and slower. Both give the same numbers.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from dispatch.kpis import DEFAULT_WEIGHTS, KpiCounts, KpiWeights, kpi_row
+from dispatch.domain.kpi_formulas import DEFAULT_WEIGHTS, KpiCounts, KpiWeights, kpi_row
 from dispatch.projections.kpi import KPI_TIMEZONE
 from dispatch.projections.kpi_tables import COUNTS, define_kpi_tables
-from dispatch.queries.kpi_facts import fact_queries
+from dispatch.queries.kpi_exact import fact_queries
 
 GroupBy = Literal["department", "category", "grid", "street", "day"]
 GROUPS: tuple[str, ...] = ("department", "category", "grid", "street", "day")

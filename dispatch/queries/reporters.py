@@ -1,8 +1,8 @@
 """Cases by the caller's phone number: the one search that must look into the personal-data
 vault, since phone numbers never sit in the case list (nor in the events).
 
-Only hotline staff may use it (``dispatch.privacy.sees_phone_numbers``); the match is exact on
-the number as stored, after removing spaces and dashes from the query.
+Only hotline staff may use it (``dispatch.queries.masking.sees_phone_numbers``); the match is
+exact on the number as stored, after removing spaces and dashes from the query.
 """
 
 from __future__ import annotations

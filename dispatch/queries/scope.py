@@ -27,19 +27,19 @@ class Viewer(Protocol):
     def street(self) -> str | None: ...
 
 
-def role_names(viewer: Viewer) -> frozenset[str]:
+def roles_of(viewer: Viewer) -> frozenset[str]:
     """Plain role names, whether the viewer holds strings or ``Role`` members."""
     return frozenset(str(getattr(role, "value", role)) for role in viewer.roles)
 
 
 def is_scoped(viewer: Viewer) -> bool:
     """True when every role the viewer holds limits what it sees (or it holds none)."""
-    return role_names(viewer) <= SCOPED_ROLES
+    return roles_of(viewer) <= SCOPED_ROLES
 
 
 def liaison_department(viewer: Viewer) -> str | None:
     """The department a scoped liaison is limited to ('' when it has none: sees nothing)."""
-    if is_scoped(viewer) and "liaison" in role_names(viewer):
+    if is_scoped(viewer) and "liaison" in roles_of(viewer):
         return viewer.department or ""
     return None
 
@@ -48,7 +48,7 @@ def case_scope(viewer: Viewer, cases: sa.Table, tasks: sa.Table) -> ColumnElemen
     """A WHERE clause limiting ``cases`` to what ``viewer`` sees; None means no limit."""
     if not is_scoped(viewer):
         return ANYTHING_ELSE
-    roles = role_names(viewer)
+    roles = roles_of(viewer)
     allowed: list[ColumnElement[bool]] = []
     if "liaison" in roles and viewer.department:
         allowed.append(
@@ -65,7 +65,7 @@ def can_view_case(case: Mapping[str, Any], viewer: Viewer) -> bool:
     """The same rule as ``case_scope``, on a case representation (``get_case``'s dict)."""
     if not is_scoped(viewer):
         return True
-    roles = role_names(viewer)
+    roles = roles_of(viewer)
     tasks = case.get("tasks", [])
     if "liaison" in roles and any(t["department"] == viewer.department for t in tasks):
         return True

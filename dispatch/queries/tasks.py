@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from dispatch.delivery_state import delivery_states
+from dispatch.delivery.state import delivery_states
 from dispatch.domain.case_state import OPEN_TASK
 from dispatch.projections.case_list import live_tables
 from dispatch.queries.scope import Viewer, case_scope, liaison_department

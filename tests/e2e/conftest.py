@@ -25,7 +25,7 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from dispatch.api.app import create_app
+from dispatch.app import create_app
 from dispatch.auth.roles import Role
 from dispatch.auth.tokens import issue_token
 from dispatch.auth.users import User, add_user

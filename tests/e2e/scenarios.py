@@ -29,10 +29,10 @@ from typing import Any, Protocol
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from dispatch.api.app import create_app
+from dispatch.app import create_app
 from dispatch.bootstrap import Container, bootstrap
-from dispatch.delivery_state import add_dead_letter
-from dispatch.queues import route_case_job
+from dispatch.delivery.queues import route_case_job
+from dispatch.delivery.state import add_dead_letter
 from dispatch.settings import Settings
 
 API = "/api/v1"

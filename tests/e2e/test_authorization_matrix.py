@@ -40,7 +40,7 @@ from scenarios import (
     park_body,
 )
 
-from dispatch.api.app import create_app
+from dispatch.app import create_app
 from dispatch.bootstrap import Container
 
 pytestmark = pytest.mark.usefixtures("sample_catalogue")

@@ -17,14 +17,14 @@ import typer
 from argon2 import PasswordHasher
 
 from dispatch.auth.users import add_user, authenticate
-from dispatch.backlog import RELAY_CHECKPOINT
 from dispatch.bootstrap import Container, bootstrap
 from dispatch.catalogue.versions import load_catalogue
 from dispatch.cli.demo import prepare_demo
-from dispatch.database import prepare_database
 from dispatch.demo.agenda import DemoClock
 from dispatch.demo.history import HistoryReport, write_history
 from dispatch.handlers import Complaint, SystemActor
+from dispatch.ops.backlog import RELAY_CHECKPOINT
+from dispatch.ops.migrations import prepare_database
 from dispatch.projections.case_list import live_tables
 from dispatch.queries.kpis import kpi_rows
 from dispatch.settings import Settings, get_settings

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from dispatch.cli import app as cli
 from events.integrity import verify_log
+from workers.cli import app as cli
 
 API = "/api/v1"
 

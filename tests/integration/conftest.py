@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from dispatch.database import upgrade_database
+from dispatch.ops.migrations import upgrade_database
 from events import EventStore
 from events.database import make_engine, normalise_url
 

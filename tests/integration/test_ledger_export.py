@@ -12,10 +12,10 @@ from case_story import HOUR, CaseStory
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 
-from dispatch.exports import HEADERS, LedgerFilter, csv_chunks, ledger_rows, xlsx_chunks
 from dispatch.projections import ProjectionRunner
 from dispatch.projections.case_list import CaseListProjection
 from dispatch.projections.kpi import KpiProjection
+from dispatch.queries.ledger import HEADERS, LedgerFilter, csv_chunks, ledger_rows, xlsx_chunks
 from events import EventStore
 from events.vault import store_personal_data
 

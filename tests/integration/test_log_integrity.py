@@ -16,9 +16,9 @@ from click.testing import Result
 from sqlalchemy.engine import Connection, Engine
 from typer.testing import CliRunner
 
-from dispatch.cli import app
 from dispatch.settings import get_settings
 from events import AppendResult, Event, EventStore, Meta
+from workers.cli import app
 
 
 class PotholeReported(Event):

@@ -9,8 +9,8 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from dispatch.auth.apikeys import check_api_key
-from dispatch.cli import app
 from dispatch.settings import get_settings
+from workers.cli import app
 
 runner = CliRunner()
 

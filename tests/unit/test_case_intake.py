@@ -8,7 +8,7 @@ from builders import assignment, dispatched, given, receive_command, received, w
 from dispatch.domain import commands as cmd
 from dispatch.domain import events as ev
 from dispatch.domain.case import (
-    CaseNotFound,
+    CaseNotReceived,
     CaseStatus,
     DomainError,
     DuplicateCase,
@@ -48,7 +48,7 @@ def test_a_case_is_received_only_once() -> None:
 
 
 def test_anything_but_receive_on_a_missing_case_is_case_not_found() -> None:
-    with pytest.raises(CaseNotFound) as caught:
+    with pytest.raises(CaseNotReceived) as caught:
         when(None, cmd.AnswerCase(answer="已答复"))
 
     assert caught.value.allowed_next == ["receive"]

@@ -5,7 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from dispatch.queues import deliver_task_job, job_id, queue_names, route_case_job, sla_scan_job
+from dispatch.delivery.queues import (
+    deliver_task_job,
+    job_id,
+    queue_names,
+    route_case_job,
+    sla_scan_job,
+)
 from workers.delivery import DeliveryPolicy, sign, verify
 
 

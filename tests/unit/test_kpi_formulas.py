@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from dispatch.catalogue import KpiWeights as CatalogueKpi
-from dispatch.kpis import (
+from dispatch.catalogue import KpiWeightsSetting as CatalogueKpi
+from dispatch.domain.kpi_formulas import (
     DEFAULT_WEIGHTS,
     KpiCounts,
     KpiWeights,

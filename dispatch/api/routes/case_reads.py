@@ -9,8 +9,8 @@ from dispatch.api.deps import ContainerDep, CurrentUser
 from dispatch.api.deps import require_roles as roles
 from dispatch.api.problems import Problem
 from dispatch.auth.users import User
-from dispatch.privacy import present_case
 from dispatch.queries.cases import get_case, list_cases
+from dispatch.queries.masking import present_case
 from dispatch.queries.scope import can_view_case
 from dispatch.queries.tasks import list_tasks
 

@@ -12,13 +12,13 @@ from dispatch.api.deps import ContainerDep
 from dispatch.api.deps import require_roles as roles
 from dispatch.api.problems import Problem
 from dispatch.auth.users import User
-from dispatch.delivery_state import (
+from dispatch.delivery.queues import KINDS, enqueue, redis_connection, spec_for
+from dispatch.delivery.state import (
     get_dead_letter,
     list_dead_letters,
     mark_replayed,
     reopen_dead_letter,
 )
-from dispatch.queues import KINDS, enqueue, redis_connection, spec_for
 
 router = APIRouter(prefix="/deliveries", tags=["deliveries"])
 Dispatcher = Annotated[User, Depends(roles("dispatcher"))]

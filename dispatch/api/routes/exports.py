@@ -16,7 +16,7 @@ from dispatch.api.problems import Problem
 from dispatch.api.routes.stats import parse_moment, zone_and_weights
 from dispatch.auth.users import User
 from dispatch.bootstrap import Container
-from dispatch.exports import LedgerFilter, csv_chunks, xlsx_chunks
+from dispatch.queries.ledger import LedgerFilter, csv_chunks, xlsx_chunks
 
 router = APIRouter(tags=["exports"])
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from dispatch.api.deps import ContainerDep
-from dispatch.backlog import measure
+from dispatch.ops.backlog import measure
 
 router = APIRouter(tags=["health"])
 

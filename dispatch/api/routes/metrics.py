@@ -11,7 +11,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from dispatch.api.deps import ContainerDep
-from dispatch.backlog import Backlog, measure
+from dispatch.ops.backlog import Backlog, measure
 
 router = APIRouter(tags=["health"])
 PREFIX = "street_whistle"

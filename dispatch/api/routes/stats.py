@@ -13,7 +13,7 @@ from dispatch.api.deps import require_roles as roles
 from dispatch.api.problems import Problem
 from dispatch.auth.users import User
 from dispatch.bootstrap import Container
-from dispatch.kpis import KpiWeights, weights_from_catalogue
+from dispatch.domain.kpi_formulas import KpiWeights, weights_from_catalogue
 from dispatch.queries.kpis import kpi_rows, ranking
 
 router = APIRouter(tags=["stats"])

@@ -13,8 +13,8 @@ from dispatch.console.i18n import N_
 from dispatch.console.web import ConsoleError, catalogue_of, container_of, render, require
 from dispatch.handlers import CaseNotFound
 from dispatch.handlers.executor import load_case
-from dispatch.privacy import present_case, sees_phone_numbers
 from dispatch.queries.cases import get_case, list_cases
+from dispatch.queries.masking import present_case, sees_phone_numbers
 from dispatch.queries.reporters import cases_by_phone, looks_like_phone
 from dispatch.queries.scope import can_view_case
 

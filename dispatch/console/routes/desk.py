@@ -27,10 +27,10 @@ from dispatch.console.web import (
     require,
     session_of,
 )
-from dispatch.delivery_state import list_dead_letters
+from dispatch.delivery.state import list_dead_letters
 from dispatch.handlers import CommandResult
-from dispatch.privacy import present_case
 from dispatch.queries.cases import get_case, list_cases, unroutable_cases
+from dispatch.queries.masking import present_case
 from dispatch.queries.tasks import list_tasks
 from dispatch.queries.worklists import pending_extensions
 

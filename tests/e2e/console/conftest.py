@@ -20,7 +20,7 @@ import pytest
 import uvicorn
 from browsing import FAST_HASHER, Console
 
-from dispatch.api.app import create_app
+from dispatch.app import create_app
 from dispatch.bootstrap import Container, bootstrap
 from dispatch.settings import Settings
 

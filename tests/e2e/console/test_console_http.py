@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from dispatch.api.app import create_app
+from dispatch.app import create_app
 from dispatch.bootstrap import Container
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -17,7 +17,7 @@ import uvicorn
 from georeport import GeoReport
 from open311_conformance import OPEN311
 
-from dispatch.api.app import create_app
+from dispatch.app import create_app
 from dispatch.bootstrap import Container
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from routing_world import World
 
-from dispatch.api.app import create_app
+from dispatch.app import create_app
 
 
 def sample(metrics: str, name: str) -> float:

@@ -16,7 +16,7 @@ from routing_world import World, fresh_database
 from rq import Worker
 from rq.worker import WorkerStatus
 
-from dispatch.embedded_redis import EmbeddedRedis
+from dispatch.ops.embedded_redis import EmbeddedRedis
 from workers.scheduler import Periods
 
 pytestmark = pytest.mark.slow

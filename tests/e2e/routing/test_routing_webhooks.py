@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from routing_world import WEBHOOK_SECRET, World, catalogue_text
 
-from dispatch.api.app import create_app
+from dispatch.app import create_app
 from dispatch.auth.tokens import issue_token
 from dispatch.auth.users import add_user
 from workers.delivery import DeliveryPolicy

@@ -13,9 +13,9 @@ from sqlalchemy.engine import Engine
 from dispatch.auth.principal import Principal
 from dispatch.auth.roles import Role
 from dispatch.domain import events as ev
-from dispatch.privacy import mask_phone, present_case
 from dispatch.projections import ProjectionRunner
 from dispatch.queries.cases import get_case, list_cases, unroutable_cases
+from dispatch.queries.masking import mask_phone, present_case
 from dispatch.queries.scope import can_view_case
 from dispatch.queries.tasks import get_task, list_tasks
 from events.vault import erase_personal_data, store_personal_data

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typer.testing import CliRunner, Result
 
-from dispatch.cli import app
 from dispatch.settings import get_settings
+from workers.cli import app
 
 
 def run(database_url: str, *args: str) -> Result:

@@ -7,8 +7,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from routing_world import World
 
-from dispatch.delivery_state import dead_letters
-from dispatch.queues import ROUTING, queue
+from dispatch.delivery.queues import ROUTING, queue
+from dispatch.delivery.state import dead_letters
 from workers.reconciler import Reconciler
 
 

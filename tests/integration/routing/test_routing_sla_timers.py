@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from routing_world import Clock, World, claimed_redis, fresh_database
 
+from dispatch.delivery.queues import TIMERS, queue
 from dispatch.domain.commands import SignTask
 from dispatch.handlers.actor import SystemActor
-from dispatch.queues import TIMERS, queue
 from workers import timers
 from workers.scheduler import Periods
 

@@ -204,7 +204,8 @@ def _case_query(
 def fact_queries(
     group_by: str, start: datetime, end: datetime, reference: datetime, as_of: datetime | None
 ) -> list[sa.Select[Any]]:
-    """The queries whose rows, merged by ``key``, are the counts of ``dispatch.kpis``.
+    """The queries whose rows, merged by ``key``, are the counts of
+    ``dispatch.domain.kpi_formulas``.
 
     Per department the case outcomes come from the lead task rows (one scan); per category,
     grid, street or day the tasks and the cases are summed separately.

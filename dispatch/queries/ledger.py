@@ -21,10 +21,10 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 from sqlalchemy.engine import Connection, Engine
 
-from dispatch.privacy import mask_phone
 from dispatch.projections.bulk import among
 from dispatch.projections.case_list import live_tables
 from dispatch.projections.kpi_tables import define_kpi_tables
+from dispatch.queries.masking import mask_phone
 from events.store import as_utc
 from events.vault import load_personal_data
 

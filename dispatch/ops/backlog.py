@@ -14,8 +14,8 @@ from rq.registry import FailedJobRegistry
 from sqlalchemy.engine import Engine
 
 from dispatch.catalogue.versions import active_catalogue
-from dispatch.delivery_state import count_deliveries, count_open_dead_letters
-from dispatch.queues import DEPARTMENT_PREFIX, ROUTING, SERIALIZER, TIMERS, queue_names
+from dispatch.delivery.queues import DEPARTMENT_PREFIX, ROUTING, SERIALIZER, TIMERS, queue_names
+from dispatch.delivery.state import count_deliveries, count_open_dead_letters
 from events.checkpoints import all_checkpoints
 from events.database import read_only_connection
 from events.store import EventStore

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from dispatch.queries.scope import Viewer, role_names
+from dispatch.queries.scope import Viewer, roles_of
 
 PHONE_ROLES = frozenset({"operator", "dispatcher"})
 
@@ -22,7 +22,7 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 def sees_phone_numbers(viewer: Viewer) -> bool:
-    return bool(role_names(viewer) & PHONE_ROLES)
+    return bool(roles_of(viewer) & PHONE_ROLES)
 
 
 def present_case(case: dict[str, Any], viewer: Viewer) -> dict[str, Any]:

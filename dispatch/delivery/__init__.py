@@ -1,0 +1,1 @@
+"""Getting tasks to departments: queue names and jobs, delivery state, dead letters."""

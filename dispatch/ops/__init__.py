@@ -1,0 +1,1 @@
+"""Running the service: migrations, the embedded Redis, how much work is waiting."""
