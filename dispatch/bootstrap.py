@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 
 from dispatch.catalogue import Catalogue
 from dispatch.catalogue.versions import active_catalogue
-from dispatch.handlers import CaseService, CommandResult
+from dispatch.handlers import CommandResult, Handling, Issuer, handle, routed_tasks
+from dispatch.handlers.case_numbers import StoredIntake
 from dispatch.projections import default_projections
 from dispatch.projections.runner import ProjectionRunner
 from dispatch.settings import Settings
@@ -30,12 +31,16 @@ class Container:
     settings: Settings
     engine: Engine
     store: EventStore
-    cases: CaseService
+    handling: Handling
     projector: ProjectionRunner
     catalogue_source: Callable[[], tuple[int, Catalogue] | None]
     clock: Clock = system_clock
     redis_url: str | None = None
     extras: dict[str, object] = field(default_factory=dict)
+
+    def handle(self, target: str, command: object, issuer: Issuer) -> CommandResult:
+        """Run a command (``dispatch.handlers.handle``) with this container's log and clock."""
+        return handle(self.handling, target, command, issuer)
 
     def after_command(self, result: CommandResult) -> None:
         """Route in-process when configured.
@@ -46,7 +51,7 @@ class Container:
         and did the same work per case that the scheduler does per batch.
         """
         if self.settings.inline_routing and any(e.type == "CaseReceived" for e in result.events):
-            self.cases.route_case(result.case_id)
+            routed_tasks(self.handling, result.case_id)
 
     def fresh(self, projection: str) -> None:
         """Before reading ``projection``: fold in what was appended since it last caught up,
@@ -69,7 +74,12 @@ def bootstrap(
         settings=settings,
         engine=engine,
         store=store,
-        cases=CaseService(store=store, clock=clock, catalogue_source=catalogue_source),
+        handling=Handling(
+            log=store,
+            clock=clock,
+            catalogue_source=catalogue_source,
+            intake=StoredIntake(store),
+        ),
         projector=projector,
         catalogue_source=catalogue_source,
         clock=clock,

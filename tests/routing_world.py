@@ -39,7 +39,7 @@ from dispatch.delivery.queues import (
     route_case_job,
 )
 from dispatch.delivery.state import deliveries
-from dispatch.handlers import Complaint
+from dispatch.handlers import Complaint, Issuer, new_case_id
 from dispatch.handlers.actor import SystemActor
 from dispatch.ops.migrations import prepare_database
 from dispatch.settings import Settings
@@ -198,7 +198,8 @@ class World:
         complaint = Complaint(
             channel="phone", category=category, description=description, urgency="normal"
         )
-        return self.container.cases.receive(complaint, actor=OPERATOR, role="operator").case_id
+        issuer = Issuer(actor=OPERATOR, role="operator")
+        return self.container.handle(new_case_id(), complaint, issuer).case_id
 
     # -- the pipeline, step by step -------------------------------------------------------
 

@@ -39,8 +39,8 @@ from dispatch.delivery.state import (
     record_inbox_delivery,
 )
 from dispatch.domain.case_state import CaseState, TaskState
+from dispatch.domain.ids import case_id_of
 from dispatch.handlers import CaseNotFound
-from dispatch.handlers.assignments import case_id_of
 from dispatch.handlers.executor import load_case
 
 SIGNATURE_HEADER = "X-Street-Whistle-Signature"

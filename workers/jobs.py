@@ -13,6 +13,7 @@ from rq import Retry, get_current_job
 
 from dispatch.bootstrap import Container, bootstrap
 from dispatch.delivery.queues import department_of
+from dispatch.handlers import routed_tasks
 from dispatch.settings import get_settings
 from workers import delivery, timers
 
@@ -37,7 +38,7 @@ def container() -> Container:
 
 def route_case(case_id: str) -> list[str]:
     """``CaseReceived`` → catalogue rules → ``CaseDispatched`` (or ``CaseUnroutable``)."""
-    return container().cases.route_case(case_id)
+    return routed_tasks(container().handling, case_id)
 
 
 def deliver_task(task_id: str) -> str | Retry:

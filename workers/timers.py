@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.bootstrap import Container
+from dispatch.handlers import sla_warning_raised
 from dispatch.projections.runner import ProjectionRunner
 from dispatch.projections.sla_timers import SlaTimers, due_timers
 from events.database import read_only_connection
@@ -67,7 +68,7 @@ def raise_due_warnings(container: Container, *, limit: int = BATCH) -> dict[str,
         with _lock:
             if key in _dropped:
                 continue
-        if container.cases.raise_sla_warning(task_id, stage, level):
+        if sla_warning_raised(container.handling, task_id, stage, level):
             raised += 1
         else:
             dropped += 1

@@ -1,31 +1,27 @@
-"""What every command route shares: If-Match, Idempotency-Key, the reply, the error mapping."""
-
-from __future__ import annotations
+"""What every command route shares: If-Match, the reply, the error mapping, and the one way
+an action of the table (``dispatch.handlers.actions``) becomes a route."""
 
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Header
+from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, field_validator
 
+from dispatch.api.deps import ContainerDep
+from dispatch.api.deps import require_roles as roles
 from dispatch.api.problems import Problem
-from dispatch.api.text import check_plain_text
+from dispatch.auth.users import User
 from dispatch.bootstrap import Container
 from dispatch.domain.case import DomainError
-from dispatch.handlers import ApplicationError, CommandResult, InvalidInput, StaleVersion
-
-
-class Body(BaseModel):
-    """Command bodies refuse unknown fields, so a typo is a 422 that names it, and text with
-    control characters, which the store cannot keep (``dispatch.api.text``)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*")
-    @classmethod
-    def _plain_text(cls, value: object) -> object:
-        return check_plain_text(value)
+from dispatch.handlers import (
+    Action,
+    ApplicationError,
+    CommandResult,
+    InvalidInput,
+    Issuer,
+    Requested,
+    StaleVersion,
+)
 
 
 def parse_if_match(
@@ -44,6 +40,58 @@ def parse_if_match(
 
 
 IfMatch = Annotated[int | None, Depends(parse_if_match)]
+
+
+def add_case_action(router: APIRouter, action: Action[Any]) -> None:
+    """``POST /cases/{case_id}/<path>`` for a case action of the table."""
+    body_type = action.body
+    allowed = action.roles
+
+    def endpoint(
+        case_id: str,
+        body: body_type,  # type: ignore[valid-type]
+        container: ContainerDep,
+        if_match: IfMatch,
+        user: Annotated[User, Depends(roles(*allowed))],
+    ) -> JSONResponse:
+        return take(container, case_id, Requested(action, body), user, if_match)
+
+    endpoint.__name__ = action.path.replace("/", "_") + "_case"
+    router.add_api_route(
+        f"/cases/{{case_id}}/{action.path}", endpoint, methods=["POST"], summary=action.summary
+    )
+
+
+def add_task_action(router: APIRouter, action: Action[Any]) -> None:
+    """``POST /tasks/{task_id}/<path>``. A liaison acts only on its own department's tasks
+    (checked by the handler against the folded case); a dispatcher rules on any task."""
+    body_type = action.body
+    allowed = action.roles
+
+    def endpoint(
+        task_id: str,
+        body: body_type,  # type: ignore[valid-type]
+        container: ContainerDep,
+        if_match: IfMatch,
+        user: Annotated[User, Depends(roles(*allowed))],
+    ) -> JSONResponse:
+        return take(container, task_id, Requested(action, body), user, if_match)
+
+    endpoint.__name__ = "task_" + action.path.replace("/", "_")
+    router.add_api_route(
+        f"/tasks/{{task_id}}/{action.path}", endpoint, methods=["POST"], summary=action.summary
+    )
+
+
+def take(
+    container: Container,
+    target: str,
+    command: Requested[Any],
+    user: User,
+    if_match: int | None,
+) -> JSONResponse:
+    issuer = Issuer(actor=user, role=str(user.role_for(*command.action.roles)), if_match=if_match)
+    return run_command(container, lambda: container.handle(target, command, issuer))
 
 
 def run_command(

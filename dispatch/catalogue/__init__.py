@@ -31,10 +31,8 @@ from dispatch.catalogue.routing import (
 )
 from dispatch.catalogue.sla import (
     DueTimes,
-    ExtensionVerdict,
     UnknownCategory,
     deadlines_for,
-    extension_allowed,
     policy_for,
     warning_time,
     work_calendar,
@@ -54,7 +52,6 @@ __all__ = [
     "Department",
     "DueTimes",
     "Duration",
-    "ExtensionVerdict",
     "Grid",
     "KpiWeightsSetting",
     "Placement",
@@ -67,7 +64,6 @@ __all__ = [
     "advisories",
     "deadlines_for",
     "explain",
-    "extension_allowed",
     "locate",
     "parse_catalogue",
     "parse_duration",

@@ -4,7 +4,7 @@ The policy is the category's, unless ``urgency_sla`` names a stricter one for th
 urgency. The yellow warning falls at ``warn_at`` of the *clock* time between dispatch and the
 deadline (a 7wd reply over a holiday week warns later than over an ordinary week, which is what
 a liaison looking at the deadline expects). Extensions move ``reply_by``; the total is capped by
-``max_extension`` counted from the original ``reply_by``.
+``max_extension`` counted from the original ``reply_by`` (``dispatch.domain.deadlines``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from dispatch.catalogue.model import Catalogue, SlaPolicy
+from dispatch.catalogue.model import Catalogue
 from dispatch.catalogue.workcalendar import WorkCalendar
 
 
@@ -28,17 +28,6 @@ class DueTimes(BaseModel):
     policy: str
     calendar_assumed: bool
     calendar_version: str
-
-
-class ExtensionVerdict(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    allowed: bool
-    reason: str
-    latest_reply_by: datetime | None = None
-
-    def __bool__(self) -> bool:
-        return self.allowed
 
 
 class UnknownCategory(LookupError):
@@ -90,38 +79,3 @@ def deadlines_for(
 def warning_time(start: datetime, deadline: datetime, warn_at: float) -> datetime:
     """When the yellow warning is due: ``warn_at`` of the clock time from start to deadline."""
     return start + (deadline - start) * warn_at
-
-
-def extension_allowed(
-    policy: SlaPolicy,
-    original_reply_by: datetime,
-    requested_reply_by: datetime,
-    already_extended: int = 0,
-    *,
-    calendar: WorkCalendar,
-) -> ExtensionVerdict:
-    """May ``reply_by`` move to ``requested_reply_by``? Truthy when allowed, with the reason.
-
-    ``original_reply_by`` is the deadline set at dispatch, before any extension, so the cap
-    holds for the total however many extensions (``already_extended``) came before.
-    """
-    if policy.max_extension is None:
-        return ExtensionVerdict(allowed=False, reason="this SLA policy allows no extension")
-    latest, _assumed = calendar.add(original_reply_by, policy.max_extension)
-    if requested_reply_by <= original_reply_by:
-        return ExtensionVerdict(
-            allowed=False,
-            reason=f"the new reply_by must be later than {original_reply_by.isoformat()}",
-            latest_reply_by=latest,
-        )
-    if requested_reply_by > latest:
-        earlier = f" ({already_extended} extension(s) already granted)" if already_extended else ""
-        return ExtensionVerdict(
-            allowed=False,
-            reason=(
-                f"the total extension may not exceed {policy.max_extension}{earlier}: "
-                f"ask for reply_by no later than {latest.isoformat()}"
-            ),
-            latest_reply_by=latest,
-        )
-    return ExtensionVerdict(allowed=True, reason="within max_extension", latest_reply_by=latest)

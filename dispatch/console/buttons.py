@@ -17,22 +17,14 @@ from dispatch.domain.case import (
     allowed_case_actions,
     allowed_task_actions,
 )
+from dispatch.handlers import CASE_ACTIONS, TASK_ACTIONS
 
-# Who may take each case action (DESIGN.md §4's table).
+# Who may take each action: the action table's (DESIGN.md §4's route table).
 CASE_ACTION_ROLES: dict[str, tuple[str, ...]] = {
-    "answer": ("operator", "dispatcher"),
-    "callback": ("operator", "dispatcher"),
-    "close": ("operator", "dispatcher"),
-    "merge": ("operator", "dispatcher"),
-    "dispatch": ("dispatcher",),
-    "park": ("dispatcher", "supervisor"),
-    "unpark": ("dispatcher", "supervisor"),
-    "reopen": ("dispatcher", "supervisor"),
-    "urge": ("supervisor", "dispatcher"),
-    "whistle": ("street",),
+    path: action.roles for path, action in CASE_ACTIONS.items()
 }
-LIAISON_ACTIONS = frozenset({"sign", "contact", "extension", "return", "progress", "reply"})
-RULINGS = frozenset({"return/approve", "return/reject", "extension/approve", "extension/deny"})
+LIAISON_ACTIONS = frozenset(path for path, action in TASK_ACTIONS.items() if action.own_department)
+RULINGS = frozenset(path for path, action in TASK_ACTIONS.items() if not action.own_department)
 # The usual next step first: a liaison's eye lands on 签收, then 联系, then 办结.
 ORDER = (
     "sign",

@@ -1,7 +1,7 @@
-"""Posted forms → the API's validated bodies → a handler, with the outcome as a flash note.
+"""Posted forms → the validated command bodies → a handler, with the outcome as a flash note.
 
 The console validates with the same pydantic bodies as the JSON API, so a form accepts
-exactly what the API accepts, and runs the same ``CaseService`` methods.
+exactly what the API accepts, and runs the same handlers.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from dispatch.handlers.assignments import case_id_of
+from dispatch.domain.ids import case_id_of
 from events.database import skip_flush_wait
 from events.types import UtcDateTime
 

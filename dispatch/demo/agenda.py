@@ -19,7 +19,7 @@ from typing import Any
 from dispatch.bootstrap import Container
 from dispatch.catalogue import Catalogue
 from dispatch.domain.case import DomainError
-from dispatch.handlers import ApplicationError, CommandResult, SystemActor
+from dispatch.handlers import ApplicationError, CommandResult, Issuer, SystemActor
 from events import ConcurrencyError
 
 
@@ -92,7 +92,6 @@ class World:
         catalogue: Catalogue,
     ) -> None:
         self.container = container
-        self.cases = container.cases
         self.clock = clock
         self.agenda = agenda
         self.rng = rng
@@ -102,6 +101,10 @@ class World:
         self.refusals: list[str] = []  # why commands were refused, for the curious
         self.frozen: set[str] = set()  # merged or parked cases: their departments stop work
         self.withdrawn: set[str] = set()  # tasks the centre cancelled
+
+    def send(self, target: str, command: object, actor: SystemActor, role: str) -> CommandResult:
+        """Run a command as ``actor``, the way the API and the console do."""
+        return self.container.handle(target, command, Issuer(actor=actor, role=role))
 
     def attempt(self, what: str, command: Callable[[], CommandResult]) -> CommandResult | None:
         """Run a command; a refusal (the case moved on meanwhile) is counted, not fatal."""

@@ -13,8 +13,16 @@ from dispatch.demo.agenda import CITY_APP, DISPATCHER, OPERATOR, street_officer
 from dispatch.demo.departments import DepartmentWork
 from dispatch.domain import commands as c
 from dispatch.domain.case import CaseState, TaskState
-from dispatch.handlers import CommandResult, SystemActor
-from dispatch.handlers.executor import load_case
+from dispatch.handlers import (
+    CASE_ACTIONS,
+    CommandResult,
+    Requested,
+    SystemActor,
+    load_case,
+    new_case_id,
+    routed_tasks,
+)
+from dispatch.handlers.bodies import DepartmentIn, DispatchIn, MergeIn, ReasonIn, WhistleIn
 
 # A second complaint about the same thing in the same grid within a day: often the same.
 DUPLICATE_WINDOW = timedelta(hours=24)
@@ -54,7 +62,7 @@ class Story(DepartmentWork):
         call = scenario.call(self.rng, self.catalogue)
         actor, role = self._intake_actor(call)
         result = self.attempt(
-            "receive", lambda: self.cases.receive(call.complaint, actor=actor, role=role)
+            "receive", lambda: self.send(new_case_id(), call.complaint, actor, role)
         )
         if result is None:
             return
@@ -88,7 +96,10 @@ class Story(DepartmentWork):
 
     def merge(self, case_id: str, into: str) -> None:
         result = self.attempt(
-            "merge", lambda: self.cases.merge(case_id, into, actor=OPERATOR, role="operator")
+            "merge",
+            lambda: self.send(
+                case_id, Requested(CASE_ACTIONS["merge"], MergeIn(into=into)), OPERATOR, "operator"
+            ),
         )
         if result is not None:
             self.frozen.add(case_id)
@@ -98,7 +109,7 @@ class Story(DepartmentWork):
     # -- routing and dispatch --------------------------------------------------------------
 
     def route(self, case_id: str) -> None:
-        task_ids = self.cases.route_case(case_id)
+        task_ids = routed_tasks(self.container.handling, case_id)
         state, _version = load_case(self.container.store, case_id)
         if not task_ids:
             self.tally["unroutable"] += 1
@@ -114,8 +125,14 @@ class Story(DepartmentWork):
         department = self._department_for(state, avoid, elsewhere=reason == "territory")
         result = self.attempt(
             "dispatch",
-            lambda: self.cases.dispatch(
-                case_id, [(department, "lead")], actor=DISPATCHER, role="dispatcher"
+            lambda: self.send(
+                case_id,
+                Requested(
+                    CASE_ACTIONS["dispatch"],
+                    DispatchIn(departments=[DepartmentIn(code=department, role="lead")]),
+                ),
+                DISPATCHER,
+                "dispatcher",
             ),
         )
         if result is not None:
@@ -160,13 +177,18 @@ class Story(DepartmentWork):
         summoned = self.rng.sample(free, k=min(len(free), self.rng.choice((2, 2, 3))))
         result = self.attempt(
             "whistle",
-            lambda: self.cases.blow_whistle(
+            lambda: self.send(
                 case_id,
-                summoned,
-                reason=self.rng.choice(texts.WHISTLE_REASONS),
-                report_within=timedelta(hours=self.rng.choice((2, 4, 24))),
-                actor=street_officer(street),
-                role="street",
+                Requested(
+                    CASE_ACTIONS["whistle"],
+                    WhistleIn(
+                        departments=summoned,
+                        reason=self.rng.choice(texts.WHISTLE_REASONS),
+                        report_within=f"{self.rng.choice((2, 4, 24))}h",
+                    ),
+                ),
+                street_officer(street),
+                "street",
             ),
         )
         if result is not None:
@@ -202,8 +224,13 @@ class Story(DepartmentWork):
     def reopen(self, case_id: str) -> None:
         result = self.attempt(
             "reopen",
-            lambda: self.cases.reopen(
-                case_id, self.rng.choice(texts.REOPEN_REASONS), actor=DISPATCHER, role="dispatcher"
+            lambda: self.send(
+                case_id,
+                Requested(
+                    CASE_ACTIONS["reopen"], ReasonIn(reason=self.rng.choice(texts.REOPEN_REASONS))
+                ),
+                DISPATCHER,
+                "dispatcher",
             ),
         )
         if result is not None:
@@ -216,6 +243,4 @@ class Story(DepartmentWork):
         self, what: str, case_id: str, command: object, *, actor: SystemActor = OPERATOR
     ) -> CommandResult | None:
         role = next(iter(actor.roles))
-        return self.attempt(
-            what, lambda: self.cases.case_command(case_id, command, actor=actor, role=role)
-        )
+        return self.attempt(what, lambda: self.send(case_id, command, actor, role))

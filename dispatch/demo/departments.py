@@ -10,16 +10,23 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from dispatch.catalogue import warning_time
+from dispatch.catalogue import warning_time, work_calendar
 from dispatch.delivery.state import record_inbox_delivery
 from dispatch.demo import scenario, texts
 from dispatch.demo.agenda import DISPATCHER, SUPERVISOR, World, liaison
 from dispatch.domain import commands as c
 from dispatch.domain.case import CaseState, TaskState
+from dispatch.domain.deadlines import latest_reply_by
 from dispatch.domain.events import ReturnReason, UrgeLevel
-from dispatch.handlers import CommandResult
-from dispatch.handlers.assignments import case_id_of, latest_reply_by
-from dispatch.handlers.executor import load_case
+from dispatch.domain.ids import case_id_of
+from dispatch.handlers import (
+    TASK_ACTIONS,
+    CommandResult,
+    Requested,
+    load_case,
+    sla_warning_raised,
+)
+from dispatch.handlers.bodies import ExtensionIn, RulingIn
 
 RETURN_RATE = {"lead": 0.06, "assist": 0.02, "summoned": 0.0}
 STREET_OFFICE_RETURN_RATE = 0.14
@@ -138,18 +145,22 @@ class DepartmentWork(World):
         state, _version = load_case(self.container.store, case_id_of(task_id))
         task = state.tasks[task_id]
         wanted = task.deadlines.reply_by + timedelta(days=self.rng.choice((1, 2, 3, 5, 7)))
-        wanted = min(wanted, latest_reply_by(self.catalogue, task))  # what the form allows
+        wanted = min(
+            wanted, latest_reply_by(task, work_calendar(self.catalogue))
+        )  # what the form allows
         if wanted <= max(task.deadlines.reply_by, self.clock.now):
             self.plan_reply(task)
             return
         result = self.attempt(
             "extension",
-            lambda: self.cases.request_extension(
+            lambda: self.send(
                 task_id,
-                wanted,
-                self.rng.choice(texts.EXTENSION_REASONS),
-                actor=liaison(task.department),
-                role="liaison",
+                Requested(
+                    TASK_ACTIONS["extension"],
+                    ExtensionIn(reply_by=wanted, reason=self.rng.choice(texts.EXTENSION_REASONS)),
+                ),
+                liaison(task.department),
+                "liaison",
             ),
         )
         if result is None:
@@ -162,8 +173,11 @@ class DepartmentWork(World):
         if self.chance(0.8):
             result = self.attempt(
                 "extension/approve",
-                lambda: self.cases.approve_extension(
-                    task_id, None, actor=DISPATCHER, role="dispatcher"
+                lambda: self.send(
+                    task_id,
+                    Requested(TASK_ACTIONS["extension/approve"], RulingIn()),
+                    DISPATCHER,
+                    "dispatcher",
                 ),
             )
         else:
@@ -186,7 +200,7 @@ class DepartmentWork(World):
             )
 
     def raise_warning(self, task_id: str, department: str, stage: str, level: str) -> None:
-        if not self.cases.raise_sla_warning(task_id, stage, level):
+        if not sla_warning_raised(self.container.handling, task_id, stage, level):
             return
         self.tally[f"warning {level}"] += 1
         if level == "red" and self.chance(URGE_RATE):
@@ -200,9 +214,7 @@ class DepartmentWork(World):
         )
         self.attempt(
             "urge",
-            lambda: self.cases.case_command(
-                case_id_of(task_id), command, actor=SUPERVISOR, role="supervisor"
-            ),
+            lambda: self.send(case_id_of(task_id), command, SUPERVISOR, "supervisor"),
         )
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -213,17 +225,13 @@ class DepartmentWork(World):
         department = self.departments[task_id]
         return self.attempt(
             what,
-            lambda: self.cases.task_command(
-                task_id, command, actor=liaison(department), role="liaison", liaison_action=True
-            ),
+            lambda: self.send(task_id, command, liaison(department), "liaison"),
         )
 
     def _rule(self, what: str, task_id: str, command: object) -> CommandResult | None:
         return self.attempt(
             what,
-            lambda: self.cases.task_command(
-                task_id, command, actor=DISPATCHER, role="dispatcher", liaison_action=False
-            ),
+            lambda: self.send(task_id, command, DISPATCHER, "dispatcher"),
         )
 
     def _between(self, start: datetime, end: datetime, low: float, high: float) -> datetime:

@@ -138,6 +138,8 @@ def check_extension_within_cap(
             f"reply_by {reply_by.isoformat()} is beyond the longest extension the "
             f"{task.policy} policy allows ({latest_allowed.isoformat()})"
         )
+        if latest_allowed <= task.original_reply_by:
+            why += ": it allows no extension"
         raise ExtensionTooLong(_refusal(why, allowed), allowed)
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+from dispatch.handlers.errors import KeyTaken
+from events import AppendResult, Event, EventStore, Meta
 from events.database import autocommit_connection
 from events.errors import StoreUnavailable
+from events.vault import store_personal_data
 
 metadata = sa.MetaData()
 
@@ -74,3 +78,50 @@ def case_for_key(conn: Connection, key: str) -> str | None:
 
 def remember_key(conn: Connection, key: str, case_id: str, now: datetime) -> None:
     conn.execute(idempotency_keys.insert().values(key=key, case_id=case_id, created_at=now))
+
+
+class StoredIntake:
+    """The intake records (``IntakeBook``) in the event store's own database."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    def case_for_key(self, key: str) -> str | None:
+        with self.store.reading() as conn:
+            return case_for_key(conn, key)
+
+    def next_case_no(self, local_day: str) -> str:
+        # Its own short transaction: the case's append must be the first write of the intake
+        # transaction (safe tailing, see events.store). A failed intake leaves a gap in the
+        # day's numbers, as a paper ledger's torn-out page would.
+        return next_case_no(self.store.engine, local_day)
+
+    def open_case(
+        self,
+        case_id: str,
+        new_events: Sequence[Event],
+        *,
+        meta: Meta,
+        now: datetime,
+        reporter_ref: str | None,
+        reporter: dict[str, str | None],
+        key: str | None,
+    ) -> AppendResult:
+        store = self.store
+        try:
+            with store.transaction() as conn:
+                result = store.append(
+                    case_id, new_events, expected_version=0, meta=meta, conn=conn, now=now
+                )
+                if reporter_ref is not None:
+                    store_personal_data(conn, reporter, ref=reporter_ref)
+                if key is not None:
+                    # A concurrent request with the same key fails here, at the key's primary
+                    # key, and its whole transaction (the event too) rolls back.
+                    remember_key(conn, key, case_id, now)
+        except IntegrityError:
+            existing = self.case_for_key(key) if key is not None else None
+            if existing is None:
+                raise
+            raise KeyTaken(existing) from None
+        return result

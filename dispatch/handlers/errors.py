@@ -1,6 +1,8 @@
-"""Application errors: the API answers each with one status (404, 403, 412, 422)."""
+"""Application errors: the API answers each with one status (404, 403, 409, 412, 422)."""
 
 from __future__ import annotations
+
+from events import ConcurrencyError
 
 
 class ApplicationError(Exception):
@@ -49,3 +51,28 @@ class NoCatalogue(ApplicationError):
 
     def __init__(self) -> None:
         super().__init__("no catalogue is loaded yet: an admin must load one first")
+
+
+class CaseBusy(ApplicationError, ConcurrencyError):
+    """Other commands kept landing on the case between our read and our append.
+
+    Still a ``ConcurrencyError`` for callers that retry on one (jobs, the demo); the API
+    answers 409, as for any lost race: the client may simply send the command again.
+    """
+
+    status = 409
+
+    def __init__(self, case_id: str, version: int, attempts: int) -> None:
+        ConcurrencyError.__init__(self, case_id, version, version + 1)
+        self.args = (
+            f"case {case_id} is busy: other commands landed on it {attempts} times while "
+            "this one was being decided; send it again",
+        )
+
+
+class KeyTaken(Exception):
+    """A concurrent intake with the same Idempotency-Key won: its case is the answer."""
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"the idempotency key already names case {case_id}")
+        self.case_id = case_id

@@ -1,29 +1,37 @@
 """Every handler's one shape: load the case stream → fold → decide → append → return.
 
 A ``ConcurrencyError`` (an SLA warning or another user landing on the case between our read
-and our append) is not the client's problem: reload and decide again, a few times. The
-client sees 409 only when the command is no longer legal after the reload (a DomainError),
-and 412 only when its own ``If-Match`` was already stale when the request arrived.
+and our append) is not the client's problem: reload and decide again, a few times, and only
+then give up with ``CaseBusy`` (409). The client sees 409 also when the command is no longer
+legal after the reload (a DomainError), and 412 only when its own ``If-Match`` was already
+stale when the request arrived.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from dispatch.domain.case import CaseState, decide, evolve, fold
+from dispatch.domain.commands import Command, ReceiveCase
 from dispatch.domain.events import registry
-from dispatch.handlers.actor import Actor
-from dispatch.handlers.errors import CaseNotFound, StaleVersion
-from events import ConcurrencyError, Event, EventStore, Meta
+from dispatch.handlers.errors import CaseBusy, CaseNotFound, StaleVersion
+from dispatch.handlers.handling import EventLog, Handling, Issuer
+from events import AppendResult, ConcurrencyError, Event, Meta
 
 RETRIES = 5
 
-# A scope check runs on the freshly folded state before deciding (e.g. "the liaison's own
-# department holds this task"); it raises NotInScope.
+# The domain command for the case as just folded, at ``now``; None when nothing is left to do
+# (the router finds the case already routed, say). Building it from the fresh state lets a
+# command depend on it: an extension's cap, a reopen's departments.
+Build = Callable[[CaseState, datetime], Command | None]
+# Runs on the freshly folded state before building (e.g. "the liaison's own department holds
+# this task"); raises NotInScope or TaskNotFound.
 ScopeCheck = Callable[[CaseState], None]
+# Writes the first events of a new case, with whatever must commit beside them.
+FirstAppend = Callable[[Sequence[Event], Meta, datetime], AppendResult]
 
 
 @dataclass(frozen=True)
@@ -39,18 +47,19 @@ def new_command_id() -> str:
     return "cmd_" + uuid.uuid4().hex
 
 
-def meta_for(actor: Actor, role: str, command_id: str, correlation_id: str | None) -> Meta:
+def meta_for(issuer: Issuer, command_id: str) -> Meta:
+    actor = issuer.actor
     return Meta(
         actor=actor.username,
-        role=role,
+        role=issuer.role,
         command_id=command_id,
-        correlation_id=correlation_id,
+        correlation_id=issuer.correlation_id,
         extra={"department": actor.department} if actor.department else {},
     )
 
 
-def load_case(store: EventStore, case_id: str) -> tuple[CaseState, int]:
-    history = store.read_stream(case_id)
+def load_case(log: EventLog, case_id: str) -> tuple[CaseState, int]:
+    history = log.read_stream(case_id)
     if not history:
         raise CaseNotFound(f"no case with id {case_id!r}")
     state = fold(
@@ -62,17 +71,12 @@ def load_case(store: EventStore, case_id: str) -> tuple[CaseState, int]:
 
 
 def execute(
-    *,
-    store: EventStore,
-    clock: Callable[[], datetime],
+    deps: Handling,
     case_id: str,
-    command: object | Callable[[CaseState], object | None],
-    actor: Actor,
-    role: str,
-    command_id: str | None = None,
-    if_match: int | None = None,
+    build: Build,
+    issuer: Issuer,
+    *,
     scope: ScopeCheck | None = None,
-    correlation_id: str | None = None,
     loaded: tuple[CaseState, int] | None = None,
 ) -> CommandResult:
     """Load, decide, append; on a lost race, load again and decide again.
@@ -80,33 +84,50 @@ def execute(
     ``loaded`` is the case as the caller just read it (state, version), spared a second read
     on the first attempt; a stale one only costs a retry.
     """
-    command_id = command_id or new_command_id()
-    meta = meta_for(actor, role, command_id, correlation_id)
+    meta = meta_for(issuer, issuer.command_id or new_command_id())
+    version = loaded[1] if loaded is not None else 0
     for attempt in range(RETRIES):
         if attempt == 0 and loaded is not None:
             state, version = loaded
         else:
-            state, version = load_case(store, case_id)
-        if attempt == 0 and if_match is not None and if_match != version:
-            raise StaleVersion(if_match, version)
+            state, version = load_case(deps.log, case_id)
+        if attempt == 0 and issuer.if_match is not None and issuer.if_match != version:
+            raise StaleVersion(issuer.if_match, version)
         if scope is not None:
             scope(state)
-        now = clock()
-        # A command may depend on the state it acts on (an extension's cap, say).
-        concrete = command(state) if callable(command) else command
-        if concrete is None:  # the factory found nothing left to do
+        now = deps.clock()
+        command = build(state, now)
+        if command is None:
             return CommandResult(case_id, version, [], state)
-        new_events = decide(state, concrete, now)
+        new_events = decide(state, command, now)
         if not new_events:
             return CommandResult(case_id, version, [], state)
         try:
-            result = store.append(case_id, new_events, expected_version=version, meta=meta, now=now)
+            result = deps.log.append(
+                case_id, new_events, expected_version=version, meta=meta, now=now
+            )
         except ConcurrencyError:
             continue
         if result.duplicate:
-            state, version = load_case(store, case_id)
-            return CommandResult(case_id, version, [], state, duplicate=True)
+            return replayed(deps, case_id)
         for event in new_events:
             state = evolve(state, event, now)
         return CommandResult(case_id, result.last_version, list(new_events), state)
-    raise ConcurrencyError(case_id, version, version + 1)
+    raise CaseBusy(case_id, version, RETRIES)
+
+
+def execute_first(
+    case_id: str, command: ReceiveCase, meta: Meta, now: datetime, append: FirstAppend
+) -> CommandResult:
+    """A new case: decide on no history, append at version 0 (no race to lose: the id is new)."""
+    new_events = decide(None, command, now)
+    result = append(new_events, meta, now)
+    state = fold([(event, now) for event in new_events], case_id=case_id)
+    assert state is not None
+    return CommandResult(case_id, result.last_version, list(new_events), state)
+
+
+def replayed(deps: Handling, case_id: str) -> CommandResult:
+    """The answer to a command already carried out: the case as it is, nothing appended."""
+    state, version = load_case(deps.log, case_id)
+    return CommandResult(case_id, version, [], state, duplicate=True)

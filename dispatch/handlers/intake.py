@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-
-import sqlalchemy as sa
 
 from dispatch.catalogue import Catalogue, locate
-from dispatch.domain.case import decide, fold
 from dispatch.domain.commands import ReceiveCase
 from dispatch.domain.events import Location
 from dispatch.handlers.actor import Actor
-from dispatch.handlers.case_numbers import case_for_key, next_case_no, remember_key
-from dispatch.handlers.errors import InvalidInput, NoCatalogue
-from dispatch.handlers.executor import CommandResult, load_case, meta_for
-from events import EventStore
-from events.vault import new_ref, store_personal_data
-
-CatalogueSource = Callable[[], tuple[int, Catalogue] | None]
+from dispatch.handlers.errors import InvalidInput, KeyTaken, NotInScope
+from dispatch.handlers.executor import CommandResult, execute_first, meta_for, replayed
+from dispatch.handlers.handling import Handling, Issuer
+from events.vault import new_ref
 
 
 @dataclass(frozen=True)
@@ -52,73 +44,65 @@ def place_complaint(catalogue: Catalogue, complaint: Complaint) -> Location:
     return location.model_copy(update={"grid": grid, "street": street})
 
 
+def check_in_own_street(actor: Actor, location: Location) -> None:
+    """A street officer files problems found in the street's own grids only."""
+    if location.street != actor.street:
+        raise NotInScope(
+            f"street officers of {actor.street} report problems in their own street only; "
+            f"this location is in {location.street or 'no known street'}"
+        )
+
+
 def receive_complaint(
-    *,
-    store: EventStore,
-    clock: Callable[[], datetime],
-    catalogue_source: CatalogueSource,
-    complaint: Complaint,
-    actor: Actor,
-    role: str,
-    idempotency_key: str | None = None,
+    deps: Handling, case_id: str, command: Complaint, issuer: Issuer
 ) -> CommandResult:
-    active = catalogue_source()
-    if active is None:
-        raise NoCatalogue()
-    _number, catalogue = active
-    if catalogue.category(complaint.category) is None:
-        raise InvalidInput("category", f"unknown category {complaint.category!r}")
-    location = place_complaint(catalogue, complaint)
-    scoped_key = f"{actor.username}:{idempotency_key}" if idempotency_key else None
-    case_id = new_case_id()
-    now = clock()
-    if scoped_key is not None:
-        with store.reading() as conn:
-            existing = case_for_key(conn, scoped_key)
+    """受理 as case ``case_id`` (``new_case_id()``); ``issuer.command_id`` is the client's
+    Idempotency-Key: the same key from the same user returns the case it made first."""
+    _number, catalogue = deps.catalogue()
+    if issuer.role == "street":
+        check_in_own_street(issuer.actor, place_complaint(catalogue, command))
+    if catalogue.category(command.category) is None:
+        raise InvalidInput("category", f"unknown category {command.category!r}")
+    location = place_complaint(catalogue, command)
+    key = f"{issuer.actor.username}:{issuer.command_id}" if issuer.command_id else None
+    now = deps.clock()
+    if key is not None:
+        existing = deps.intake.case_for_key(key)
         if existing is not None:
-            return _replayed(store, existing)
-    # The number comes from its own short transaction: the case's append must be the first
-    # write of the intake transaction (safe tailing, see events.store). A failed intake
-    # leaves a gap in the day's numbers, as a paper ledger's torn-out page would.
-    case_no = next_case_no(store.engine, now.astimezone(catalogue.zone).strftime("%Y%m%d"))
-    reporter = {"name": complaint.reporter_name, "phone": complaint.reporter_phone}
+            return replayed(deps, existing)
+    case_no = deps.intake.next_case_no(now.astimezone(catalogue.zone).strftime("%Y%m%d"))
+    reporter = {"name": command.reporter_name, "phone": command.reporter_phone}
     reporter_ref = new_ref() if any(reporter.values()) else None
-    command = ReceiveCase(
-        case_id=case_id,
-        case_no=case_no,
-        channel=complaint.channel,
-        category=complaint.category,
-        description=complaint.description,
-        urgency=complaint.urgency,
-        location=location,
-        reporter_ref=reporter_ref,
-        received_at=now,
+    # Channel and urgency arrive as text (form, Open311, demo): validated here.
+    receive = ReceiveCase.model_validate(
+        {
+            "case_id": case_id,
+            "case_no": case_no,
+            "channel": command.channel,
+            "category": command.category,
+            "description": command.description,
+            "urgency": command.urgency,
+            "location": location,
+            "reporter_ref": reporter_ref,
+            "received_at": now,
+        }
     )
-    new_events = decide(None, command, now)
-    meta = meta_for(actor, role, f"intake:{case_id}", None)
     try:
-        with store.transaction() as conn:
-            result = store.append(
-                case_id, new_events, expected_version=0, meta=meta, conn=conn, now=now
-            )
-            if reporter_ref is not None:
-                store_personal_data(conn, reporter, ref=reporter_ref)
-            if scoped_key is not None:
-                # A concurrent request with the same key fails here, at the key's primary
-                # key, and its whole transaction (the event too) rolls back.
-                remember_key(conn, scoped_key, case_id, now)
-    except sa.exc.IntegrityError:
+        return execute_first(
+            case_id,
+            receive,
+            meta_for(issuer, f"intake:{case_id}"),
+            now,
+            lambda new_events, meta, at: deps.intake.open_case(
+                case_id,
+                new_events,
+                meta=meta,
+                now=at,
+                reporter_ref=reporter_ref,
+                reporter=reporter,
+                key=key,
+            ),
+        )
+    except KeyTaken as taken:
         # Lost the race for the same Idempotency-Key: the winner's case is the answer.
-        with store.reading() as conn:
-            existing = case_for_key(conn, scoped_key) if scoped_key else None
-        if existing is None:
-            raise
-        return _replayed(store, existing)
-    state = fold([(event, now) for event in new_events], case_id=case_id)
-    assert state is not None
-    return CommandResult(case_id, result.last_version, list(new_events), state)
-
-
-def _replayed(store: EventStore, case_id: str) -> CommandResult:
-    state, version = load_case(store, case_id)
-    return CommandResult(case_id, version, [], state, duplicate=True)
+        return replayed(deps, taken.case_id)

@@ -6,18 +6,23 @@ from the case alone (``route:<case_id>``), so a job run twice appends once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from dispatch.catalogue import route
 from dispatch.domain.case import CaseState
 from dispatch.domain.commands import DispatchCase, MarkUnroutable
+from dispatch.domain.events import TaskRole
 from dispatch.handlers.actor import SYSTEM
 from dispatch.handlers.assignments import assign
 from dispatch.handlers.errors import CaseNotFound
 from dispatch.handlers.executor import CommandResult, execute, load_case
-from dispatch.handlers.intake import CatalogueSource
-from events import EventStore
+from dispatch.handlers.handling import CatalogueSource, Handling, Issuer
+
+
+@dataclass(frozen=True)
+class RouteCase:
+    """分拨: send a new case where the catalogue's rules say (the router job's command)."""
 
 
 def routing_command(
@@ -30,7 +35,8 @@ def routing_command(
     decision = route(catalogue, state.category, state.location.grid, state.location.street)
     if decision.lead is None:
         return MarkUnroutable(reason=decision.reason, catalogue_version=number)
-    departments = [(decision.lead, "lead")] + [(code, "assist") for code in decision.assist]
+    departments: list[tuple[str, TaskRole]] = [(decision.lead, "lead")]
+    departments += [(code, "assist") for code in decision.assist]
     assignments = assign(catalogue, number, state, departments, now=now, rule_id=decision.rule_id)
     return DispatchCase(assignments=assignments)
 
@@ -39,30 +45,26 @@ def needs_routing(state: CaseState) -> bool:
     return state.status == "received" and not state.tasks and not state.unroutable
 
 
-def route_case(
-    *,
-    store: EventStore,
-    clock: Callable[[], datetime],
-    catalogue_source: CatalogueSource,
-    case_id: str,
-) -> list[str]:
+def route_case(deps: Handling, case_id: str, command: RouteCase, issuer: Issuer) -> CommandResult:
+    """Nothing to do (no events) when the case is already routed or marked unroutable."""
+    state, version = load_case(deps.log, case_id)
+    if not needs_routing(state):
+        return CommandResult(case_id, version, [], state)
+    return execute(
+        deps,
+        case_id,
+        lambda current, now: (
+            routing_command(current, deps.catalogue_source, now) if needs_routing(current) else None
+        ),
+        issuer,
+        loaded=(state, version),
+    )
+
+
+def routed_tasks(deps: Handling, case_id: str) -> list[str]:
+    """Route the case if it still needs it: its task ids (none for an unknown case)."""
+    issuer = Issuer(actor=SYSTEM, role="system", command_id=f"route:{case_id}")
     try:
-        state, version = load_case(store, case_id)
+        return list(route_case(deps, case_id, RouteCase(), issuer).state.tasks)
     except CaseNotFound:
         return []
-    if needs_routing(state):
-        now = clock()
-        result: CommandResult = execute(
-            store=store,
-            clock=lambda: now,
-            case_id=case_id,
-            command=lambda current: (
-                routing_command(current, catalogue_source, now) if needs_routing(current) else None
-            ),
-            actor=SYSTEM,
-            role="system",
-            command_id=f"route:{case_id}",
-            loaded=(state, version),
-        )
-        state = result.state
-    return list(state.tasks)

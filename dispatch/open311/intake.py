@@ -14,10 +14,10 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from dispatch.api.text import has_control_characters
 from dispatch.catalogue import Catalogue, Category
 from dispatch.catalogue.model import Attribute
 from dispatch.handlers import Complaint
+from dispatch.handlers.text import has_control_characters
 from dispatch.open311.errors import Open311Error
 
 CHANNEL = "open311"

@@ -16,12 +16,12 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from dispatch.api.text import has_control_characters
 from dispatch.auth.apikeys import check_api_key
 from dispatch.bootstrap import Container
 from dispatch.catalogue import Catalogue
 from dispatch.catalogue.versions import list_versions
-from dispatch.handlers import ApplicationError, SystemActor
+from dispatch.handlers import ApplicationError, Issuer, SystemActor, new_case_id
+from dispatch.handlers.text import has_control_characters
 from dispatch.open311.errors import Open311Error
 from dispatch.open311.formats import Document, Format, parse_format, render
 from dispatch.open311.intake import complaint_from_form
@@ -143,9 +143,8 @@ def submit(
         raise Open311Error(400, f"Idempotency-Key: 1 to {IDEMPOTENCY_KEY_MAX} plain characters")
     actor = SystemActor(username=f"open311:{client}"[:USERNAME_MAX], roles=frozenset({ROLE}))
     try:
-        result = container.cases.receive(
-            complaint, actor=actor, role=ROLE, idempotency_key=idempotency_key
-        )
+        issuer = Issuer(actor=actor, role=ROLE, command_id=idempotency_key)
+        result = container.handle(new_case_id(), complaint, issuer)
     except ApplicationError as error:
         raise Open311Error(400, str(error)) from None
     container.after_command(result)

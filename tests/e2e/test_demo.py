@@ -22,7 +22,7 @@ from dispatch.catalogue.versions import load_catalogue
 from dispatch.cli.demo import prepare_demo
 from dispatch.demo.agenda import DemoClock
 from dispatch.demo.history import HistoryReport, write_history
-from dispatch.handlers import Complaint, SystemActor
+from dispatch.handlers import Complaint, Issuer, SystemActor, new_case_id
 from dispatch.ops.backlog import RELAY_CHECKPOINT
 from dispatch.ops.migrations import prepare_database
 from dispatch.projections.case_list import live_tables
@@ -139,7 +139,9 @@ def test_a_database_that_is_not_a_demo_is_refused(demo_settings):
     complaint = Complaint(
         channel="phone", category="road.pothole", description="路面有坑", urgency="normal"
     )
-    container.cases.receive(complaint, actor=SystemActor(username="op"), role="operator")
+    container.handle(
+        new_case_id(), complaint, Issuer(actor=SystemActor(username="op"), role="operator")
+    )
     container.close()
     for fresh in (False, True):
         with pytest.raises(typer.Exit):

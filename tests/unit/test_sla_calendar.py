@@ -12,6 +12,7 @@ Working days close at 18:00; the day a case is received never counts towards ``w
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
@@ -21,16 +22,20 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 import yaml
+from builders import assignment, given, received, task_history
 
 from dispatch.catalogue import (
     Catalogue,
     deadlines_for,
-    extension_allowed,
     parse_catalogue,
     warning_time,
     work_calendar,
 )
 from dispatch.catalogue.sla import UnknownCategory
+from dispatch.domain import commands as cmd
+from dispatch.domain.case import DomainError, TaskStatus, decide
+from dispatch.domain.deadlines import latest_reply_by
+from dispatch.domain.events import Deadlines
 
 SAMPLE = Path(__file__).parents[2] / "dispatch" / "catalogue" / "samples" / "sample.yaml"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -211,13 +216,7 @@ def test_the_yellow_warning_falls_at_a_fraction_of_the_clock_time() -> None:
 def test_extensions_are_capped_by_max_extension(
     catalogue: Catalogue, requested: str, allowed: bool
 ) -> None:
-    verdict = extension_allowed(
-        catalogue.sla["general"],
-        at("2025-10-16 18:00"),
-        at(requested),
-        1,
-        calendar=work_calendar(catalogue),
-    )
+    verdict = extension_allowed(catalogue, "general", at("2025-10-16 18:00"), at(requested))
     assert bool(verdict) is allowed
     assert verdict.latest_reply_by == at("2025-11-06 18:00")
     if not allowed:
@@ -226,9 +225,47 @@ def test_extensions_are_capped_by_max_extension(
 
 def test_a_policy_without_max_extension_allows_none(catalogue: Catalogue) -> None:
     verdict = extension_allowed(
-        catalogue.sla["utility"],
-        at("2025-10-16 18:00"),
-        at("2025-10-17 18:00"),
-        calendar=work_calendar(catalogue),
+        catalogue, "utility", at("2025-10-16 18:00"), at("2025-10-17 18:00")
     )
     assert not verdict and "no extension" in verdict.reason
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    reason: str
+    latest_reply_by: datetime
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def extension_allowed(
+    catalogue: Catalogue, policy: str, original_reply_by: datetime, requested_reply_by: datetime
+) -> Verdict:
+    """The live rule: the cap ``latest_reply_by`` derives from the task's policy, checked by
+    the domain's extension guards on a signed task whose reply is due ``original_reply_by``."""
+    cap = catalogue.sla[policy].max_extension
+    task = assignment(
+        policy=policy,
+        max_extension=str(cap) if cap else None,
+        deadlines=Deadlines(
+            sign_by=original_reply_by - timedelta(days=9),
+            contact_by=original_reply_by - timedelta(days=5),
+            reply_by=original_reply_by,
+        ),
+    )
+    dispatched_at = original_reply_by - timedelta(days=10)
+    state = given(received(), *task_history(TaskStatus.SIGNED, task), start=dispatched_at)
+    latest = latest_reply_by(state.tasks[task.task_id], work_calendar(catalogue))
+    command = cmd.RequestExtension(
+        task_id=task.task_id,
+        reply_by=requested_reply_by,
+        reason="需协调施工",
+        latest_allowed=latest,
+    )
+    try:
+        decide(state, command, dispatched_at + timedelta(days=1))
+    except DomainError as refusal:
+        return Verdict(allowed=False, reason=str(refusal), latest_reply_by=latest)
+    return Verdict(allowed=True, reason="within max_extension", latest_reply_by=latest)

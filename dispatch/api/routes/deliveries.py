@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import redis
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
@@ -12,13 +11,9 @@ from dispatch.api.deps import ContainerDep
 from dispatch.api.deps import require_roles as roles
 from dispatch.api.problems import Problem
 from dispatch.auth.users import User
-from dispatch.delivery.queues import KINDS, enqueue, redis_connection, spec_for
-from dispatch.delivery.state import (
-    get_dead_letter,
-    list_dead_letters,
-    mark_replayed,
-    reopen_dead_letter,
-)
+from dispatch.delivery.replay import ReplayRefused
+from dispatch.delivery.replay import replay as replay_dead_letter
+from dispatch.delivery.state import list_dead_letters
 
 router = APIRouter(prefix="/deliveries", tags=["deliveries"])
 Dispatcher = Annotated[User, Depends(roles("dispatcher"))]
@@ -43,38 +38,15 @@ def dead_letters(
 @router.post("/dead-letters/{letter_id}/replay", status_code=202)
 def replay(letter_id: int, container: ContainerDep, user: Dispatcher) -> JSONResponse:
     """Run the job again: the delivery starts over with a fresh count of attempts."""
-    with container.store.transaction() as conn:
-        letter = get_dead_letter(conn, letter_id)
-        if letter is None:
-            raise Problem(404, f"no dead letter with id {letter_id}")
-        if letter["kind"] not in KINDS:
-            raise Problem(
-                409,
-                f"dead letter {letter_id} is a {letter['kind']!r} job, which cannot be run "
-                f"again; only {', '.join(KINDS)} jobs can be replayed",
-            )
-        if letter["replayed_at"] is not None:
-            raise Problem(
-                409,
-                f"dead letter {letter_id} was already replayed at {letter['replayed_at']} "
-                f"by {letter['replayed_by']}; a new failure makes a new dead letter",
-            )
-        mark_replayed(conn, letter_id, by=user.username, now=container.clock())
-    # Enqueued after the commit, so the job sees the reset delivery; undone if Redis is down.
-    spec = spec_for(letter["kind"], letter["queue"], letter["payload"].get("args", []))
     try:
-        if container.redis_url is None:
-            raise redis.ConnectionError("no Redis is configured")
-        enqueue(redis_connection(container.redis_url), spec, replace_settled=True)
-    except redis.RedisError as error:
-        with container.store.transaction() as conn:
-            reopen_dead_letter(conn, letter_id, now=container.clock())
-        raise Problem(
-            503,
-            f"the job queue is unreachable ({type(error).__name__}); the dead letter stays "
-            "open: replay it again shortly",
-            headers={"Retry-After": "5"},
-        ) from None
-    with container.store.reading() as conn:
-        body = get_dead_letter(conn, letter_id)
-    return JSONResponse({**(body or letter), "job_id": spec.id}, status_code=202)
+        body = replay_dead_letter(
+            container.store,
+            letter_id,
+            by=user.username,
+            clock=container.clock,
+            redis_url=container.redis_url,
+        )
+    except ReplayRefused as refused:
+        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
+        raise Problem(refused.status, str(refused), headers=headers) from None
+    return JSONResponse(body, status_code=202)

@@ -13,7 +13,8 @@ from dispatch.api.deps import require_roles as roles
 from dispatch.api.problems import Problem
 from dispatch.auth.users import User
 from dispatch.bootstrap import Container
-from dispatch.domain.kpi_formulas import KpiWeights, weights_from_catalogue
+from dispatch.domain.kpi_formulas import KpiWeights
+from dispatch.queries import kpi_settings
 from dispatch.queries.kpis import kpi_rows, ranking
 
 router = APIRouter(tags=["stats"])
@@ -25,10 +26,7 @@ GroupBy = Literal["department", "category", "grid", "street", "day"]
 
 def zone_and_weights(container: Container) -> tuple[ZoneInfo, KpiWeights]:
     """The active catalogue's timezone and KPI weights (settings and defaults before one)."""
-    active = container.catalogue_source()
-    catalogue = active[1] if active else None
-    timezone = catalogue.timezone if catalogue else container.settings.timezone
-    return ZoneInfo(timezone), weights_from_catalogue(catalogue)
+    return kpi_settings.zone_and_weights(container.catalogue_source(), container.settings.timezone)
 
 
 def parse_moment(field: str, value: str, zone: ZoneInfo, *, day_end: bool = False) -> datetime:

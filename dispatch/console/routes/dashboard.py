@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from dispatch.api.routes import exports
-from dispatch.api.routes.stats import zone_and_weights
 from dispatch.auth.users import User
+from dispatch.bootstrap import Container
 from dispatch.console.charts import rate_chart, trend_chart
 from dispatch.console.web import container_of, finish, render, require
 from dispatch.queries.alerts import overdue_alerts
+from dispatch.queries.kpi_settings import zone_and_weights
 from dispatch.queries.kpis import kpi_rows, month_bounds, ranking
+from dispatch.queries.ledger import LedgerFilter
+from dispatch.queries.ledger_files import ledger_download
 
 router = APIRouter()
 
@@ -29,7 +31,7 @@ TREND_DAYS = 30
 @router.get("/dashboard")
 def dashboard(request: Request, month: str = "", user: User = Reader) -> Response:
     container = container_of(request)
-    zone, weights = zone_and_weights(container)
+    zone, weights = zone_and_weights(container.catalogue_source(), container.settings.timezone)
     now = container.clock()
     local_now = now.astimezone(zone)
     month = month if MONTH.match(month) else local_now.strftime("%Y-%m")
@@ -91,12 +93,22 @@ def _every_day(rows: list[dict[str, Any]], first: datetime, count: int) -> list[
 
 @router.get("/exports/cases.xlsx")
 def export_xlsx(request: Request, user: User = Supervisor) -> Response:
-    """The ledger (台账), through the API's own export: phones masked."""
-    container = container_of(request)
-    return finish(request, exports.ledger_xlsx(container, user, None, None, None))
+    """The ledger (台账), as the API's export has it: phones masked."""
+    return finish(request, _ledger(container_of(request), "xlsx"))
 
 
 @router.get("/exports/cases.csv")
 def export_csv(request: Request, user: User = Supervisor) -> Response:
-    container = container_of(request)
-    return finish(request, exports.ledger_csv(container, user, None, None, None))
+    return finish(request, _ledger(container_of(request), "csv"))
+
+
+def _ledger(container: Container, kind: Literal["csv", "xlsx"]) -> Response:
+    zone, _weights = zone_and_weights(container.catalogue_source(), container.settings.timezone)
+    return ledger_download(
+        container.engine,
+        kind,
+        now=container.clock(),
+        active=container.catalogue_source(),
+        timezone=zone,
+        filters=LedgerFilter(),
+    )

@@ -8,14 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from dispatch.api.problems import Problem
-from dispatch.api.routes import deliveries
-from dispatch.api.routes.case_commands import DispatchIn
 from dispatch.auth.users import User
 from dispatch.catalogue import explain
 from dispatch.console.forms import FormInvalid, perform, refuse_form, validate
 from dispatch.console.i18n import N_
-from dispatch.console.routes.case_actions import command_id
+from dispatch.console.routes.case_actions import issuer_of
 from dispatch.console.web import (
     ConsoleError,
     PostedForm,
@@ -27,8 +24,9 @@ from dispatch.console.web import (
     require,
     session_of,
 )
+from dispatch.delivery.replay import ReplayRefused, replay
 from dispatch.delivery.state import list_dead_letters
-from dispatch.handlers import CommandResult
+from dispatch.handlers import CASE_ACTIONS, Requested
 from dispatch.queries.cases import get_case, list_cases, unroutable_cases
 from dispatch.queries.masking import present_case
 from dispatch.queries.tasks import list_tasks
@@ -94,24 +92,18 @@ def dispatch_case(
     chosen = ([{"code": lead, "role": "lead"}] if lead else []) + [
         {"code": code, "role": "assist"} for code in dict.fromkeys(assist)
     ]
+    dispatch = CASE_ACTIONS["dispatch"]
     try:
-        body = validate(DispatchIn, {"departments": chosen})
+        body = validate(dispatch.body, {"departments": chosen})
     except FormInvalid as problem:
         refuse_form(request, problem)
         return redirect(request, f"/cases/{case_id}/dispatch")
-    departments = [(item.code, item.role) for item in body.departments]
-    cases = container_of(request).cases
-
-    def action() -> CommandResult:
-        return cases.dispatch(
-            case_id,
-            departments,
-            actor=user,
-            role="dispatcher",
-            command_id=command_id(user, form),
-        )
-
-    result = perform(request, action, done=N_("Dispatched."))
+    container = container_of(request)
+    command = Requested(dispatch, body)
+    issuer = issuer_of(user, "dispatcher", form)
+    result = perform(
+        request, lambda: container.handle(case_id, command, issuer), done=dispatch.done
+    )
     return redirect(request, f"/cases/{case_id}" if result else f"/cases/{case_id}/dispatch")
 
 
@@ -119,12 +111,19 @@ def dispatch_case(
 def replay_dead_letter(
     request: Request, letter_id: int, _form: PostedForm, user: User = Dispatcher
 ) -> Response:
-    """Replay through the API's own route function, so the rules live in one place."""
+    """Replay as the API does (``dispatch.delivery.replay``), so the rules live in one place."""
     session = session_of(request)
+    container = container_of(request)
     try:
-        deliveries.replay(letter_id, container_of(request), user)
-    except Problem as problem:
-        session.flash("error", f"{gettext(request, N_('Not possible now.'))} {problem.detail}")
+        replay(
+            container.store,
+            letter_id,
+            by=user.username,
+            clock=container.clock,
+            redis_url=container.redis_url,
+        )
+    except ReplayRefused as refused:
+        session.flash("error", f"{gettext(request, N_('Not possible now.'))} {refused}")
     else:
         session.flash("ok", gettext(request, N_("Delivery queued again.")))
     return redirect(request, "/desk")

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from dispatch.api.routes.case_commands import IntakeIn
 from dispatch.auth.users import User
 from dispatch.catalogue import Catalogue
 from dispatch.console.forms import FormInvalid, text_fields, validate
@@ -23,8 +22,17 @@ from dispatch.console.web import (
     render,
     require,
 )
-from dispatch.handlers import Complaint, InvalidInput, NoCatalogue
-from dispatch.handlers.intake import place_complaint
+from dispatch.handlers import (
+    Complaint,
+    InvalidInput,
+    Issuer,
+    NoCatalogue,
+    NotInScope,
+    new_case_id,
+    routed_tasks,
+)
+from dispatch.handlers.bodies import IntakeIn
+from dispatch.handlers.intake import check_in_own_street, place_complaint
 from dispatch.queries.worklists import likely_duplicates
 
 router = APIRouter()
@@ -120,23 +128,28 @@ def file_complaint(
         return _form_again(request, page, values, errors=problem.errors, street=street)
     except InvalidInput as error:
         return _form_again(request, page, values, errors={error.field: str(error)}, street=street)
-    if role == "street" and location.street != user.street:
-        errors = {"location": N_("Street officers report problems in their own street only.")}
-        return _form_again(request, page, values, errors=errors, street=street)
+    if role == "street":
+        try:
+            check_in_own_street(
+                user, location
+            )  # before the duplicate warning; the handler checks too
+        except NotInScope:
+            errors = {"location": N_("Street officers report problems in their own street only.")}
+            return _form_again(request, page, values, errors=errors, street=street)
     if not form.get("confirm_duplicate"):
         duplicates = duplicates_of(request, user, complaint)
         if duplicates:
             return _form_again(request, page, values, duplicates=duplicates, street=street)
     container = container_of(request)
-    key = str(form.get("form_id") or "") or None
+    issuer = Issuer(actor=user, role=role, command_id=str(form.get("form_id") or "") or None)
     try:
-        result = container.cases.receive(complaint, actor=user, role=role, idempotency_key=key)
+        result = container.handle(new_case_id(), complaint, issuer)
     except InvalidInput as error:
         return _form_again(request, page, values, errors={error.field: str(error)}, street=street)
     except NoCatalogue:
         raise ConsoleError(409, N_("No catalogue is loaded yet.")) from None
     container.after_command(result)
-    container.cases.route_case(result.case_id)  # no-op when already routed in-process
+    routed_tasks(container.handling, result.case_id)  # no-op when already routed in-process
     return redirect(request, f"/cases/{result.case_id}?new=1")
 
 

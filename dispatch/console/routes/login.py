@@ -6,7 +6,6 @@ from argon2 import PasswordHasher
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from dispatch.api.text import has_control_characters
 from dispatch.auth.passwords import DEFAULT_HASHER
 from dispatch.auth.users import User, authenticate
 from dispatch.bootstrap import Container
@@ -20,6 +19,7 @@ from dispatch.console.web import (
     render,
     session_of,
 )
+from dispatch.handlers.text import has_control_characters
 
 router = APIRouter()
 

@@ -8,12 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from dispatch.api.routes.case_commands import WhistleIn
 from dispatch.auth.users import User
-from dispatch.catalogue import parse_duration
 from dispatch.console.forms import FormInvalid, perform, refuse_form, text_fields, validate
-from dispatch.console.i18n import N_
-from dispatch.console.routes.case_actions import command_id
+from dispatch.console.routes.case_actions import issuer_of
 from dispatch.console.routes.intake import blank_values, file_complaint, form_context
 from dispatch.console.routes.login import safe_next
 from dispatch.console.web import (
@@ -24,7 +21,7 @@ from dispatch.console.web import (
     render,
     require,
 )
-from dispatch.handlers import CommandResult
+from dispatch.handlers import CASE_ACTIONS, Requested
 from dispatch.queries.cases import list_cases
 from dispatch.queries.worklists import OPEN_CASE, summoned_tasks
 
@@ -73,26 +70,16 @@ def blow_whistle(
 ) -> Response:
     """吹哨: the departments must report in (sign) within ``report_within``."""
     back = safe_next(form.get("back") or "/console/street")
-    values: dict[str, Any] = text_fields(form, "reason", "report_within")
+    whistle = CASE_ACTIONS["whistle"]
+    values: dict[str, Any] = text_fields(form, *whistle.fields)
     values["departments"] = list(dict.fromkeys(str(code) for code in form.getlist("departments")))
     try:
-        body = validate(WhistleIn, values)
+        body = validate(whistle.body, values)
     except FormInvalid as problem:
         refuse_form(request, problem)
         return redirect(request, back)
-    within = parse_duration(body.report_within).clock()
-    cases = container_of(request).cases
-
-    def action() -> CommandResult:
-        return cases.blow_whistle(
-            case_id,
-            body.departments,
-            reason=body.reason,
-            report_within=within,
-            actor=user,
-            role="street",
-            command_id=command_id(user, form),
-        )
-
-    perform(request, action, done=N_("Whistle blown: the departments must report in."))
+    container = container_of(request)
+    command = Requested(whistle, body)
+    issuer = issuer_of(user, "street", form)
+    perform(request, lambda: container.handle(case_id, command, issuer), done=whistle.done)
     return redirect(request, back)

@@ -64,7 +64,7 @@ def file_case(
     location: dict[str, Any] | None = None,
 ) -> tuple[str, str]:
     """A complaint filed (and routed in-process) without the browser: (case id, case number)."""
-    from dispatch.handlers import Complaint
+    from dispatch.handlers import Complaint, Issuer, new_case_id
 
     where = location if location is not None else {"address": "西一路12号", "grid": "XYL-01"}
     operator = console.user("operator")
@@ -78,13 +78,14 @@ def file_case(
         **where,
     )
     container = console.container
-    result = container.cases.receive(complaint, actor=operator, role="operator")
+    result = container.handle(new_case_id(), complaint, Issuer(actor=operator, role="operator"))
     container.after_command(result)
     return result.case_id, result.state.case_no
 
 
 def act_on_task(console: Console, case_id: str, department: str, *commands: Any) -> str:
     """Run domain commands on the case's open task of ``department`` as its liaison."""
+    from dispatch.handlers import Issuer
     from dispatch.queries.tasks import tasks_of_case
 
     container = console.container
@@ -97,8 +98,8 @@ def act_on_task(console: Console, case_id: str, department: str, *commands: Any)
         )
     liaison = console.user("liaison", department=department)
     for make in commands:
-        result = container.cases.task_command(
-            task["id"], make(task["id"]), actor=liaison, role="liaison", liaison_action=True
+        result = container.handle(
+            task["id"], make(task["id"]), Issuer(actor=liaison, role="liaison")
         )
         container.after_command(result)
     return str(task["id"])

@@ -8,7 +8,7 @@ from typing import Any
 from browsing import Console, act_on_task, file_case, shot, sign_in
 
 from dispatch.domain import commands as c
-from dispatch.handlers import CaseService, Complaint
+from dispatch.handlers import Complaint, Handling, Issuer, handle, new_case_id, routed_tasks
 
 
 def test_dispatcher_dispatches_an_unroutable_case_and_rules_on_a_return(
@@ -159,10 +159,11 @@ def _overdue_case(console: Console) -> str:
     """A case received and routed three hours ago: its two-hour utility deadlines have passed."""
     container = console.container
     now = container.clock()
-    earlier = CaseService(
-        store=container.store,
+    earlier = Handling(
+        log=container.store,
         clock=lambda: now - timedelta(hours=3),
         catalogue_source=container.catalogue_source,
+        intake=container.handling.intake,
     )
     complaint = Complaint(
         channel="phone",
@@ -172,7 +173,8 @@ def _overdue_case(console: Console) -> str:
         grid="XYL-03",
         address="东七路3号",
     )
-    result = earlier.receive(complaint, actor=console.user("operator"), role="operator")
-    earlier.route_case(result.case_id)
+    operator = Issuer(actor=console.user("operator"), role="operator")
+    result = handle(earlier, new_case_id(), complaint, operator)
+    routed_tasks(earlier, result.case_id)
     container.projector.catch_up()
     return result.case_id

@@ -15,6 +15,7 @@ from routing_world import Clock, World, claimed_redis, fresh_database
 
 from dispatch.delivery.queues import TIMERS, queue
 from dispatch.domain.commands import SignTask
+from dispatch.handlers import Issuer
 from dispatch.handlers.actor import SystemActor
 from workers import timers
 from workers.scheduler import Periods
@@ -76,8 +77,8 @@ def test_a_signed_task_gets_no_sign_warning_but_its_later_stages_still_run(
     case_id = timed.submit()
     timed.settle()
     task_id = f"{case_id}-1"
-    timed.container.cases.task_command(
-        task_id, SignTask(task_id=task_id), actor=LIAISON, role="liaison", liaison_action=True
+    timed.container.handle(
+        task_id, SignTask(task_id=task_id), Issuer(actor=LIAISON, role="liaison")
     )
 
     clock.advance(timedelta(hours=3))
