@@ -1,7 +1,5 @@
 """Cases and tasks in a known state, made through HTTP, for the route-by-route tests.
 
-Imported by name (``from scenarios import Scenes``): pytest puts this folder on ``sys.path``.
-
 ``Scenes(client, login, container)`` files complaints as an operator and moves them along as
 the department's liaison and a dispatcher. Each factory is named for the state it leaves the
 case in and returns a fresh ``Scene``, so the route under test finds its case where it is
