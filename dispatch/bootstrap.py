@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
+from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
 
+from dispatch.auth.passwords import DEFAULT_HASHER
 from dispatch.catalogue import Catalogue
 from dispatch.catalogue.versions import active_catalogue
+from dispatch.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
 from dispatch.handlers import CaseService, CommandResult
 from dispatch.projections import default_projections
 from dispatch.projections.runner import ProjectionRunner
@@ -35,7 +38,8 @@ class Container:
     catalogue_source: Callable[[], tuple[int, Catalogue] | None]
     clock: Clock = system_clock
     redis_url: str | None = None
-    extras: dict[str, object] = field(default_factory=dict)
+    password_hasher: PasswordHasher = DEFAULT_HASHER  # tests use cheap argon2 parameters
+    delivery_policy: DeliveryPolicy = DEFAULT_POLICY
 
     def after_command(self, result: CommandResult) -> None:
         """Route in-process when configured.

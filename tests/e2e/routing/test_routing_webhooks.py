@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from dispatch.app import create_app
 from dispatch.auth.tokens import issue_token
 from dispatch.auth.users import add_user
-from workers.delivery import DeliveryPolicy
+from dispatch.delivery.policy import DeliveryPolicy
 
 from worlds.routing import WEBHOOK_SECRET, World, catalogue_text
 
@@ -75,7 +75,7 @@ def department() -> Iterator[DepartmentSystem]:
 def city(world: World, department: DepartmentSystem) -> World:
     """The world with the ``city`` department on the test's webhook, three attempts, no wait."""
     world.load_catalogue(catalogue_text(webhook=department.url))
-    world.container.extras["delivery_policy"] = DeliveryPolicy(attempts=3, backoff=(0,), timeout=5)
+    world.container.delivery_policy = DeliveryPolicy(attempts=3, backoff=(0,), timeout=5)
     return world
 
 
