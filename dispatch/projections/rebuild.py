@@ -23,19 +23,17 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from dispatch.projections.base import Projection, lock_key
+from dispatch.projections.state import record_version
+from events import EventStore
 from events.checkpoints import load_checkpoint, save_checkpoint
 from events.scan import scan_streams
 from events.schema import checkpoints, events
 from events.store import SAFE_HORIZON
-
-if TYPE_CHECKING:
-    from dispatch.projections.runner import ProjectionRunner
 
 SHADOW = "_shadow"
 Progress = Callable[[int, int], None]
@@ -80,15 +78,20 @@ def young_collections_only() -> Iterator[None]:
 
 
 class ShadowRebuild:
-    def __init__(self, runner: ProjectionRunner, projection: Projection) -> None:
-        self.runner = runner
-        self.engine = runner.engine
+    """One rebuild of ``projection`` from ``store``'s log into new tables that replace
+    ``live``, reading ``batch`` events at a time."""
+
+    def __init__(
+        self, projection: Projection, *, store: EventStore, live: dict[str, sa.Table], batch: int
+    ) -> None:
+        self.store = store
+        self.engine = store.engine
         self.projection = projection
         self.postgres = self.engine.dialect.name == "postgresql"
-        self.batch = runner.rebuild_batch_size
+        self.batch = batch
         self.shadow_checkpoint = f"{projection.checkpoint_name}:shadow"
         self.shadow = projection.define(sa.MetaData(), SHADOW)
-        self.live = runner.tables(projection.name)
+        self.live = live
 
     def run(self, progress: Progress | None = None) -> int:
         report = progress or (lambda done, total: None)
@@ -156,7 +159,7 @@ class ShadowRebuild:
         while True:
             with self.engine.begin() as conn:
                 count, position = self._apply_next(conn)
-                head = self.runner.store.head_position(conn=conn)
+                head = self.store.head_position(conn=conn)
             done += count
             report(done, max(total, done + head - position))
             if count < self.batch:
@@ -165,7 +168,7 @@ class ShadowRebuild:
     def _apply_next(self, conn: Connection) -> tuple[int, int]:
         after = load_checkpoint(conn, self.shadow_checkpoint)
         # No settling: what is not safe yet is caught up by the live runner after the swap.
-        batch = self.runner.store.read_all(after=after, limit=self.batch, conn=conn, settle=0)
+        batch = self.store.read_all(after=after, limit=self.batch, conn=conn, settle=0)
         if not batch:
             return 0, after
         self.projection.apply(conn, self.shadow, batch)
@@ -191,7 +194,7 @@ class ShadowRebuild:
                 self._rename(conn, table, self.live[logical])
             save_checkpoint(conn, self.projection.checkpoint_name, position)
             conn.execute(checkpoints.delete().where(checkpoints.c.name == self.shadow_checkpoint))
-            self.runner.record_version(conn, self.projection)
+            record_version(conn, self.projection)
         return applied
 
     def _rename(self, conn: Connection, shadow: sa.Table, live: sa.Table) -> None:
