@@ -156,6 +156,20 @@ SAFE_HORIZON = sa.text(
 )
 
 
+def safe_head(conn: Connection) -> int:
+    """The highest position below which every event is final (committed or never will be).
+
+    On PostgreSQL positions can become visible out of order; like ``EventStore.read_all``,
+    only events written by transactions below the safe horizon count (see above).
+    """
+    if conn.dialect.name != "postgresql":
+        return int(conn.execute(sa.select(sa.func.max(events.c.position))).scalar() or 0)
+    conn.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
+    horizon = conn.execute(SAFE_HORIZON).scalar_one()
+    query = sa.select(sa.func.max(events.c.position)).where(events.c.tx_id < horizon)
+    return int(conn.execute(query).scalar() or 0)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -10,15 +10,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from dispatch.api.problems import Problem
-from dispatch.api.text import check_plain_text
 from dispatch.bootstrap import Container
 from dispatch.domain.case import DomainError
 from dispatch.handlers import ApplicationError, CommandResult, InvalidInput, StaleVersion
+from dispatch.text import check_plain_text
 
 
 class Body(BaseModel):
     """Command bodies refuse unknown fields, so a typo is a 422 that names it, and text with
-    control characters, which the store cannot keep (``dispatch.api.text``)."""
+    control characters, which the store cannot keep (``dispatch.text``)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

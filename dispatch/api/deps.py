@@ -9,11 +9,11 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from dispatch.api.problems import Problem
-from dispatch.api.text import REFUSAL, has_control_characters
 from dispatch.auth.roles import Role, listed_roles, parse_role
 from dispatch.auth.tokens import TokenError, decode_token
 from dispatch.auth.users import User, get_user
 from dispatch.bootstrap import Container
+from dispatch.text import REFUSAL, has_control_characters
 from events import EventStore
 
 

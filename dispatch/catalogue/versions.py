@@ -21,8 +21,8 @@ from sqlalchemy.exc import OperationalError
 from dispatch.catalogue.consistency import advisories
 from dispatch.catalogue.model import Catalogue
 from dispatch.catalogue.parser import parse_catalogue
+from events import StoreUnavailable
 from events.database import read_only_connection
-from events.errors import StoreUnavailable
 
 metadata = sa.MetaData()
 

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from events import StoreUnavailable
 from events.database import autocommit_connection
-from events.errors import StoreUnavailable
 
 metadata = sa.MetaData()
 

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from dispatch.api.text import has_control_characters
 from dispatch.auth.apikeys import check_api_key
 from dispatch.bootstrap import Container
 from dispatch.catalogue import Catalogue
@@ -28,6 +27,7 @@ from dispatch.open311.intake import complaint_from_form
 from dispatch.open311.mapping import SPECIFICATION, service, service_definition, service_request
 from dispatch.open311.params import request_filter
 from dispatch.open311.queries import case_no_for_token, find_request, find_requests
+from dispatch.text import has_control_characters
 
 router = APIRouter()
 

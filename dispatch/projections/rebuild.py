@@ -29,11 +29,8 @@ from sqlalchemy.engine import Connection
 
 from dispatch.projections.base import Projection, lock_key
 from dispatch.projections.state import record_version
-from events import EventStore
+from events import EventStore, checkpoint_table, event_table, safe_head, scan_streams
 from events.checkpoints import load_checkpoint, save_checkpoint
-from events.scan import scan_streams
-from events.schema import checkpoints, events
-from events.store import SAFE_HORIZON
 
 SHADOW = "_shadow"
 Progress = Callable[[int, int], None]
@@ -42,20 +39,6 @@ COLLECT_EVERY = 32  # pages of a fill between two collections of cyclic garbage
 
 class ProjectionBusy(RuntimeError):
     """Another process is rebuilding the same projection."""
-
-
-def safe_head(conn: Connection) -> int:
-    """The highest position below which every event is final (committed or never will be).
-
-    On PostgreSQL positions can become visible out of order; like ``EventStore.read_all``,
-    only events written by transactions below the safe horizon count (see ``events.store``).
-    """
-    if conn.dialect.name != "postgresql":
-        return int(conn.execute(sa.select(sa.func.max(events.c.position))).scalar() or 0)
-    conn.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
-    horizon = conn.execute(SAFE_HORIZON).scalar_one()
-    query = sa.select(sa.func.max(events.c.position)).where(events.c.tx_id < horizon)
-    return int(conn.execute(query).scalar() or 0)
 
 
 @contextmanager
@@ -134,7 +117,9 @@ class ShadowRebuild:
         with self._reader() as conn:
             upto = safe_head(conn)
             total = conn.execute(
-                sa.select(sa.func.count()).select_from(events).where(events.c.position <= upto)
+                sa.select(sa.func.count())
+                .select_from(event_table)
+                .where(event_table.c.position <= upto)
             ).scalar_one()
         done = 0
         if self.projection.per_stream:
@@ -193,7 +178,9 @@ class ShadowRebuild:
             for logical, table in self.shadow.items():
                 self._rename(conn, table, self.live[logical])
             save_checkpoint(conn, self.projection.checkpoint_name, position)
-            conn.execute(checkpoints.delete().where(checkpoints.c.name == self.shadow_checkpoint))
+            conn.execute(
+                checkpoint_table.delete().where(checkpoint_table.c.name == self.shadow_checkpoint)
+            )
             record_version(conn, self.projection)
         return applied
 

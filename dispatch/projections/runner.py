@@ -28,10 +28,9 @@ from sqlalchemy.exc import OperationalError
 from dispatch.projections.base import Projection, lock_key
 from dispatch.projections.rebuild import Progress, ProjectionBusy, ShadowRebuild
 from dispatch.projections.state import projection_state, record_version, state_metadata
-from events import EventStore
+from events import EventStore, checkpoint_table, event_table
 from events.checkpoints import load_checkpoint, save_checkpoint
 from events.database import read_only_connection
-from events.schema import checkpoints, events
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +43,11 @@ __all__ = ["Progress", "ProjectionBusy", "ProjectionRunner", "lock_key", "projec
 
 def _caught_up(checkpoint: str) -> sa.Select[tuple[bool]]:
     """One statement: is the head of the log at or below the checkpoint?"""
-    head = sa.select(sa.func.coalesce(sa.func.max(events.c.position), 0)).scalar_subquery()
+    head = sa.select(sa.func.coalesce(sa.func.max(event_table.c.position), 0)).scalar_subquery()
     done = (
-        sa.select(checkpoints.c.position).where(checkpoints.c.name == checkpoint).scalar_subquery()
+        sa.select(checkpoint_table.c.position)
+        .where(checkpoint_table.c.name == checkpoint)
+        .scalar_subquery()
     )
     return sa.select(head <= sa.func.coalesce(done, 0))
 
@@ -235,8 +236,8 @@ class ProjectionRunner:
             done = {
                 row.name: int(row.position)
                 for row in conn.execute(
-                    sa.select(checkpoints.c.name, checkpoints.c.position).where(
-                        checkpoints.c.name.in_([p.checkpoint_name for p in self.projections])
+                    sa.select(checkpoint_table.c.name, checkpoint_table.c.position).where(
+                        checkpoint_table.c.name.in_([p.checkpoint_name for p in self.projections])
                     )
                 )
             }

@@ -25,7 +25,7 @@ from dispatch.projections.bulk import among
 from dispatch.projections.case_list import live_tables
 from dispatch.projections.kpi_tables import define_kpi_tables
 from dispatch.queries.masking import mask_phone
-from events.store import as_utc
+from events import as_utc
 from events.vault import load_personal_data
 
 HEADERS = (

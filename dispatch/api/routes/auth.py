@@ -10,9 +10,9 @@ from pydantic import BaseModel
 
 from dispatch.api.deps import ContainerDep
 from dispatch.api.problems import Problem
-from dispatch.api.text import REFUSAL, has_control_characters
 from dispatch.auth.tokens import issue_token
 from dispatch.auth.users import authenticate
+from dispatch.text import REFUSAL, has_control_characters
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dispatch.api.deps import AdminUser, ContainerDep, CurrentUser
 from dispatch.api.problems import Problem
-from dispatch.api.text import check_plain_text
 from dispatch.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from dispatch.auth.roles import Role, ordered
 from dispatch.auth.users import (
@@ -25,6 +24,7 @@ from dispatch.auth.users import (
     get_user,
     list_users,
 )
+from dispatch.text import check_plain_text
 
 router = APIRouter(prefix="/users", tags=["users"])
 

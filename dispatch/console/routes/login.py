@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from dispatch.api.text import has_control_characters
 from dispatch.auth.users import User, authenticate
 from dispatch.console.i18n import N_
 from dispatch.console.web import (
@@ -17,6 +16,7 @@ from dispatch.console.web import (
     render,
     session_of,
 )
+from dispatch.text import has_control_characters
 
 router = APIRouter()
 
