@@ -179,7 +179,7 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def to_recorded(row: sa.Row) -> RecordedEvent:
+def to_recorded(row: sa.Row[Any]) -> RecordedEvent:
     return RecordedEvent(
         position=row.position,
         stream_id=row.stream_id,
@@ -194,7 +194,7 @@ def to_recorded(row: sa.Row) -> RecordedEvent:
     )
 
 
-def original_result(row: sa.Row, *, stream_id: str) -> AppendResult:
+def original_result(row: sa.Row[Any], *, stream_id: str) -> AppendResult:
     """The result of a command found in ``commands``: what its first append did."""
     return AppendResult(
         stream_id=stream_id,
@@ -354,7 +354,7 @@ class EventStore:
         positions = conn.execute(
             events.insert().returning(events.c.position, sort_by_parameter_order=True), rows
         ).scalars()
-        last_position = max(positions)
+        last_position: int = max(positions)
         conn.execute(
             commands.insert().values(
                 command_id=command_id,

@@ -74,7 +74,9 @@ def load_catalogue(
                 warnings=warnings,
             )
         )
-        number = int(result.inserted_primary_key[0])
+        key = result.inserted_primary_key
+        assert key is not None  # a single-row INSERT always has one
+        number = int(key[0])
     with _lock:
         _active[engine] = (number, catalogue)
     return number, catalogue, warnings
