@@ -77,7 +77,8 @@ class Scene:
 
 
 def module_container(database_url: str, redis_url: str) -> Iterator[Container]:
-    """What ``tests/e2e/conftest.py``'s ``app_container`` builds, to be kept for a module."""
+    """The e2e tests' Container (``app_container`` in ``tests/e2e/conftest.py``), as a generator a
+    module-scoped fixture can keep for the whole module."""
     container = bootstrap(
         Settings(
             database_url=database_url,
