@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run demo test test-pg lint format bench clean
+.PHONY: install run demo test test-pg test-unit test-integration test-e2e lint typecheck format bench clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -20,12 +20,29 @@ test: install
 	$(PY) -m pytest -q
 
 test-pg: install
-	DISPATCH_TEST_DATABASE_URL=$(PG_URL) DISPATCH_TEST_REDIS_URL=$(REDIS_URL) $(PY) -m pytest -q
+	$(PG_ENV) $(PY) -m pytest -q
+
+# One layer of the suite; on PostgreSQL too with `make test-integration TEST_ENV="$(PG_ENV)"`.
+PG_ENV := DISPATCH_TEST_DATABASE_URL=$(PG_URL) DISPATCH_TEST_REDIS_URL=$(REDIS_URL)
+TEST_ENV ?=
+
+test-unit: install
+	$(TEST_ENV) $(PY) -m pytest -q tests/unit
+
+test-integration: install
+	$(TEST_ENV) $(PY) -m pytest -q tests/integration
+
+test-e2e: install
+	$(TEST_ENV) $(PY) -m pytest -q tests/e2e
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+
+# Strict on events, dispatch.domain, dispatch.catalogue and dispatch.handlers ([tool.mypy]).
+typecheck: install
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .
@@ -41,4 +58,4 @@ bench: install
 	$(PY) bench/report.py bench/results
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache dispatch.db* .redis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache dispatch.db* .redis

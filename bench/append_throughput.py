@@ -21,19 +21,18 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import sqlalchemy as sa
-from kpi_cases import json_option
+from kpi_cases import json_option, scratch_database
 from sqlalchemy.engine import Engine
 
 from dispatch.ops.migrations import upgrade_database
 from events import Event, EventStore, Meta
-from events.database import make_engine, normalise_url
+from events.database import make_engine
 from events.hashing import GENESIS, event_hash
 from events.schema import Position
 from events.store import utcnow
@@ -204,29 +203,10 @@ def run_phase(writes: list[Callable[[int], None]], seconds: float) -> Phase:
 # -- scratch database ----------------------------------------------------------------------
 
 
-@contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    """A migrated database of its own on the server, with ``bench_raw_events``; dropped after."""
-    server = sa.make_url(normalise_url(server_url))
-    if server.get_backend_name() != "postgresql":
-        raise SystemExit(f"the benchmark needs PostgreSQL, not {server.get_backend_name()}")
-    name = f"sw_bench_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = server.set(database=name).render_as_string(hide_password=False)
-        engine = make_engine(url)
-        try:
-            upgrade_database(engine)
-            raw_metadata.create_all(engine)
-        finally:
-            engine.dispose()
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+def migrate(engine: Engine) -> None:
+    """The store's schema, and ``bench_raw_events`` beside it."""
+    upgrade_database(engine)
+    raw_metadata.create_all(engine)
 
 
 # -- the run -------------------------------------------------------------------------------
@@ -296,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     json_option(parser)
     args = parser.parse_args(argv)
 
-    with scratch_database(args.url) as url:
+    with scratch_database(args.url, migrate=migrate) as url:
         figures = measure(
             url,
             writers=args.writers,

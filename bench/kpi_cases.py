@@ -18,9 +18,10 @@ import itertools
 import json
 import os
 import random
+import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,13 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.worlds
+
 from dispatch.domain import events as ev
 from events import Event
 from events.database import make_engine, normalise_url
 from events.hashing import GENESIS, event_hash
+from tests.worlds.databases import temporary_database
 
 DEFAULT_URL = os.environ.get("DISPATCH_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -278,23 +282,14 @@ def fill(url: str, cases: int, *, seed: int = 12345, progress: Any = None) -> in
     return written
 
 
-@contextmanager
-def scratch_database(server_url: str, *, keep: bool = False) -> Iterator[str]:
+def scratch_database(
+    server_url: str, *, keep: bool = False, migrate: Callable[[sa.Engine], object] | None = None
+) -> AbstractContextManager[str]:
     """A fresh ``sw_bench_<random>`` database on the server, dropped afterwards unless kept."""
-    server = sa.make_url(normalise_url(server_url))
-    if server.get_backend_name() != "postgresql":
-        raise SystemExit(f"the benchmark needs PostgreSQL, not {server.get_backend_name()}")
-    name = f"sw_bench_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        if not keep:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    backend = sa.make_url(normalise_url(server_url)).get_backend_name()
+    if backend != "postgresql":
+        raise SystemExit(f"the benchmark needs PostgreSQL, not {backend}")
+    return temporary_database(server_url, name="bench", migrate=migrate, keep=keep)
 
 
 def emit(figures: dict[str, Any], destination: str | None) -> None:

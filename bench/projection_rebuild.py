@@ -24,18 +24,17 @@ import resource
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from kpi_cases import scratch_database
 
 from dispatch.domain import events as ev
 from dispatch.ops.migrations import prepare_database
 from dispatch.projections import ProjectionRunner, default_projections
 from events import Event, EventStore
-from events.database import make_engine, normalise_url
+from events.database import make_engine
 from events.hashing import GENESIS, event_hash
 from events.schema import events
 
@@ -160,23 +159,6 @@ def store_scan(engine: sa.Engine, batch: int) -> tuple[int, float]:
     for chunk in EventStore(engine).iter_all(batch=batch):
         count += len(chunk)
     return count, time.perf_counter() - started
-
-
-@contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    server = sa.make_url(normalise_url(server_url))
-    if server.get_backend_name() != "postgresql":
-        raise SystemExit(f"the benchmark needs PostgreSQL, not {server.get_backend_name()}")
-    name = f"sw_bench_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
+from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
 
+from dispatch.auth.passwords import DEFAULT_HASHER
 from dispatch.catalogue import Catalogue
 from dispatch.catalogue.versions import active_catalogue
 from dispatch.handlers import CommandResult, Handling, Issuer, handle, routed_tasks
 from dispatch.handlers.case_numbers import StoredIntake
+from dispatch.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
 from dispatch.projections import default_projections
 from dispatch.projections.runner import ProjectionRunner
 from dispatch.settings import Settings
@@ -36,7 +39,8 @@ class Container:
     catalogue_source: Callable[[], tuple[int, Catalogue] | None]
     clock: Clock = system_clock
     redis_url: str | None = None
-    extras: dict[str, object] = field(default_factory=dict)
+    password_hasher: PasswordHasher = DEFAULT_HASHER  # tests use cheap argon2 parameters
+    delivery_policy: DeliveryPolicy = DEFAULT_POLICY
 
     def handle(self, target: str, command: object, issuer: Issuer) -> CommandResult:
         """Run a command (``dispatch.handlers.handle``) with this container's log and clock."""

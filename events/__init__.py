@@ -1,11 +1,23 @@
-"""The append-only event log: envelope, registry and upcasters, store, chain, checkpoints."""
+"""The append-only event log: envelope, registry and upcasters, store, chain, checkpoints.
+
+``dispatch`` and ``workers`` use the names below; besides them, the modules ``database``
+(engines), ``checkpoints``, ``vault`` (personal data), ``integrity`` (verify and seal the
+chain) and ``types`` are public. The rest (``schema``, ``store``, ``scan``, ``hashing``, …) is
+internal: import-linter forbids reaching into it.
+"""
 
 from events.envelope import AppendResult, Event, Meta, RecordedEvent
 from events.errors import ConcurrencyError, EventStoreError, StoreUnavailable, UnknownEventType
+from events.hashing import GENESIS, event_hash
 from events.registry import EventRegistry
-from events.store import EventStore
+from events.scan import decode, scan_streams
+from events.schema import checkpoints as checkpoint_table
+from events.schema import events as event_table
+from events.schema import personal_data as personal_data_table
+from events.store import EventStore, as_utc, safe_head
 
 __all__ = [
+    "GENESIS",
     "AppendResult",
     "ConcurrencyError",
     "Event",
@@ -16,4 +28,12 @@ __all__ = [
     "RecordedEvent",
     "StoreUnavailable",
     "UnknownEventType",
+    "as_utc",
+    "checkpoint_table",
+    "decode",
+    "event_hash",
+    "event_table",
+    "personal_data_table",
+    "safe_head",
+    "scan_streams",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -73,7 +74,7 @@ def verify_log(engine: Engine, *, progress: Callable[[int], None] | None = None)
     return report
 
 
-def _check_seal(seal: sa.Row, report: VerifyReport, cumulative: str, at: int | None) -> None:
+def _check_seal(seal: sa.Row[Any], report: VerifyReport, cumulative: str, at: int | None) -> None:
     report.seals_checked += 1
     if at != seal.position or seal.cumulative_hash != cumulative:
         report.problems.append(
@@ -82,7 +83,7 @@ def _check_seal(seal: sa.Row, report: VerifyReport, cumulative: str, at: int | N
         )
 
 
-def _seals(engine: Engine) -> list[sa.Row]:
+def _seals(engine: Engine) -> list[sa.Row[Any]]:
     with engine.connect().execution_options(read_only=True) as conn:
         return list(conn.execute(sa.select(seals).order_by(seals.c.position)))
 

@@ -70,7 +70,7 @@ class ScannedEvent(RecordedEvent):
         )
         return event
 
-    @property  # type: ignore[override]
+    @property
     def data(self) -> dict[str, Any]:
         """The payload as a dict, parsed on first use (``decode`` never needs it)."""
         parsed = self.__dict__.get("_data")

@@ -156,6 +156,20 @@ SAFE_HORIZON = sa.text(
 )
 
 
+def safe_head(conn: Connection) -> int:
+    """The highest position below which every event is final (committed or never will be).
+
+    On PostgreSQL positions can become visible out of order; like ``EventStore.read_all``,
+    only events written by transactions below the safe horizon count (see above).
+    """
+    if conn.dialect.name != "postgresql":
+        return int(conn.execute(sa.select(sa.func.max(events.c.position))).scalar() or 0)
+    conn.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
+    horizon = conn.execute(SAFE_HORIZON).scalar_one()
+    query = sa.select(sa.func.max(events.c.position)).where(events.c.tx_id < horizon)
+    return int(conn.execute(query).scalar() or 0)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -165,7 +179,7 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def to_recorded(row: sa.Row) -> RecordedEvent:
+def to_recorded(row: sa.Row[Any]) -> RecordedEvent:
     return RecordedEvent(
         position=row.position,
         stream_id=row.stream_id,
@@ -180,7 +194,7 @@ def to_recorded(row: sa.Row) -> RecordedEvent:
     )
 
 
-def original_result(row: sa.Row, *, stream_id: str) -> AppendResult:
+def original_result(row: sa.Row[Any], *, stream_id: str) -> AppendResult:
     """The result of a command found in ``commands``: what its first append did."""
     return AppendResult(
         stream_id=stream_id,
@@ -340,7 +354,7 @@ class EventStore:
         positions = conn.execute(
             events.insert().returning(events.c.position, sort_by_parameter_order=True), rows
         ).scalars()
-        last_position = max(positions)
+        last_position: int = max(positions)
         conn.execute(
             commands.insert().values(
                 command_id=command_id,

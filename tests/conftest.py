@@ -14,15 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from dispatch.ops.migrations import prepare_database
-from events.database import make_engine, normalise_url
+from events.database import make_engine
 
-TEST_DATABASE_URL = os.environ.get("DISPATCH_TEST_DATABASE_URL", "")
+from worlds.databases import ON_POSTGRES, TEST_DATABASE_URL, temporary_database
+
 TEST_REDIS_URL = os.environ.get("DISPATCH_TEST_REDIS_URL", "")
-ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres", "postgresql"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -34,35 +33,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def _fresh_postgres_database() -> Iterator[str]:
-    server = sa.make_url(normalise_url(TEST_DATABASE_URL))
-    name = f"sw_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated, empty database for this test session."""
-    if ON_POSTGRES:
-        yield from _migrated(_fresh_postgres_database())
-    else:
-        path = Path(tmp_path_factory.mktemp("db")) / "test.db"
-        yield from _migrated(iter([f"sqlite:///{path}"]))
-
-
-def _migrated(urls: Iterator[str]) -> Iterator[str]:
-    for url in urls:
-        engine = make_engine(url)
-        prepare_database(engine)
-        engine.dispose()
+    folder = tmp_path_factory.mktemp("db")
+    with temporary_database(
+        TEST_DATABASE_URL, name="test", sqlite_folder=folder, migrate=prepare_database
+    ) as url:
         yield url
 
 

@@ -29,7 +29,7 @@ from dispatch.cli import demo as dispatch_demo
 from dispatch.cli.common import fail, settings
 from dispatch.delivery.queues import redis_connection
 from dispatch.ops.http_server import serve_http
-from events.errors import StoreUnavailable
+from events import StoreUnavailable
 from workers import jobs
 from workers.allinone import serve_all_in_one, watch_parent
 from workers.scheduler import Scheduler

@@ -21,7 +21,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -48,25 +48,6 @@ TIMESTAMP_HEADER = "X-Street-Whistle-Timestamp"
 DELIVERY_HEADER = "X-Street-Whistle-Delivery"
 # Our own attempt counter decides when to give up; RQ's cap only guards against a bug.
 MAX_RQ_RETRIES = 1000
-
-
-@dataclass(frozen=True)
-class DeliveryPolicy:
-    attempts: int = 6
-    backoff: tuple[int, ...] = (10, 60, 300, 1800, 7200)  # seconds after attempt 1, 2, …
-    timeout: float = 10.0
-    lease: timedelta = timedelta(seconds=60)
-
-    def delay_after(self, attempt: int) -> int:
-        return self.backoff[min(attempt, len(self.backoff)) - 1] if self.backoff else 0
-
-
-DEFAULT_POLICY = DeliveryPolicy()
-
-
-def policy_of(container: Container) -> DeliveryPolicy:
-    policy = container.extras.get("delivery_policy")
-    return policy if isinstance(policy, DeliveryPolicy) else DEFAULT_POLICY
 
 
 @dataclass(frozen=True)
@@ -125,7 +106,7 @@ def deliver(container: Container, task_id: str, *, department: str | None = None
 def _deliver_webhook(
     container: Container, state: CaseState, task: TaskState, target: Delivery, now: datetime
 ) -> Outcome:
-    policy = policy_of(container)
+    policy = container.delivery_policy
     claim = claim_delivery(
         container.engine,
         task_id=task.task_id,

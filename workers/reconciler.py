@@ -55,10 +55,9 @@ from dispatch.handlers import CaseNotFound
 from dispatch.handlers.executor import load_case
 from dispatch.handlers.route_case import needs_routing
 from dispatch.ops.backlog import RELAY_CHECKPOINT
+from events import as_utc, event_table
 from events.checkpoints import load_checkpoint, save_checkpoint
 from events.database import read_only_connection
-from events.schema import events
-from events.store import as_utc
 from workers.worker import catalogue_queues, is_alive
 
 WATERMARK = "reconciler"
@@ -240,14 +239,19 @@ class Reconciler:
 
     def _candidates(self, after: int, upto: int) -> list[sa.Row]:
         query = (
-            sa.select(events.c.position, events.c.stream_id, events.c.type, events.c.data)
-            .add_columns(events.c.recorded_at)
-            .where(
-                events.c.position > after,
-                events.c.position <= upto,
-                events.c.type.in_(("CaseReceived", "CaseDispatched")),
+            sa.select(
+                event_table.c.position,
+                event_table.c.stream_id,
+                event_table.c.type,
+                event_table.c.data,
             )
-            .order_by(events.c.position)
+            .add_columns(event_table.c.recorded_at)
+            .where(
+                event_table.c.position > after,
+                event_table.c.position <= upto,
+                event_table.c.type.in_(("CaseReceived", "CaseDispatched")),
+            )
+            .order_by(event_table.c.position)
             .limit(self.batch)
         )
         with read_only_connection(self.container.engine) as conn:
@@ -317,8 +321,9 @@ def _text(value: bytes | None) -> str | None:
 def _routed(conn: sa.Connection, case_ids: list[str]) -> set[str]:
     routed: set[str] = set()
     for start in range(0, len(case_ids), 500):
-        query = sa.select(events.c.stream_id).where(
-            events.c.stream_id.in_(case_ids[start : start + 500]), events.c.type.in_(ROUTED)
+        query = sa.select(event_table.c.stream_id).where(
+            event_table.c.stream_id.in_(case_ids[start : start + 500]),
+            event_table.c.type.in_(ROUTED),
         )
         routed.update(conn.execute(query.distinct()).scalars())
     return routed

@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import redis
 from rq import Queue, SimpleWorker
@@ -71,7 +72,7 @@ class DispatchWorker(SimpleWorker):
         self._last_beat = -HEARTBEAT_EVERY
         self._burst = False
 
-    def work(self, *args, **kwargs) -> bool:  # type: ignore[no-untyped-def]
+    def work(self, *args: Any, **kwargs: Any) -> bool:
         self._burst = bool(kwargs.get("burst"))
         self._beat()
         beating = threading.Thread(target=self._keep_beating, name="alive", daemon=True)

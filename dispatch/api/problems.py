@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from events.errors import StoreUnavailable
+from events import StoreUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 

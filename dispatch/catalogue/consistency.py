@@ -120,7 +120,9 @@ def _rules(view: _View) -> Iterator[Finding]:
     for index, rule in view.items("routing"):
         here: Path = ("routing", index)
         lead = rule.get("lead")
-        assist = rule.get("assist") if isinstance(rule.get("assist"), list) else []
+        assist = rule.get("assist")
+        if not isinstance(assist, list):
+            assist = []
         yield from _department_ref(view, (*here, "lead"), lead)
         for i, code in enumerate(assist):
             yield from _department_ref(view, (*here, "assist", i), code)

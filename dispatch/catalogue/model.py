@@ -8,8 +8,9 @@ unknown keys so that a typo such as ``assit:`` is reported instead of silently i
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -23,6 +24,8 @@ from pydantic import (
 )
 
 from dispatch.catalogue.durations import DurationField
+
+T = TypeVar("T")
 
 STREET_OFFICE = "@street"
 URGENCIES = ("normal", "urgent", "emergency")
@@ -247,14 +250,15 @@ class Catalogue(Strict):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def cached(self, key: str, build: Any) -> Any:
+    def cached(self, key: str, build: Callable[[], T]) -> T:
         """Return ``build()`` computed once for this catalogue (the catalogue is immutable).
 
         Two request threads racing here both build and one result wins: harmless, no lock.
         """
         if key not in self._cache:
             self._cache[key] = build()
-        return self._cache[key]
+        value: T = self._cache[key]
+        return value
 
     def department(self, code: str) -> Department | None:
         return self.cached("departments", lambda: {d.code: d for d in self.departments}).get(code)

@@ -167,7 +167,8 @@ def _shape_problems(error: ValidationError, lines: dict[Path, int]) -> Iterator[
 
 
 def _message(item: Any) -> str:
-    kind, message = item["type"], item["msg"]
+    kind: str = item["type"]
+    message: str = item["msg"]
     if kind == "missing":
         return "required, but missing"
     if kind == "extra_forbidden":

@@ -98,8 +98,8 @@ def route(
         if not matched:
             continue
         lead = office if rule.lead == STREET_OFFICE else rule.lead
-        assist = [office if code == STREET_OFFICE else code for code in rule.assist]
-        assist = list(dict.fromkeys(code for code in assist if code and code != lead))
+        named = [office if code == STREET_OFFICE else code for code in rule.assist]
+        assist = list(dict.fromkeys(code for code in named if code and code != lead))
         return RoutingDecision(
             rule_id=rule.id,
             lead=lead,

@@ -44,7 +44,7 @@ def work_calendar(catalogue: Catalogue) -> WorkCalendar:
 def policy_for(catalogue: Catalogue, category: str, urgency: str) -> str:
     """The SLA policy name for a case: the urgency's policy if any, else the category's."""
     if urgency in catalogue.urgency_sla:
-        return catalogue.urgency_sla[urgency]  # type: ignore[index]
+        return catalogue.urgency_sla[urgency]
     found = catalogue.category(category)
     if found is None:
         raise UnknownCategory(

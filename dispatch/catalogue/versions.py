@@ -21,8 +21,8 @@ from sqlalchemy.exc import OperationalError
 from dispatch.catalogue.consistency import advisories
 from dispatch.catalogue.model import Catalogue
 from dispatch.catalogue.parser import parse_catalogue
+from events import StoreUnavailable
 from events.database import read_only_connection
-from events.errors import StoreUnavailable
 
 metadata = sa.MetaData()
 
@@ -74,7 +74,9 @@ def load_catalogue(
                 warnings=warnings,
             )
         )
-        number = int(result.inserted_primary_key[0])
+        key = result.inserted_primary_key
+        assert key is not None  # a single-row INSERT always has one
+        number = int(key[0])
     with _lock:
         _active[engine] = (number, catalogue)
     return number, catalogue, warnings

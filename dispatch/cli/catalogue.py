@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dispatch.catalogue import CatalogueError, advisories, parse_catalogue
 from dispatch.catalogue.versions import list_versions, load_catalogue
 from dispatch.cli.common import container, fail
-from events.errors import StoreUnavailable
+from events import StoreUnavailable
 
 app = typer.Typer(no_args_is_help=True, help="Departments, grids, categories, routing and SLA")
 

@@ -1,1 +1,2 @@
-"""Getting tasks to departments: queue names and jobs, delivery state, dead letters."""
+"""Getting tasks to departments: queue names and jobs, the retry policy, delivery state and
+dead letters."""

@@ -10,9 +10,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from dispatch.handlers.errors import KeyTaken
-from events import AppendResult, Event, EventStore, Meta
+from events import AppendResult, Event, EventStore, Meta, StoreUnavailable
 from events.database import autocommit_connection
-from events.errors import StoreUnavailable
 from events.vault import store_personal_data
 
 metadata = sa.MetaData()

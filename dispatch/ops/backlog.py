@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 from dispatch.catalogue.versions import active_catalogue
 from dispatch.delivery.queues import DEPARTMENT_PREFIX, ROUTING, SERIALIZER, TIMERS, queue_names
 from dispatch.delivery.state import count_deliveries, count_open_dead_letters
+from events import EventStore
 from events.checkpoints import all_checkpoints
 from events.database import read_only_connection
-from events.store import EventStore
 
 RELAY_CHECKPOINT = "relay"
 # Checkpoints that are not a reader's progress: the reconciler's watermark holds back on

@@ -24,8 +24,7 @@ from dispatch.domain.events import registry
 from dispatch.projections.base import Projection
 from dispatch.projections.bulk import insert_rows, upsert_rows
 from dispatch.projections.case_rows import CaseRows, Row, apply_event, derive, new_case
-from events import RecordedEvent, UnknownEventType
-from events.scan import decode
+from events import RecordedEvent, UnknownEventType, decode
 from events.types import UtcDateTime
 
 # Written once by the projection; later by whoever delivers the task (its own table or an

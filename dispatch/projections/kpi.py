@@ -29,9 +29,7 @@ from dispatch.projections.kpi_rollup import (
     task_contributions,
 )
 from dispatch.projections.kpi_tables import define_kpi_tables
-from events import RecordedEvent
-from events.scan import decode
-from events.store import as_utc
+from events import RecordedEvent, as_utc, decode
 
 
 def _moments(table: sa.Table) -> tuple[str, ...]:

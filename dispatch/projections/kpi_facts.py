@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 from dispatch.catalogue.sla import warning_time  # the SLA timers' rule: alerts agree
 from dispatch.domain import events as ev
 from dispatch.projections.kpi_tables import CASE_OUTCOME
-from events import Event, RecordedEvent
-from events.store import as_utc
+from events import Event, RecordedEvent, as_utc
 
 Row = dict[str, Any]
 

@@ -23,19 +23,14 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from dispatch.projections.base import Projection, lock_key
+from dispatch.projections.state import record_version
+from events import EventStore, checkpoint_table, event_table, safe_head, scan_streams
 from events.checkpoints import load_checkpoint, save_checkpoint
-from events.scan import scan_streams
-from events.schema import checkpoints, events
-from events.store import SAFE_HORIZON
-
-if TYPE_CHECKING:
-    from dispatch.projections.runner import ProjectionRunner
 
 SHADOW = "_shadow"
 Progress = Callable[[int, int], None]
@@ -44,20 +39,6 @@ COLLECT_EVERY = 32  # pages of a fill between two collections of cyclic garbage
 
 class ProjectionBusy(RuntimeError):
     """Another process is rebuilding the same projection."""
-
-
-def safe_head(conn: Connection) -> int:
-    """The highest position below which every event is final (committed or never will be).
-
-    On PostgreSQL positions can become visible out of order; like ``EventStore.read_all``,
-    only events written by transactions below the safe horizon count (see ``events.store``).
-    """
-    if conn.dialect.name != "postgresql":
-        return int(conn.execute(sa.select(sa.func.max(events.c.position))).scalar() or 0)
-    conn.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
-    horizon = conn.execute(SAFE_HORIZON).scalar_one()
-    query = sa.select(sa.func.max(events.c.position)).where(events.c.tx_id < horizon)
-    return int(conn.execute(query).scalar() or 0)
 
 
 @contextmanager
@@ -80,15 +61,20 @@ def young_collections_only() -> Iterator[None]:
 
 
 class ShadowRebuild:
-    def __init__(self, runner: ProjectionRunner, projection: Projection) -> None:
-        self.runner = runner
-        self.engine = runner.engine
+    """One rebuild of ``projection`` from ``store``'s log into new tables that replace
+    ``live``, reading ``batch`` events at a time."""
+
+    def __init__(
+        self, projection: Projection, *, store: EventStore, live: dict[str, sa.Table], batch: int
+    ) -> None:
+        self.store = store
+        self.engine = store.engine
         self.projection = projection
         self.postgres = self.engine.dialect.name == "postgresql"
-        self.batch = runner.rebuild_batch_size
+        self.batch = batch
         self.shadow_checkpoint = f"{projection.checkpoint_name}:shadow"
         self.shadow = projection.define(sa.MetaData(), SHADOW)
-        self.live = runner.tables(projection.name)
+        self.live = live
 
     def run(self, progress: Progress | None = None) -> int:
         report = progress or (lambda done, total: None)
@@ -131,7 +117,9 @@ class ShadowRebuild:
         with self._reader() as conn:
             upto = safe_head(conn)
             total = conn.execute(
-                sa.select(sa.func.count()).select_from(events).where(events.c.position <= upto)
+                sa.select(sa.func.count())
+                .select_from(event_table)
+                .where(event_table.c.position <= upto)
             ).scalar_one()
         done = 0
         if self.projection.per_stream:
@@ -156,7 +144,7 @@ class ShadowRebuild:
         while True:
             with self.engine.begin() as conn:
                 count, position = self._apply_next(conn)
-                head = self.runner.store.head_position(conn=conn)
+                head = self.store.head_position(conn=conn)
             done += count
             report(done, max(total, done + head - position))
             if count < self.batch:
@@ -165,7 +153,7 @@ class ShadowRebuild:
     def _apply_next(self, conn: Connection) -> tuple[int, int]:
         after = load_checkpoint(conn, self.shadow_checkpoint)
         # No settling: what is not safe yet is caught up by the live runner after the swap.
-        batch = self.runner.store.read_all(after=after, limit=self.batch, conn=conn, settle=0)
+        batch = self.store.read_all(after=after, limit=self.batch, conn=conn, settle=0)
         if not batch:
             return 0, after
         self.projection.apply(conn, self.shadow, batch)
@@ -190,8 +178,10 @@ class ShadowRebuild:
             for logical, table in self.shadow.items():
                 self._rename(conn, table, self.live[logical])
             save_checkpoint(conn, self.projection.checkpoint_name, position)
-            conn.execute(checkpoints.delete().where(checkpoints.c.name == self.shadow_checkpoint))
-            self.runner.record_version(conn, self.projection)
+            conn.execute(
+                checkpoint_table.delete().where(checkpoint_table.c.name == self.shadow_checkpoint)
+            )
+            record_version(conn, self.projection)
         return applied
 
     def _rename(self, conn: Connection, shadow: sa.Table, live: sa.Table) -> None:

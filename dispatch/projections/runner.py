@@ -11,8 +11,8 @@ The projection tables are owned by the runner, not by Alembic: a rebuild builds
 ``<table>_shadow`` from position 0 while the live tables keep serving, then drops the live
 tables and renames the shadow ones in one transaction. Alembic would see those tables change
 behind its back, so they are created here (``ensure_tables``) and their shape is versioned
-by ``Projection.version`` in the ``projection_state`` table instead. How a rebuild works is
-in ``dispatch.projections.rebuild``.
+by ``Projection.version`` in the ``projection_state`` table (``dispatch.projections.state``)
+instead. How a rebuild works is in ``dispatch.projections.rebuild``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -28,10 +27,10 @@ from sqlalchemy.exc import OperationalError
 
 from dispatch.projections.base import Projection, lock_key
 from dispatch.projections.rebuild import Progress, ProjectionBusy, ShadowRebuild
-from events import EventStore
+from dispatch.projections.state import projection_state, record_version, state_metadata
+from events import EventStore, checkpoint_table, event_table
 from events.checkpoints import load_checkpoint, save_checkpoint
 from events.database import read_only_connection
-from events.schema import checkpoints, events
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +40,14 @@ VERSION_RECHECK = 30.0  # seconds between checks that a projection's tables have
 
 __all__ = ["Progress", "ProjectionBusy", "ProjectionRunner", "lock_key", "projection_state"]
 
-state_metadata = sa.MetaData()
-projection_state = sa.Table(
-    "projection_state",
-    state_metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
-
 
 def _caught_up(checkpoint: str) -> sa.Select[tuple[bool]]:
     """One statement: is the head of the log at or below the checkpoint?"""
-    head = sa.select(sa.func.coalesce(sa.func.max(events.c.position), 0)).scalar_subquery()
+    head = sa.select(sa.func.coalesce(sa.func.max(event_table.c.position), 0)).scalar_subquery()
     done = (
-        sa.select(checkpoints.c.position).where(checkpoints.c.name == checkpoint).scalar_subquery()
+        sa.select(checkpoint_table.c.position)
+        .where(checkpoint_table.c.name == checkpoint)
+        .scalar_subquery()
     )
     return sa.select(head <= sa.func.coalesce(done, 0))
 
@@ -122,7 +114,7 @@ class ProjectionRunner:
             recorded = {row.name: row.version for row in conn.execute(sa.select(projection_state))}
             for projection in self._projections.values():
                 if projection.name not in recorded:
-                    self.record_version(conn, projection)
+                    record_version(conn, projection)
                 elif recorded[projection.name] != projection.version:
                     stale.append(projection.name)
         return stale
@@ -133,14 +125,6 @@ class ProjectionRunner:
         for name in stale:
             self.rebuild(name, progress=progress)
         return stale
-
-    def record_version(self, conn: Connection, projection: Projection) -> None:
-        """Note that the tables of ``projection`` now have its current shape."""
-        table = projection_state
-        values = {"version": projection.version, "updated_at": datetime.now(UTC)}
-        updated = conn.execute(table.update().where(table.c.name == projection.name), values)
-        if updated.rowcount == 0:
-            conn.execute(table.insert().values(name=projection.name, **values))
 
     # -- catching up ----------------------------------------------------------------------
 
@@ -252,8 +236,8 @@ class ProjectionRunner:
             done = {
                 row.name: int(row.position)
                 for row in conn.execute(
-                    sa.select(checkpoints.c.name, checkpoints.c.position).where(
-                        checkpoints.c.name.in_([p.checkpoint_name for p in self.projections])
+                    sa.select(checkpoint_table.c.name, checkpoint_table.c.position).where(
+                        checkpoint_table.c.name.in_([p.checkpoint_name for p in self.projections])
                     )
                 )
             }
@@ -273,4 +257,10 @@ class ProjectionRunner:
         the events known to be in the log. Returns the events applied. Raises
         ``ProjectionBusy`` if another process is rebuilding the same projection.
         """
-        return ShadowRebuild(self, self.projection(name)).run(progress)
+        rebuild = ShadowRebuild(
+            self.projection(name),
+            store=self.store,
+            live=self.tables(name),
+            batch=self.rebuild_batch_size,
+        )
+        return rebuild.run(progress)

@@ -25,8 +25,7 @@ from dispatch.catalogue import warning_time
 from dispatch.domain import events as ev
 from dispatch.domain.events import registry
 from dispatch.projections.base import Projection
-from events import RecordedEvent
-from events.store import as_utc
+from events import RecordedEvent, as_utc
 from events.types import UtcDateTime
 
 STAGES = ("sign", "contact", "reply")

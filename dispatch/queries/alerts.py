@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from dispatch.projections.kpi_tables import define_kpi_tables
 from dispatch.queries.scope import Viewer, liaison_department
-from events.store import as_utc
+from events import as_utc
 
 tasks = define_kpi_tables(sa.MetaData())["tasks"]
 

@@ -25,7 +25,7 @@ from dispatch.projections.bulk import among
 from dispatch.projections.case_list import live_tables
 from dispatch.projections.kpi_tables import define_kpi_tables
 from dispatch.queries.masking import mask_phone
-from events.store import as_utc
+from events import as_utc
 from events.vault import load_personal_data
 
 HEADERS = (
@@ -213,7 +213,7 @@ def xlsx_chunks(engine: Engine, **options: Any) -> Iterator[bytes]:
     disk past a few megabytes, which keeps memory flat however long the ledger is.
     """
     with SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
-        write_xlsx(engine, spool, **options)  # type: ignore[arg-type]
+        write_xlsx(engine, spool, **options)
         spool.seek(0)
         while piece := spool.read(PIECE):
             yield piece

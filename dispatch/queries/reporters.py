@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from dispatch.projections.case_list import live_tables
 from dispatch.queries.cases import case_summary
 from dispatch.queries.scope import Viewer, case_scope
-from events.schema import personal_data
+from events import personal_data_table
 
 SEPARATORS = re.compile(r"[\s\-]")
 PHONE_QUERY = re.compile(r"^\+?\d{5,20}$")
@@ -38,8 +38,10 @@ def cases_by_phone(
         return []
     tables = live_tables()
     cases, tasks = tables["case_list"], tables["case_tasks"]
-    stored = personal_data.c.data["phone"].as_string()
-    refs = sa.select(personal_data.c.ref).where(sa.or_(stored == wanted, stored == phone.strip()))
+    stored = personal_data_table.c.data["phone"].as_string()
+    refs = sa.select(personal_data_table.c.ref).where(
+        sa.or_(stored == wanted, stored == phone.strip())
+    )
     conditions: list[Any] = [cases.c.reporter_ref.in_(refs)]
     scope = case_scope(viewer, cases, tasks)
     if scope is not None:

@@ -16,8 +16,7 @@ from sqlalchemy.engine import Connection
 
 from dispatch.catalogue.workcalendar import WorkCalendar
 from dispatch.domain.events import registry
-from events import EventStore, RecordedEvent
-from events.store import as_utc
+from events import EventStore, RecordedEvent, as_utc
 
 CASE = "case"  # the track of case-level stages; task stages run on their task's track
 _TASK = frozenset({"TaskSigned", "TaskReturnRequested", "TaskCancelled", "TaskReturnApproved"})

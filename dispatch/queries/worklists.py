@@ -15,7 +15,7 @@ from dispatch.projections.case_list import live_tables
 from dispatch.queries.cases import list_cases
 from dispatch.queries.scope import Viewer
 from dispatch.queries.tasks import OPEN_STATES, task_representation
-from events.store import as_utc
+from events import as_utc
 
 OPEN_CASE = ("received", "dispatched", "in_progress", "reopened", "replied", "parked")
 DUPLICATE_WINDOW = timedelta(days=7)

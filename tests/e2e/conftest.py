@@ -29,8 +29,9 @@ from dispatch.app import create_app
 from dispatch.auth.roles import Role
 from dispatch.auth.tokens import issue_token
 from dispatch.auth.users import User, add_user
-from dispatch.bootstrap import Container, bootstrap
-from dispatch.settings import Settings
+from dispatch.bootstrap import Container
+
+from worlds.scenarios import module_container
 
 # Every user ``login`` makes has this password, so a test can also sign in through the form.
 LOGIN_PASSWORD = "correct horse battery staple"
@@ -60,16 +61,7 @@ def app_container(database_url: str, redis_url: str) -> Iterator[Container]:
     New cases are routed in-process (``inline_routing``), so HTTP tests see tasks without
     running the RQ workers; the worker path has its own tests.
     """
-    container = bootstrap(
-        Settings(
-            database_url=database_url,
-            redis_url=redis_url,
-            secret_key="test-secret",
-            inline_routing=True,
-        )
-    )
-    yield container
-    container.close()
+    yield from module_container(database_url, redis_url)
 
 
 @pytest.fixture

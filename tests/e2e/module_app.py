@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from scenarios import Login, Scenes, module_client, module_container, remembered
 
 from dispatch.bootstrap import Container
+
+from worlds.scenarios import Login, Scenes, module_client, module_container, remembered
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,11 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from module_app import app_container, client, people, scenes, signed_in  # noqa: F401
-from scenarios import (
+
+from dispatch.app import create_app
+from dispatch.bootstrap import Container
+
+from worlds.scenarios import (
     API,
     COMPLAINT,
     DEPARTMENT,
@@ -40,13 +44,10 @@ from scenarios import (
     park_body,
 )
 
-from dispatch.app import create_app
-from dispatch.bootstrap import Container
-
 pytestmark = pytest.mark.usefixtures("sample_catalogue")
 
 
-# -- one app and one user per kind of caller for the whole module (see scenarios) ---------------
+# -- one app and one user per kind of caller for the whole module (see worlds.scenarios) -----------
 
 
 # One app and one user per kind of caller for the whole module (see module_app).

@@ -20,7 +20,11 @@ from httpx import Response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from module_app import app_container, client, people, scenes, signed_in  # noqa: F401
-from scenarios import (
+
+from dispatch.auth.users import count_users
+from dispatch.bootstrap import Container
+
+from worlds.scenarios import (
     API,
     COMPLAINT,
     DEPARTMENT,
@@ -33,13 +37,10 @@ from scenarios import (
     park_body,
 )
 
-from dispatch.auth.users import count_users
-from dispatch.bootstrap import Container
-
 pytestmark = pytest.mark.usefixtures("sample_catalogue")
 
 
-# -- one app and one user per kind of caller for the whole module (see scenarios) ---------------
+# -- one app and one user per kind of caller for the whole module (see worlds.scenarios) -----------
 
 
 # One app and one user per kind of caller for the whole module (see module_app).

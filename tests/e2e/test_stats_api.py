@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from case_story import CaseStory
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from dispatch.bootstrap import Container
 from events import EventStore
+
+from worlds.case_story import CaseStory
 
 API = "/api/v1"
 HOUR = timedelta(hours=1)

@@ -8,7 +8,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from case_story import MINUTE, CaseStory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
@@ -18,6 +17,8 @@ from dispatch.projections.kpi import KpiProjection
 from dispatch.queries.kpis import kpi_rows
 from events import EventStore
 from events.store import as_utc
+
+from worlds.case_story import MINUTE, CaseStory
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 DEPARTMENTS = ("water", "roads", "city")

@@ -20,13 +20,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from case_story import HOUR, MINUTE, CaseStory
 from sqlalchemy.engine import Engine
 
 from dispatch.projections import ProjectionRunner
 from dispatch.projections.kpi import KpiProjection
 from dispatch.queries.kpis import kpi_rows, ranking
 from events import EventStore
+
+from worlds.case_story import HOUR, MINUTE, CaseStory
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 D = datetime(2036, 11, 3, 9, 0, tzinfo=BEIJING)

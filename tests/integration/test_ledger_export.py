@@ -8,7 +8,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from case_story import HOUR, CaseStory
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 
@@ -18,6 +17,8 @@ from dispatch.projections.kpi import KpiProjection
 from dispatch.queries.ledger import HEADERS, LedgerFilter, csv_chunks, ledger_rows, xlsx_chunks
 from events import EventStore
 from events.vault import store_personal_data
+
+from worlds.case_story import HOUR, CaseStory
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 

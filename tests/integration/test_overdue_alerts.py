@@ -7,13 +7,14 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from case_story import HOUR, MINUTE, CaseStory
 from sqlalchemy.engine import Engine
 
 from dispatch.projections import ProjectionRunner
 from dispatch.projections.kpi import KpiProjection
 from dispatch.queries.alerts import OutOfScope, overdue_alerts
 from events import EventStore
+
+from worlds.case_story import HOUR, MINUTE, CaseStory
 
 # Years ahead: these overdue tasks must not crowd the real clock's alert lists of other tests.
 NOW = datetime(2036, 11, 12, 15, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

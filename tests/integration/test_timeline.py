@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from case_story import HOUR, MINUTE, CaseStory
 from sqlalchemy.engine import Engine
 
 from dispatch.catalogue import Calendar, WorkCalendar
 from dispatch.domain import events as ev
 from dispatch.queries.timeline import case_timeline
 from events import EventStore, Meta
+
+from worlds.case_story import HOUR, MINUTE, CaseStory
 
 CALENDAR = WorkCalendar(Calendar(), "Asia/Shanghai")  # 09:00–12:00, 13:30–18:00
 

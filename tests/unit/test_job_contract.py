@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from dispatch.delivery.policy import DeliveryPolicy
 from dispatch.delivery.queues import (
     deliver_task_job,
     job_id,
@@ -12,7 +13,7 @@ from dispatch.delivery.queues import (
     route_case_job,
     sla_scan_job,
 )
-from workers.delivery import DeliveryPolicy, sign, verify
+from workers.delivery import sign, verify
 
 
 def test_a_job_id_is_derived_from_its_input_alone():

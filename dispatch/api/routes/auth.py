@@ -12,7 +12,7 @@ from dispatch.api.deps import ContainerDep
 from dispatch.api.problems import Problem
 from dispatch.auth.tokens import issue_token
 from dispatch.auth.users import authenticate
-from dispatch.handlers.text import REFUSAL, has_control_characters
+from dispatch.text import REFUSAL, has_control_characters
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

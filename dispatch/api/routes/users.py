@@ -24,7 +24,7 @@ from dispatch.auth.users import (
     get_user,
     list_users,
 )
-from dispatch.handlers.text import check_plain_text
+from dispatch.text import check_plain_text
 
 router = APIRouter(prefix="/users", tags=["users"])
 

@@ -27,10 +27,8 @@ from dispatch.console.web import (
 from dispatch.queries.cases import get_case
 from dispatch.queries.scope import can_view_case
 from dispatch.queries.timeline import case_timeline
-from events import RecordedEvent
-from events.hashing import GENESIS, event_hash
+from events import GENESIS, RecordedEvent, as_utc, event_hash
 from events.integrity import verify_log
-from events.store import as_utc
 
 router = APIRouter()
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from dispatch.auth.passwords import DEFAULT_HASHER
 from dispatch.auth.users import User, authenticate
-from dispatch.bootstrap import Container
 from dispatch.console.i18n import N_
 from dispatch.console.web import (
     PREFIX,
@@ -19,7 +16,7 @@ from dispatch.console.web import (
     render,
     session_of,
 )
-from dispatch.handlers.text import has_control_characters
+from dispatch.text import has_control_characters
 
 router = APIRouter()
 
@@ -53,12 +50,6 @@ def safe_next(value: object) -> str:
     return PREFIX + "/"
 
 
-def password_hasher(container: Container) -> PasswordHasher:
-    """The deployment's argon2 parameters; tests put cheap ones in ``container.extras``."""
-    hasher = container.extras.get("password_hasher")
-    return hasher if isinstance(hasher, PasswordHasher) else DEFAULT_HASHER
-
-
 @router.get("/")
 def home(request: Request, user: ConsoleUser) -> Response:
     return redirect(request, home_path(user))
@@ -79,7 +70,7 @@ def login(request: Request, form: PostedForm) -> Response:
     if username and not has_control_characters(username):
         # A write transaction: a hash made with older argon2 parameters is upgraded.
         with container.store.transaction() as conn:
-            user = authenticate(conn, username, password, hasher=password_hasher(container))
+            user = authenticate(conn, username, password, hasher=container.password_hasher)
     if user is None:
         context = {
             "next": target,

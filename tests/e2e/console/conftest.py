@@ -45,7 +45,7 @@ def console(database_url: str, redis_url: str, request: pytest.FixtureRequest) -
             inline_routing=True,
         )
     )
-    container.extras["password_hasher"] = FAST_HASHER  # sign-ins in milliseconds
+    container.password_hasher = FAST_HASHER  # sign-ins in milliseconds
     _load_sample_catalogue(container)
     port = _free_port()
     config = uvicorn.Config(

@@ -15,11 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from routing_world import catalogue_text, fresh_database
 
 from dispatch.auth.users import add_user
 from dispatch.catalogue.versions import load_catalogue
 from events.database import make_engine
+
+from worlds.routing import catalogue_text, fresh_database
 
 pytestmark = pytest.mark.slow
 PASSWORD = "correct horse battery staple"

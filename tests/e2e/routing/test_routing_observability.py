@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from routing_world import World
 
 from dispatch.app import create_app
+
+from worlds.routing import World
 
 
 def sample(metrics: str, name: str) -> float:

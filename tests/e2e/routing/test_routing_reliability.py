@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from routing_world import World, fresh_database
 from rq import Worker
 from rq.worker import WorkerStatus
 
 from dispatch.ops.embedded_redis import EmbeddedRedis
 from workers.scheduler import Periods
+
+from worlds.routing import World, fresh_database
 
 pytestmark = pytest.mark.slow
 

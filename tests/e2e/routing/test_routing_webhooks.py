@@ -15,12 +15,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from routing_world import WEBHOOK_SECRET, World, catalogue_text
 
 from dispatch.app import create_app
 from dispatch.auth.tokens import issue_token
 from dispatch.auth.users import add_user
-from workers.delivery import DeliveryPolicy
+from dispatch.delivery.policy import DeliveryPolicy
+
+from worlds.routing import WEBHOOK_SECRET, World, catalogue_text
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
@@ -74,7 +75,7 @@ def department() -> Iterator[DepartmentSystem]:
 def city(world: World, department: DepartmentSystem) -> World:
     """The world with the ``city`` department on the test's webhook, three attempts, no wait."""
     world.load_catalogue(catalogue_text(webhook=department.url))
-    world.container.extras["delivery_policy"] = DeliveryPolicy(attempts=3, backoff=(0,), timeout=5)
+    world.container.delivery_policy = DeliveryPolicy(attempts=3, backoff=(0,), timeout=5)
     return world
 
 

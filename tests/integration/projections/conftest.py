@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from projection_story import Story, isolated_projection
 from sqlalchemy.engine import Engine
 
 from dispatch.projections import ProjectionRunner
 from dispatch.projections.case_list import CaseListProjection
 from events import EventStore
+
+from worlds.projection_story import Story, isolated_projection
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from case_story import MINUTE, CaseStory
-from projection_story import isolated_projection, rows_of
 from sqlalchemy.engine import Engine
 
 from dispatch.domain import events as ev
@@ -21,6 +19,9 @@ from dispatch.projections.kpi import KpiProjection
 from events import EventStore
 from events.scan import scan_streams
 from events.store import as_utc
+
+from worlds.case_story import MINUTE, CaseStory
+from worlds.projection_story import isolated_projection, rows_of
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 # More rows per table than one multi-row INSERT takes (case_log, the narrowest table with

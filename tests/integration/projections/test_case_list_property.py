@@ -10,11 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from projection_story import RandomCase, rows_of
 from sqlalchemy.engine import Engine
 
 from dispatch.domain.case import CaseState
 from events import EventStore
+
+from worlds.projection_story import RandomCase, rows_of
 
 # Each example creates, fills and rebuilds tables: shrinking a failure would take many
 # minutes, and the printed draws already tell the story, so the shrink phase is left out.

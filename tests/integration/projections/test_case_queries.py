@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from projection_story import T0, Story
 from sqlalchemy.engine import Engine
 
 from dispatch.auth.principal import Principal
@@ -19,6 +18,8 @@ from dispatch.queries.masking import mask_phone, present_case
 from dispatch.queries.scope import can_view_case
 from dispatch.queries.tasks import get_task, list_tasks
 from events.vault import erase_personal_data, store_personal_data
+
+from worlds.projection_story import T0, Story
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from projection_story import Story, rows_of
 from sqlalchemy.engine import Connection, Engine
 
 from dispatch.projections import ProjectionRunner
@@ -17,6 +16,8 @@ from dispatch.projections.case_list import CaseListProjection
 from dispatch.projections.runner import projection_state
 from events import EventStore, RecordedEvent
 from events.checkpoints import load_checkpoint
+
+from worlds.projection_story import Story, rows_of
 
 
 def checkpoint(engine: Engine, name: str) -> int:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from routing_world import World, catalogue_text
-
 from dispatch.delivery.queues import ROUTING, department_queue, enqueue, queue, route_case_job
+
+from worlds.routing import World, catalogue_text
 
 
 def test_a_routing_job_delivered_twice_dispatches_the_case_once(world: World):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from routing_world import World
 
 from dispatch.delivery.queues import ROUTING, queue
 from dispatch.delivery.state import dead_letters
 from workers.reconciler import Reconciler
+
+from worlds.routing import World
 
 
 def open_dead_letters(world: World) -> list[sa.Row]:

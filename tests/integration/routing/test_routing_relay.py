@@ -7,12 +7,13 @@ import pytest
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from routing_world import World
 
 from dispatch.delivery.queues import ROUTING, department_queue, queue, route_case_job
 from dispatch.ops.backlog import RELAY_CHECKPOINT
 from events.checkpoints import load_checkpoint, save_checkpoint
 from workers.relay import Relay
+
+from worlds.routing import World
 
 
 def relay_position(world: World) -> int:

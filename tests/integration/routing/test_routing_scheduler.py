@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
-from routing_world import World
-
 from workers.scheduler import LEADER_KEY, Periods, Scheduler
+
+from worlds.routing import World
 
 QUICK = Periods(poll=0.02, lease=1.0, sla_scan=60, reconcile=60)
 

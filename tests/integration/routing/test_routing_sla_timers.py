@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from routing_world import Clock, World, claimed_redis, fresh_database
 
 from dispatch.delivery.queues import TIMERS, queue
 from dispatch.domain.commands import SignTask
@@ -19,6 +18,8 @@ from dispatch.handlers import Issuer
 from dispatch.handlers.actor import SystemActor
 from workers import timers
 from workers.scheduler import Periods
+
+from worlds.routing import Clock, World, claimed_redis, fresh_database
 
 LIAISON = SystemActor(username="liaison-water", department="water", roles=frozenset({"liaison"}))
 

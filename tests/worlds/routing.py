@@ -19,12 +19,13 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import pytest
 import redis
 import sqlalchemy as sa
 
@@ -43,13 +44,14 @@ from dispatch.handlers import Complaint, Issuer, new_case_id
 from dispatch.handlers.actor import SystemActor
 from dispatch.ops.migrations import prepare_database
 from dispatch.settings import Settings
-from events.database import make_engine, normalise_url
 from events.schema import events
 from workers import jobs
 from workers.reconciler import Reconciler
 from workers.relay import Relay
 from workers.scheduler import Periods, Scheduler
 from workers.worker import DispatchWorker
+
+from worlds.databases import TEST_DATABASE_URL, temporary_database
 
 OPERATOR = SystemActor(username="operator-test", roles=frozenset({"operator"}))
 DEPARTMENTS = ("water", "roads", "city")
@@ -85,36 +87,11 @@ def catalogue_text(webhook: str = "http://127.0.0.1:9/unused") -> str:
 # -- a database and a Redis database of one's own ---------------------------------------------
 
 
-@contextmanager
-def fresh_database(tmp_path: Path) -> Iterator[str]:
+def fresh_database(folder: Path) -> AbstractContextManager[str]:
     """A migrated, empty database: on the test PostgreSQL server, else a SQLite file."""
-    server_url = os.environ.get("DISPATCH_TEST_DATABASE_URL", "")
-    if not server_url.startswith(("postgres", "postgresql")):
-        url = f"sqlite:///{tmp_path / 'routing.db'}"
-        _prepare(url)
-        yield url
-        return
-    server = sa.make_url(normalise_url(server_url))
-    name = f"sw_routing_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = server.set(database=name).render_as_string(hide_password=False)
-        _prepare(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-def _prepare(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        prepare_database(engine)
-    finally:
-        engine.dispose()
+    return temporary_database(
+        TEST_DATABASE_URL, name="routing", sqlite_folder=folder, migrate=prepare_database
+    )
 
 
 def with_db(url: str, index: int) -> str:
@@ -322,3 +299,15 @@ class World:
         queues = {name: queue(name, self.connection).count for name in QUEUES}
         lines.append(f"queues={queues} head={self.container.store.head_position()}")
         return "\n".join(lines)
+
+
+@pytest.fixture
+def world(tmp_path: Path, redis_url: str) -> Iterator[World]:
+    """A world with its own database and Redis database and the routing catalogue loaded."""
+    with fresh_database(tmp_path) as database_url, claimed_redis(redis_url) as own_redis:
+        world = World.build(database_url, own_redis)
+        world.load_catalogue()
+        try:
+            yield world
+        finally:
+            world.close()

@@ -1,7 +1,4 @@
-"""Case stories for projection tests: one case's events appended one command at a time.
-
-Imported by name (``from projection_story import Story``): pytest puts this folder on ``sys.path``.
-"""
+"""Case stories for projection tests: one case's events appended one command at a time."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
 """Cases and tasks in a known state, made through HTTP, for the route-by-route tests.
 
-Imported by name (``from scenarios import Scenes``): pytest puts this folder on ``sys.path``.
-
 ``Scenes(client, login, container)`` files complaints as an operator and moves them along as
 the department's liaison and a dispatcher. Each factory is named for the state it leaves the
 case in and returns a fresh ``Scene``, so the route under test finds its case where it is
@@ -79,7 +77,8 @@ class Scene:
 
 
 def module_container(database_url: str, redis_url: str) -> Iterator[Container]:
-    """What ``tests/e2e/conftest.py``'s ``app_container`` builds, to be kept for a module."""
+    """The e2e tests' Container (``app_container`` in ``tests/e2e/conftest.py``), as a generator a
+    module-scoped fixture can keep for the whole module."""
     container = bootstrap(
         Settings(
             database_url=database_url,
