@@ -84,7 +84,7 @@ def module_container(database_url: str, redis_url: str) -> Iterator[Container]:
         Settings(
             database_url=database_url,
             redis_url=redis_url,
-            secret_key="test-secret",
+            secret_key="test-secret-of-at-least-32-bytes-long",
             inline_routing=True,
         )
     )
