@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 from dispatch.api.problems import Problem
 from dispatch.api.text import REFUSAL, has_control_characters
 from dispatch.auth.roles import Role, listed_roles, parse_role
+from dispatch.auth.throttle import SignInGate, sign_in_gate
 from dispatch.auth.tokens import TokenError, decode_token
 from dispatch.auth.users import User, get_user
 from dispatch.bootstrap import Container
@@ -27,6 +29,25 @@ def get_store(request: Request) -> EventStore:
 
 ContainerDep = Annotated[Container, Depends(get_container)]
 StoreDep = Annotated[EventStore, Depends(get_store)]
+
+_gate_lock = threading.Lock()
+
+
+def get_sign_in_gate(request: Request) -> SignInGate:
+    """The application's one sign-in gate (API and console share it), made on first use;
+    a test may put its own in ``app.state.sign_in_gate`` first."""
+    state = request.app.state
+    with _gate_lock:
+        gate = getattr(state, "sign_in_gate", None)
+        if gate is None:
+            container: Container = state.container
+            gate = state.sign_in_gate = sign_in_gate(
+                redis_url=container.redis_url, database_url=container.settings.database_url
+            )
+    return gate
+
+
+SignInGateDep = Annotated[SignInGate, Depends(get_sign_in_gate)]
 
 TOKEN_URL = "/api/v1/auth/token"
 # auto_error=False: a missing token gets our problem+json 401, not FastAPI's plain one.
@@ -46,7 +67,8 @@ def current_user(
 
     Tokens live for hours; one primary-key read per request means a disabled user or a
     changed role takes effect at once instead of when the token runs out. The roles and
-    scope are the stored ones, not the token's.
+    scope are the stored ones, not the token's, and a token issued before the user's
+    sessions were ended (``session_version``) is refused.
     """
     if not token:
         raise _unauthorized(
@@ -62,6 +84,12 @@ def current_user(
     if user is None or not user.active:
         raise _unauthorized(
             "this account no longer exists or has been disabled; ask an admin", invalid=True
+        )
+    if claims.session_version != user.session_version:
+        raise _unauthorized(
+            "this session was ended (the account's roles, scope or password changed); "
+            f"sign in again at {TOKEN_URL}",
+            invalid=True,
         )
     return user
 

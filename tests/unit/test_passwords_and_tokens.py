@@ -87,7 +87,9 @@ def test_an_expired_token_is_refused_with_a_way_forward() -> None:
 
 
 def test_a_token_signed_with_another_secret_is_refused() -> None:
-    token, _ = issue_token(liaison(), Settings(secret_key="other-secret-of-at-least-thirty-two-bytes"), NOW)
+    token, _ = issue_token(
+        liaison(), Settings(secret_key="other-secret-of-at-least-thirty-two-bytes"), NOW
+    )
     with pytest.raises(TokenError, match="signature"):
         decode_token(token, SETTINGS, now=NOW)
 
