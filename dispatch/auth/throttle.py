@@ -6,10 +6,10 @@ checked. Failures are counted in Redis, so every ``serve`` process of one instal
 them (an in-process count stands in when there is no Redis, or while it is unreachable). A
 success clears the username's count, not the address's.
 
-Independently, at most ``slots`` password checks run at once: argon2 takes tens of
-milliseconds of CPU and 64 MiB by design, and a burst of sign-ins must not take every core
-(and the thread pool) from intake. A sign-in that finds no free slot within ``wait`` seconds
-is told to come back (``Busy``).
+Independently, at most ``slots`` password checks run at once (4, or half the cores if there
+are fewer than 8): argon2 takes tens of milliseconds of CPU and 64 MiB by design, and a burst
+of sign-ins must not take every core (and the thread pool) from intake. A sign-in that finds
+no free slot within ``wait`` seconds is told to come back (``Busy``).
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import os
 import threading
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -33,12 +34,18 @@ import redis
 log = logging.getLogger(__name__)
 
 
+def default_slots() -> int:
+    """Up to 4 password checks at once, and never more than half the cores: the other half
+    stays with intake however many sign-ins arrive."""
+    return max(1, min(4, (os.cpu_count() or 2) // 2))
+
+
 @dataclass(frozen=True)
 class Limits:
     per_username: int = 5
     per_address: int = 20
     window: timedelta = timedelta(minutes=15)
-    slots: int = 4  # password checks at once, per process
+    slots: int = field(default_factory=default_slots)  # password checks at once, per process
     wait: float = 1.0  # seconds a sign-in waits for a slot before it is told to retry
 
 
