@@ -43,23 +43,32 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _secret_from_file(self) -> Settings:
+    def _keys(self) -> Settings:
         """No built-in default key: a known default would let anyone forge sessions. Unset,
-        a random key is generated once and kept (mode 0600) beside the working directory,
-        so every process of one installation shares it."""
+        a random key is generated once and kept (mode 0600) in ``secret_key_file``, so every
+        process of one installation shares it. A key too short to resist guessing, set or
+        found in the file, refuses to start; so does a short seal key."""
         if not self.secret_key:
             path = Path(self.secret_key_file)
             self.secret_key = _generated_secret(path)
             where = f"the key in {path}"
         else:
             where = "DISPATCH_SECRET_KEY"
-        size = len(self.secret_key.encode())
-        if size < SECRET_KEY_MIN_BYTES:
-            raise ValueError(
-                f"{where} has {size} bytes; it needs at least {SECRET_KEY_MIN_BYTES} "
-                "(make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
-            )
+        _check_length(where, self.secret_key)
+        if self.seal_key is not None:
+            self.seal_key = self.seal_key.strip() or None  # set but empty: no key
+        if self.seal_key is not None:
+            _check_length("DISPATCH_SEAL_KEY", self.seal_key)
         return self
+
+
+def _check_length(where: str, key: str) -> None:
+    size = len(key.encode())
+    if size < SECRET_KEY_MIN_BYTES:
+        raise ValueError(
+            f"{where} has {size} bytes; it needs at least {SECRET_KEY_MIN_BYTES} "
+            "(make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
 
 
 # HS256 and itsdangerous sign with HMAC-SHA256: a key shorter than the hash is guessable.

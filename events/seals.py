@@ -21,7 +21,7 @@ import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -71,8 +71,10 @@ class Seal:
         cumulative, mac = data.get("cumulative_hash"), data.get("hmac")
         if not isinstance(position, int) or not isinstance(count, int) or position < 1:
             raise ValueError("position and event_count must be positive whole numbers")
-        if not _is_digest(cumulative) or not (mac is None or _is_digest(mac)):
-            raise ValueError("cumulative_hash and hmac must be 64 hexadecimal characters")
+        if not _is_digest(cumulative):
+            raise ValueError("cumulative_hash must be 64 hexadecimal characters")
+        if mac is not None and not _is_digest(mac):
+            raise ValueError("hmac must be 64 hexadecimal characters, or null")
         sealed = data.get("sealed_at")
         return cls(
             position=position,
@@ -178,5 +180,5 @@ def _seal(row: sa.Row) -> Seal:
     )
 
 
-def _is_digest(value: object) -> bool:
+def _is_digest(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX

@@ -139,7 +139,7 @@ def test_a_password_check_holds_no_database_connection_while_it_hashes(
         """Stands for argon2 taking its time: holds the check until the test releases it."""
 
         def verify(self, password_hash: str, password: str) -> bool:
-            seen["connections"] = engine.pool.checkedout()
+            seen["connections"] = engine.pool.checkedout()  # type: ignore[attr-defined]
             hashing.set()
             release.wait(10)
             return False

@@ -16,10 +16,9 @@ from typing import ClassVar
 
 import pytest
 import sqlalchemy as sa
-from click.testing import Result
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from dispatch.settings import get_settings
 from events import AppendResult, Event, EventStore, Meta

@@ -53,3 +53,11 @@ def test_a_key_file_too_short_to_trust_refuses_to_start(tmp_path: Path) -> None:
     path.write_text("half-a-k")
     with pytest.raises(ValidationError, match=f"the key in {path} has 8 bytes"):
         Settings(secret_key_file=str(path))
+
+
+def test_a_seal_key_must_be_as_long_and_an_empty_one_means_none() -> None:
+    secret = "s" * 32
+    with pytest.raises(ValidationError, match="DISPATCH_SEAL_KEY has 9 bytes"):
+        Settings(secret_key=secret, seal_key="too short")
+    assert Settings(secret_key=secret, seal_key="").seal_key is None
+    assert Settings(secret_key=secret, seal_key="k" * 32).seal_key == "k" * 32
