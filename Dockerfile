@@ -13,7 +13,8 @@ RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     DISPATCH_DATABASE_URL=sqlite:////data/dispatch.db \
-    DISPATCH_EMBEDDED_REDIS_DIR=/data/redis
+    DISPATCH_EMBEDDED_REDIS_DIR=/data/redis \
+    DISPATCH_SECRET_KEY_FILE=/data/.dispatch-secret
 RUN useradd --create-home --uid 10001 whistle && mkdir /data && chown whistle /data
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links=/wheels street-whistle && rm -rf /wheels

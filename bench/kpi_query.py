@@ -59,7 +59,9 @@ def http_client(url: str) -> tuple[Any, dict[str, str]]:
     from dispatch.bootstrap import bootstrap
     from dispatch.settings import Settings
 
-    container = bootstrap(Settings(database_url=url, redis_url="redis://unused", secret_key="b"))
+    container = bootstrap(
+        Settings(database_url=url, redis_url="redis://unused", secret_key="b" * 32)
+    )
     with container.engine.begin() as conn:
         user = add_user(
             conn,

@@ -13,9 +13,9 @@ from sqlalchemy.engine import Engine
 from dispatch.auth.passwords import DEFAULT_HASHER
 from dispatch.catalogue import Catalogue
 from dispatch.catalogue.versions import active_catalogue
+from dispatch.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
 from dispatch.handlers import CommandResult, Handling, Issuer, handle, routed_tasks
 from dispatch.handlers.case_numbers import StoredIntake
-from dispatch.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
 from dispatch.projections import default_projections
 from dispatch.projections.runner import ProjectionRunner
 from dispatch.settings import Settings

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +26,10 @@ class Settings(BaseSettings):
     secret_key_file: str = Field(
         ".dispatch-secret", description="where the generated key is kept when none is set"
     )
+    seal_key: str | None = Field(
+        None, description="signs the log's seals (HMAC); never stored in the database"
+    )
+    seal_minutes: float = Field(5.0, gt=0, description="how often the scheduler seals the log")
     timezone: str = Field("Asia/Shanghai", description="default when no catalogue is loaded")
     token_minutes: int = Field(480, description="lifetime of an access token")
     inline_routing: bool = Field(
@@ -36,21 +43,60 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _secret_from_file(self) -> Settings:
+    def _keys(self) -> Settings:
         """No built-in default key: a known default would let anyone forge sessions. Unset,
-        a random key is generated once and kept (mode 0600) beside the working directory,
-        so every process of one installation shares it."""
+        a random key is generated once and kept (mode 0600) in ``secret_key_file``, so every
+        process of one installation shares it. A key too short to resist guessing, set or
+        found in the file, refuses to start; so does a short seal key."""
         if not self.secret_key:
-            self.secret_key = _generated_secret(Path(self.secret_key_file))
+            path = Path(self.secret_key_file)
+            self.secret_key = _generated_secret(path)
+            where = f"the key in {path}"
+        else:
+            where = "DISPATCH_SECRET_KEY"
+        _check_length(where, self.secret_key)
+        if self.seal_key is not None:
+            self.seal_key = self.seal_key.strip() or None  # set but empty: no key
+        if self.seal_key is not None:
+            _check_length("DISPATCH_SEAL_KEY", self.seal_key)
         return self
 
 
+def _check_length(where: str, key: str) -> None:
+    size = len(key.encode())
+    if size < SECRET_KEY_MIN_BYTES:
+        raise ValueError(
+            f"{where} has {size} bytes; it needs at least {SECRET_KEY_MIN_BYTES} "
+            "(make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+
+
+# HS256 and itsdangerous sign with HMAC-SHA256: a key shorter than the hash is guessable.
+SECRET_KEY_MIN_BYTES = 32
+
+
 def _generated_secret(path: Path) -> str:
+    """The key in ``path``, made first if there is none. Written whole or not at all: a temp
+    file (0600) in the same directory is linked into place, so a reader never sees half a
+    key, and of two processes starting at once the second reads the first one's key."""
     if path.exists():
         return path.read_text().strip()
     key = secrets.token_urlsafe(48)
-    path.touch(mode=0o600)
-    path.write_text(key)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(key)
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temp, path)  # fails if another process got there first
+        except FileExistsError:
+            return path.read_text().strip()
+        except OSError:  # a filesystem without hard links
+            os.replace(temp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
     return key
 
 

@@ -52,7 +52,8 @@ checkpoints = sa.Table(
 )
 
 # Periodic seals of the whole log, kept apart from ``events`` so that a stream deleted
-# behind the triggers' back changes the cumulative hash and ``verify`` notices.
+# behind the triggers' back changes the cumulative hash and ``verify`` notices. Append-only
+# by trigger too.
 seals = sa.Table(
     "seals",
     metadata,
@@ -61,6 +62,8 @@ seals = sa.Table(
     sa.Column("event_count", Position, nullable=False),
     sa.Column("cumulative_hash", sa.String(64), nullable=False),
     sa.Column("sealed_at", sa.DateTime(timezone=True), nullable=False),
+    # HMAC-SHA256 of the seal with ``DISPATCH_SEAL_KEY`` (see events.integrity); NULL unsigned.
+    sa.Column("hmac", sa.String(64), nullable=True),
 )
 
 # Personal data (a reporter's name and phone) lives here, referenced from events by ``ref``,

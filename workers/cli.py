@@ -22,6 +22,7 @@ from dispatch.cli import (
     db,
     privacy,
     projections,
+    seal,
     users,
     verify,
 )
@@ -42,6 +43,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(apikeys.app, name="apikeys")
 app.add_typer(projections.app, name="projections")
 app.add_typer(privacy.app, name="privacy")
+app.add_typer(seal.app, name="seal")
 app.command("verify")(verify.verify)
 
 

@@ -5,8 +5,9 @@ by its holder only), and only the leader works; a standby takes over within one 
 the leader dies. If Redis is flushed the lease goes with it and the next renewal wins it
 back. The leader's work runs in three loops, so that none waits on another: the relay and
 the projections each tail the log (waking every ``poll`` seconds while it is quiet), and a
-periodic loop moves RQ's due retries, schedules the SLA scan and runs the reconciler — a
-long reconciliation or a projection far behind never delays a new case on its way.
+periodic loop moves RQ's due retries, schedules the SLA scan, runs the reconciler and seals
+the log (``events.seals``, every ``DISPATCH_SEAL_MINUTES``) — a long reconciliation or a
+projection far behind never delays a new case on its way.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dispatch.bootstrap import Container
 from dispatch.delivery.queues import SERIALIZER, enqueue, sla_scan_job
 from dispatch.projections.runner import ProjectionRunner
 from dispatch.projections.sla_timers import SlaTimers
+from events.seals import SealBroken, seal_log
 from workers.reconciler import Reconciler
 from workers.relay import Relay
 from workers.timers import timers_runner
@@ -55,6 +57,7 @@ class Periods:
     reconcile: float = 10.0
     retries: float = 1.0  # moving RQ's scheduled retries to their queues
     grace: float = 5.0  # the reconciler leaves younger events to the relay and the workers
+    seal: float | None = None  # sealing the log; None: the settings' ``seal_minutes``
 
 
 class Leadership:
@@ -173,11 +176,18 @@ class Scheduler:
         return applied + self.timers_projector.catch_up(max_batches=4)
 
     def _slow(self, stop: threading.Event) -> None:
-        due = {"retries": 0.0, "sla_scan": 0.0, "reconcile": 0.0}
+        due = {"retries": 0.0, "sla_scan": 0.0, "reconcile": 0.0, "seal": 0.0}
         tasks: dict[str, Callable[[], object]] = {
             "retries": self.move_due_retries,
             "sla_scan": self.schedule_sla_scan,
             "reconcile": self.reconciler.run_once,
+            "seal": self.seal,
+        }
+        every = {
+            "retries": self.periods.retries,
+            "sla_scan": self.periods.sla_scan,
+            "reconcile": self.periods.reconcile,
+            "seal": self.periods.seal or self.container.settings.seal_minutes * 60,
         }
         while not stop.is_set():
             if not self.leading.wait(0.2):
@@ -188,7 +198,7 @@ class Scheduler:
                     break
                 if now >= due[name]:
                     self._guarded(name, task)
-                    due[name] = time.monotonic() + getattr(self.periods, name)
+                    due[name] = time.monotonic() + every[name]
             stop.wait(0.2)
 
     def _guarded(self, what: str, step: Callable[[], object]) -> object:
@@ -205,6 +215,15 @@ class Scheduler:
     def schedule_sla_scan(self) -> bool:
         """Enqueue the SLA job unless one is already waiting or running."""
         return enqueue(self.connection, sla_scan_job(), replace_settled=True)
+
+    def seal(self) -> None:
+        """Seal the log below its safe horizon, signed with ``DISPATCH_SEAL_KEY`` if set.
+        A seal in the database that this key did not sign is never built on: said loudly,
+        every period, until someone looks (``dispatch verify``)."""
+        try:
+            seal_log(self.container.engine, key=self.container.settings.seal_key)
+        except SealBroken as error:
+            log.error("%s: not sealing the log: %s", self.name, error)
 
     def move_due_retries(self) -> None:
         """RQ's scheduled jobs (retries with back-off) whose time has come go to their queues."""

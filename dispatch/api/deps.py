@@ -28,6 +28,7 @@ def get_store(request: Request) -> EventStore:
 ContainerDep = Annotated[Container, Depends(get_container)]
 StoreDep = Annotated[EventStore, Depends(get_store)]
 
+
 TOKEN_URL = "/api/v1/auth/token"
 # auto_error=False: a missing token gets our problem+json 401, not FastAPI's plain one.
 bearer_token = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
@@ -46,7 +47,8 @@ def current_user(
 
     Tokens live for hours; one primary-key read per request means a disabled user or a
     changed role takes effect at once instead of when the token runs out. The roles and
-    scope are the stored ones, not the token's.
+    scope are the stored ones, not the token's, and a token issued before the user's
+    sessions were ended (``session_version``) is refused.
     """
     if not token:
         raise _unauthorized(
@@ -62,6 +64,12 @@ def current_user(
     if user is None or not user.active:
         raise _unauthorized(
             "this account no longer exists or has been disabled; ask an admin", invalid=True
+        )
+    if claims.session_version != user.session_version:
+        raise _unauthorized(
+            "this session was ended (the account's roles, scope or password changed); "
+            f"sign in again at {TOKEN_URL}",
+            invalid=True,
         )
     return user
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -63,3 +64,30 @@ def revoke_api_keys(conn: Connection, name: str, *, now: datetime | None = None)
         .values(revoked_at=now or datetime.now(UTC))
     )
     return result.rowcount
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    """What is known of a key: never the key, only who holds it and since when."""
+
+    name: str
+    fingerprint: str  # the first characters of the digest, to tell a client's keys apart
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def list_api_keys(conn: Connection) -> list[ApiKeyRecord]:
+    query = sa.select(api_keys).order_by(api_keys.c.name, api_keys.c.created_at)
+    return [
+        ApiKeyRecord(
+            name=row.name,
+            fingerprint=row.key_hash[:12],
+            created_at=_utc(row.created_at),
+            revoked_at=None if row.revoked_at is None else _utc(row.revoked_at),
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

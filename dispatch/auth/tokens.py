@@ -17,6 +17,7 @@ import jwt
 
 from dispatch.auth.principal import Principal
 from dispatch.auth.roles import Role, ordered, parse_roles
+from dispatch.auth.users import User
 from dispatch.settings import Settings
 
 ALGORITHM = "HS256"
@@ -43,6 +44,9 @@ class Claims:
     issued_at: datetime
     expires_at: datetime
     token_id: str
+    # The user's session counter when the token was issued: a token whose counter is behind
+    # the stored one was ended (disabled, re-roled, new password) and is refused.
+    session_version: int = 0
 
     @property
     def principal(self) -> Principal:
@@ -64,7 +68,8 @@ def signing_key(settings: Settings) -> bytes:
 
 
 def issue_token(user: Principal, settings: Settings, now: datetime) -> tuple[str, int]:
-    """A signed token for ``user`` and its lifetime in seconds."""
+    """A signed token for ``user`` and its lifetime in seconds; a stored ``User`` also
+    stamps it with its session counter (``sv``)."""
     lifetime = timedelta(minutes=settings.token_minutes)
     issued = int(now.timestamp())
     claims: dict[str, Any] = {
@@ -76,6 +81,7 @@ def issue_token(user: Principal, settings: Settings, now: datetime) -> tuple[str
         "iat": issued,
         "exp": issued + int(lifetime.total_seconds()),
         "jti": uuid.uuid4().hex,
+        "sv": user.session_version if isinstance(user, User) else 0,
     }
     token = jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM)
     return token, int(lifetime.total_seconds())
@@ -124,6 +130,7 @@ def _claims(raw: dict[str, Any]) -> Claims:
             issued_at=datetime.fromtimestamp(int(raw["iat"]), UTC),
             expires_at=datetime.fromtimestamp(int(raw["exp"]), UTC),
             token_id=str(raw["jti"]),
+            session_version=int(raw.get("sv", 0)),
         )
     except (TypeError, ValueError, OverflowError, OSError) as error:
         raise TokenError(f"the token's claims are not valid ({error}); sign in again") from None

@@ -12,15 +12,7 @@ from argon2 import PasswordHasher
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from dispatch.auth.passwords import (
-    DEFAULT_HASHER,
-    MAX_LENGTH,
-    check_password_policy,
-    dummy_hash,
-    hash_password,
-    needs_rehash,
-    verify_password,
-)
+from dispatch.auth.passwords import DEFAULT_HASHER, check_password_policy, hash_password
 from dispatch.auth.principal import Principal
 from dispatch.auth.roles import ALL_ROLES, Role, listed_roles, ordered, parse_role
 
@@ -38,6 +30,9 @@ users = sa.Table(
     sa.Column("street", sa.String(64), nullable=True),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # Raised whenever the user's sessions must end (disabled, re-roled, new password); every
+    # token and console session carries the value it was issued under (migration 0008).
+    sa.Column("session_version", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.UniqueConstraint("username", name="uq_users_username"),
 )
 
@@ -53,6 +48,7 @@ class User(Principal):
     display_name: str
     active: bool
     created_at: datetime
+    session_version: int = 0
 
 
 class InvalidUser(ValueError):
@@ -62,6 +58,12 @@ class InvalidUser(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class UnknownUser(LookupError):
+    def __init__(self, user: str) -> None:
+        super().__init__(f"there is no user {user!r}")
+        self.user = user
 
 
 class DuplicateUsername(Exception):
@@ -98,9 +100,9 @@ def add_user(
         check_password_policy(password)
     except ValueError as error:
         raise InvalidUser("password", str(error)) from None
-    held = _check_roles(roles)
-    department = _check_code("department", department)
-    street = _check_code("street", street)
+    held = check_roles(roles)
+    department = check_code("department", department)
+    street = check_code("street", street)
     check_role_bindings(held, department=department, street=street)
     shown = (display_name or "").strip() or name
     if len(shown) > DISPLAY_NAME_MAX:
@@ -127,6 +129,7 @@ def add_user(
         "street": street,
         "active": True,
         "created_at": user.created_at,
+        "session_version": 0,
     }
     try:
         conn.execute(users.insert().values(row))
@@ -160,54 +163,24 @@ def find_user_by_username(conn: Connection, username: str) -> User | None:
     row = conn.execute(
         sa.select(users).where(users.c.username == normalise_username(username))
     ).first()
-    return None if row is None else _user(row)
+    return None if row is None else user_of_row(row)
 
 
 def get_user(conn: Connection, user_id: str) -> User | None:
     row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
-    return None if row is None else _user(row)
+    return None if row is None else user_of_row(row)
 
 
 def list_users(conn: Connection, *, offset: int = 0, limit: int | None = None) -> list[User]:
     query = sa.select(users).order_by(users.c.username).offset(offset).limit(limit)
-    return [_user(row) for row in conn.execute(query)]
+    return [user_of_row(row) for row in conn.execute(query)]
 
 
 def count_users(conn: Connection) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(users)).scalar_one()
 
 
-def deactivate_user(conn: Connection, user_id: str) -> bool:
-    """Stop a user signing in and void their tokens at once; False if there is no such user."""
-    result = conn.execute(users.update().where(users.c.id == user_id).values(active=False))
-    return result.rowcount == 1
-
-
-def authenticate(
-    conn: Connection, username: str, password: str, *, hasher: PasswordHasher = DEFAULT_HASHER
-) -> User | None:
-    """The active user with this username and password, or None.
-
-    Every path verifies one hash (a dummy one for an unknown name), so the answer takes about
-    as long whether or not the user exists. A hash made with older parameters is upgraded.
-    """
-    row = conn.execute(
-        sa.select(users).where(users.c.username == normalise_username(username))
-    ).first()
-    stored = dummy_hash() if row is None else row.password_hash
-    matches = len(password) <= MAX_LENGTH and verify_password(stored, password, hasher=hasher)
-    if row is None or not matches or not row.active:
-        return None
-    if needs_rehash(stored, hasher=hasher):
-        conn.execute(
-            users.update()
-            .where(users.c.id == row.id)
-            .values(password_hash=hash_password(password, hasher=hasher))
-        )
-    return _user(row)
-
-
-def _user(row: sa.Row) -> User:
+def user_of_row(row: sa.Row) -> User:
     created = row.created_at
     if created.tzinfo is None:  # SQLite keeps no offset; everything is stored in UTC
         created = created.replace(tzinfo=UTC)
@@ -221,6 +194,7 @@ def _user(row: sa.Row) -> User:
         display_name=row.display_name,
         active=bool(row.active),
         created_at=created,
+        session_version=row.session_version,
     )
 
 
@@ -235,7 +209,7 @@ def _check_username(username: str) -> str:
     return name
 
 
-def _check_roles(values: Iterable[str | Role]) -> frozenset[Role]:
+def check_roles(values: Iterable[str | Role]) -> frozenset[Role]:
     try:
         held = frozenset(parse_role(value) for value in values)
     except ValueError as error:
@@ -245,7 +219,7 @@ def _check_roles(values: Iterable[str | Role]) -> frozenset[Role]:
     return held
 
 
-def _check_code(field: str, code: str | None) -> str | None:
+def check_code(field: str, code: str | None) -> str | None:
     code = (code or "").strip() or None
     if code is not None and len(code) > CODE_MAX:
         raise InvalidUser(field, f"{field} is a catalogue code of at most {CODE_MAX} characters")

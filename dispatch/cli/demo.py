@@ -21,7 +21,7 @@ from argon2 import PasswordHasher
 from dispatch.auth.passwords import DEFAULT_HASHER
 from dispatch.bootstrap import bootstrap
 from dispatch.catalogue.versions import active_catalogue
-from dispatch.cli.common import fail
+from dispatch.cli.common import fail, settings
 from dispatch.demo.agenda import DemoClock
 from dispatch.demo.history import DEMO_VERSION, HistoryReport, has_history, write_history
 from dispatch.demo.users import OPEN311_CLIENT, Credentials, ensure_users, fresh_api_key
@@ -49,13 +49,13 @@ def prepare_demo(
 ) -> Settings:
     """Everything before serving; leaves DISPATCH_DATABASE_URL set for the server (and the
     worker processes it starts) and returns the settings it used."""
-    base = get_settings()
+    base = settings()
     url = base.database_url if "database_url" in base.model_fields_set else DEMO_DATABASE
     if fresh:
         remove_demo_database(url)
     os.environ["DISPATCH_DATABASE_URL"] = url
     get_settings.cache_clear()
-    config = get_settings()
+    config = settings()
     clock = DemoClock(datetime.now(UTC))
     container = bootstrap(config, clock=clock)
     try:

@@ -4,7 +4,9 @@ Signed (not encrypted) with the service's secret key by itsdangerous: the browse
 but not forge it, and nothing secret is inside. HttpOnly and SameSite=Lax always; Secure when
 ``console_secure_cookie`` says so, or, left unset, when the request itself came over https.
 The user is re-read from the users table on every request, so a disabled account or a
-changed role takes effect at once, as in the API.
+changed role takes effect at once, as in the API; the session also keeps the user's session
+counter from sign-in, and one the user has since moved past (disabled, re-roled, new
+password) is signed out.
 """
 
 from __future__ import annotations
@@ -30,18 +32,21 @@ MAX_FLASHES = 5
 @dataclass
 class Session:
     user_id: str | None = None
+    session_version: int = 0  # the user's ``users.session_version`` at sign-in
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     flashes: list[tuple[str, str]] = field(default_factory=list)
     modified: bool = False
 
-    def sign_in(self, user_id: str) -> None:
+    def sign_in(self, user_id: str, session_version: int) -> None:
         """A new CSRF token at sign-in, so a token seen before it is worth nothing after."""
         self.user_id = user_id
+        self.session_version = session_version
         self.csrf = secrets.token_urlsafe(32)
         self.modified = True
 
     def sign_out(self) -> None:
         self.user_id = None
+        self.session_version = 0
         self.csrf = secrets.token_urlsafe(32)
         self.flashes = []
         self.modified = True
@@ -81,7 +86,12 @@ def _decode(cookie: str | None, settings: Settings) -> Session:
     try:
         data: Any = _serializer(settings).loads(cookie, max_age=MAX_AGE)
         flashes = [(str(kind), str(text)) for kind, text in data.get("f", [])]
-        return Session(user_id=data.get("u"), csrf=str(data["c"]), flashes=flashes)
+        return Session(
+            user_id=data.get("u"),
+            session_version=int(data.get("s", 0)),
+            csrf=str(data["c"]),
+            flashes=flashes,
+        )
     except (BadSignature, KeyError, TypeError, ValueError, AttributeError):
         return Session(modified=True)
 
@@ -99,7 +109,12 @@ def save_session(
     if not session.modified:
         return
     value = _serializer(settings).dumps(
-        {"u": session.user_id, "c": session.csrf, "f": session.flashes}
+        {
+            "u": session.user_id,
+            "s": session.session_version,
+            "c": session.csrf,
+            "f": session.flashes,
+        }
     )
     response.set_cookie(
         COOKIE,

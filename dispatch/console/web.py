@@ -126,7 +126,7 @@ def signed_in_user(request: Request) -> User:
     if session.user_id:
         with container_of(request).store.reading() as conn:
             user = get_user(conn, session.user_id)
-    if user is None or not user.active:
+    if user is None or not user.active or user.session_version != session.session_version:
         if session.user_id:
             session.sign_out()
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")

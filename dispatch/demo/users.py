@@ -17,7 +17,8 @@ from sqlalchemy.engine import Engine
 
 from dispatch.auth.apikeys import add_api_key, revoke_api_keys
 from dispatch.auth.passwords import DEFAULT_HASHER, hash_password
-from dispatch.auth.users import add_user, find_user_by_username, users
+from dispatch.auth.staff import set_password_hash, update_user
+from dispatch.auth.users import add_user, find_user_by_username
 from dispatch.catalogue import Catalogue
 
 OPEN311_CLIENT = "demo-citizen-app"
@@ -86,11 +87,8 @@ def ensure_users(
                     hasher=hasher,
                 )
             else:
-                conn.execute(
-                    users.update()
-                    .where(users.c.id == existing.id)
-                    .values(password_hash=hash_password(password, hasher=hasher), active=True)
-                )
+                update_user(conn, existing.id, active=True)
+                set_password_hash(conn, existing.id, hash_password(password, hasher=hasher))
             issued.append(Credentials(person, password))
     return issued
 

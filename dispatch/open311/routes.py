@@ -21,7 +21,6 @@ from dispatch.bootstrap import Container
 from dispatch.catalogue import Catalogue
 from dispatch.catalogue.versions import list_versions
 from dispatch.handlers import ApplicationError, Issuer, SystemActor, new_case_id
-from dispatch.text import has_control_characters
 from dispatch.open311.errors import Open311Error
 from dispatch.open311.formats import Document, Format, parse_format, render
 from dispatch.open311.intake import complaint_from_form

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from dispatch.auth.staff import deactivate_user
 from dispatch.auth.tokens import issue_token
-from dispatch.auth.users import deactivate_user
 from dispatch.bootstrap import Container
 
 Login = Callable[..., Any]  # the ``login`` fixture of tests/e2e/conftest.py
@@ -110,7 +110,9 @@ def test_a_token_from_another_secret_gets_401(
     client: TestClient, login: Login, app_container: Container
 ) -> None:
     user = login("admin").user
-    other = app_container.settings.model_copy(update={"secret_key": "not-our-secret"})
+    other = app_container.settings.model_copy(
+        update={"secret_key": "not-our-secret-but-thirty-two-bytes-long"}
+    )
     token, _ = issue_token(user, other, app_container.clock())
     response = client.get("/api/v1/users", headers={"Authorization": f"Bearer {token}"})
     assert_problem(response, 401)

@@ -175,6 +175,21 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/users", frozenset({ADMIN})),
     Route("POST", "/users", frozenset({ADMIN}), body=new_user, ok=201),
     Route("GET", "/users/{id}", frozenset({ADMIN}), scene=Scenes.a_user),
+    Route(
+        "PATCH",
+        "/users/{id}",
+        frozenset({ADMIN}),
+        scene=Scenes.a_spare_user,
+        body=fixed({"roles": ["operator", "supervisor"]}),
+    ),
+    Route(
+        "POST",
+        "/users/{id}/password",
+        frozenset({ADMIN}),
+        scene=Scenes.a_spare_user,
+        body=fixed({"password": "a new long password"}),
+        ok=204,
+    ),
     Route("GET", "/catalogue", ANYONE),
     Route("GET", "/catalogue/versions", ANYONE),
     Route("PUT", "/catalogue", frozenset({ADMIN})),
@@ -432,6 +447,8 @@ def test_every_api_route_is_in_the_matrix(app_container: Container) -> None:
         for method in operations
     }
     served.discard(("POST", "/auth/token"))  # takes no token; see test_auth_api.py
+    # Ends the caller's own sessions, and this module shares one user per caller.
+    served.discard(("POST", "/users/me/password"))  # see test_staff_api.py
     assert served == {(route.method, route.path) for route in ROUTES}
 
 

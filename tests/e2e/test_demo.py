@@ -16,7 +16,8 @@ import sqlalchemy as sa
 import typer
 from argon2 import PasswordHasher
 
-from dispatch.auth.users import add_user, authenticate
+from dispatch.auth.signin import authenticate
+from dispatch.auth.users import add_user
 from dispatch.bootstrap import Container, bootstrap
 from dispatch.catalogue.versions import load_catalogue
 from dispatch.cli.demo import prepare_demo
@@ -126,8 +127,8 @@ def test_a_second_start_reuses_the_history_with_new_passwords(demo_settings, cap
     password = next(line.split()[2] for line in second.splitlines() if " operator " in line)
     assert password not in first
     engine = sa.create_engine(demo_settings)
+    assert authenticate(engine, "operator", password, hasher=FAST_HASHER) is not None
     with engine.begin() as conn:
-        assert authenticate(conn, "operator", password, hasher=FAST_HASHER) is not None
         assert conn.exec_driver_sql("SELECT count(*) FROM case_list").scalar() == 12
     engine.dispose()
 

@@ -13,14 +13,14 @@ from sqlalchemy.engine import Engine
 from dispatch.auth.apikeys import add_api_key, check_api_key, revoke_api_keys
 from dispatch.auth.passwords import needs_rehash
 from dispatch.auth.roles import Role
+from dispatch.auth.signin import authenticate
+from dispatch.auth.staff import deactivate_user
 from dispatch.auth.users import (
     DuplicateUsername,
     InvalidUser,
     User,
     add_user,
-    authenticate,
     count_users,
-    deactivate_user,
     find_user_by_username,
     get_user,
     list_users,
@@ -67,8 +67,8 @@ def test_the_right_password_authenticates_and_a_weak_hash_is_upgraded(
     engine: Engine, new_user: Callable[..., User]
 ) -> None:
     user = new_user()
-    with engine.begin() as conn:
-        assert authenticate(conn, user.username.upper(), PASSWORD) == user
+    assert authenticate(engine, user.username.upper(), PASSWORD) == user
+    with engine.connect() as conn:
         stored = conn.execute(sa.select(users.c.password_hash).where(users.c.id == user.id))
         assert not needs_rehash(stored.scalar_one())
 
@@ -77,10 +77,9 @@ def test_a_wrong_password_or_an_unknown_user_does_not_authenticate(
     engine: Engine, new_user: Callable[..., User], unique: str
 ) -> None:
     user = new_user()
-    with engine.begin() as conn:
-        assert authenticate(conn, user.username, "wrong-password", hasher=FAST) is None
-        assert authenticate(conn, f"nobody-{unique}", PASSWORD, hasher=FAST) is None
-        assert authenticate(conn, user.username, "x" * 5000, hasher=FAST) is None
+    assert authenticate(engine, user.username, "wrong-password", hasher=FAST) is None
+    assert authenticate(engine, f"nobody-{unique}", PASSWORD, hasher=FAST) is None
+    assert authenticate(engine, user.username, "x" * 5000, hasher=FAST) is None
 
 
 def test_a_disabled_user_does_not_authenticate(
@@ -89,7 +88,8 @@ def test_a_disabled_user_does_not_authenticate(
     user = new_user()
     with engine.begin() as conn:
         assert deactivate_user(conn, user.id)
-        assert authenticate(conn, user.username, PASSWORD, hasher=FAST) is None
+    assert authenticate(engine, user.username, PASSWORD, hasher=FAST) is None
+    with engine.connect() as conn:
         assert get_user(conn, user.id) is not None
         assert not get_user(conn, user.id).active  # type: ignore[union-attr]
 

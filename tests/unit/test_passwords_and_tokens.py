@@ -27,7 +27,7 @@ from dispatch.settings import Settings
 
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-SETTINGS = Settings(secret_key="unit-secret", token_minutes=60)
+SETTINGS = Settings(secret_key="unit-secret-of-at-least-thirty-two-bytes", token_minutes=60)
 
 
 def liaison(department: str = "water") -> Principal:
@@ -87,7 +87,9 @@ def test_an_expired_token_is_refused_with_a_way_forward() -> None:
 
 
 def test_a_token_signed_with_another_secret_is_refused() -> None:
-    token, _ = issue_token(liaison(), Settings(secret_key="other-secret"), NOW)
+    token, _ = issue_token(
+        liaison(), Settings(secret_key="other-secret-of-at-least-thirty-two-bytes"), NOW
+    )
     with pytest.raises(TokenError, match="signature"):
         decode_token(token, SETTINGS, now=NOW)
 

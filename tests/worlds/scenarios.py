@@ -18,16 +18,19 @@ alone (one lead task, no assist), with the reporter's phone ``13800138000``.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any, Protocol
 
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from httpx import Response
 
 from dispatch.app import create_app
+from dispatch.auth.users import add_user
 from dispatch.bootstrap import Container, bootstrap
 from dispatch.delivery.queues import route_case_job
 from dispatch.delivery.state import add_dead_letter
@@ -83,7 +86,7 @@ def module_container(database_url: str, redis_url: str) -> Iterator[Container]:
         Settings(
             database_url=database_url,
             redis_url=redis_url,
-            secret_key="test-secret",
+            secret_key="test-secret-of-at-least-32-bytes-long",
             inline_routing=True,
         )
     )
@@ -232,6 +235,19 @@ class Scenes:
 
     def a_user(self) -> Scene:
         return Scene(user_id=self.operator.user.id)  # type: ignore[attr-defined]
+
+    def a_spare_user(self) -> Scene:
+        """A user of its own, whose sessions a route may end (a new password, new roles)."""
+        with self.container.engine.begin() as conn:
+            user = add_user(
+                conn,
+                username=f"spare-{uuid.uuid4().hex[:10]}",
+                password="long enough 1",
+                roles=["operator"],
+                now=self.container.clock(),
+                hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+            )
+        return Scene(user_id=user.id)
 
 
 def extension_body(scene: Scene) -> dict[str, Any]:

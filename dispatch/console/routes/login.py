@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import math
+from functools import partial
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from dispatch.auth.users import User, authenticate
+from dispatch.auth.gate import SignInGateDep
+from dispatch.auth.signin import authenticate, through_gate
+from dispatch.auth.throttle import Busy, Throttled
+from dispatch.auth.users import User
 from dispatch.console.i18n import N_
 from dispatch.console.web import (
     PREFIX,
     ConsoleUser,
     PostedForm,
     container_of,
+    gettext,
     redirect,
     render,
     session_of,
@@ -61,24 +68,39 @@ def login_page(request: Request, next: str = "") -> Response:
 
 
 @router.post("/login")
-def login(request: Request, form: PostedForm) -> Response:
+async def login(request: Request, form: PostedForm, gate: SignInGateDep) -> Response:
+    """Throttled as the API's sign-in is, with the same counters (``dispatch.auth.throttle``)."""
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
     target = safe_next(form.get("next"))
     user = None
     container = container_of(request)
+    context = {"next": target, "username": username}
     if username and not has_control_characters(username):
-        # A write transaction: a hash made with older argon2 parameters is upgraded.
-        with container.store.transaction() as conn:
-            user = authenticate(conn, username, password, hasher=container.password_hasher)
+        check = partial(
+            authenticate, container.engine, username, password, hasher=container.password_hasher
+        )
+        address = request.client.host if request.client else None
+        try:
+            user = await through_gate(
+                gate, check, username=username, address=address, now=container.clock()
+            )
+        except Throttled as error:
+            minutes = math.ceil(error.retry_after / 60)
+            text = gettext(request, N_("Too many failed sign-ins. Try again in %(minutes)d min."))
+            context["error"] = text % {"minutes": minutes}
+            page = render(request, "login.html", context, status=429)
+            page.headers["Retry-After"] = str(error.retry_after)
+            return page
+        except Busy as error:
+            context["error"] = N_("Too many sign-ins at once. Try again in a moment.")
+            page = render(request, "login.html", context, status=503)
+            page.headers["Retry-After"] = str(error.retry_after)
+            return page
     if user is None:
-        context = {
-            "next": target,
-            "error": N_("The username or password is wrong, or the account is disabled."),
-            "username": username,
-        }
+        context["error"] = N_("The username or password is wrong, or the account is disabled.")
         return render(request, "login.html", context, status=401)
-    session_of(request).sign_in(user.id)
+    session_of(request).sign_in(user.id, user.session_version)
     return redirect(request, target)
 
 

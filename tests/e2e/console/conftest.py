@@ -41,7 +41,7 @@ def console(database_url: str, redis_url: str, request: pytest.FixtureRequest) -
         Settings(
             database_url=database_url,
             redis_url=redis_url,
-            secret_key="console-test-secret",
+            secret_key="console-test-secret-of-32-bytes-or-more",
             inline_routing=True,
         )
     )

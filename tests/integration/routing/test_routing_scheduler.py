@@ -5,11 +5,14 @@ from __future__ import annotations
 import threading
 import time
 
+from events.integrity import verify_log
+from events.seals import Seal, latest_seal
 from workers.scheduler import LEADER_KEY, Periods, Scheduler
 
 from worlds.routing import World
 
 QUICK = Periods(poll=0.02, lease=1.0, sla_scan=60, reconcile=60)
+NO_SEAL = Seal(position=0, event_count=0, cumulative_hash="")
 
 
 def start(scheduler: Scheduler) -> tuple[threading.Event, threading.Thread]:
@@ -63,3 +66,24 @@ def test_the_leader_relays_new_cases_and_keeps_the_inbox_current(world: World):
 
     assert world.delivery_states() == {f"{case_id}-1": "delivered"}
     assert world.inbox() == {"water": {f"{case_id}-1"}}
+
+
+def test_the_leader_seals_the_log_every_period_and_verify_agrees(world: World):
+    world.submit()
+    seals = Periods(poll=0.02, lease=1.0, sla_scan=60, reconcile=60, seal=0.2)
+
+    with world.scheduler(seals):
+        world.wait_until(
+            lambda: (latest_seal(world.container.engine) or NO_SEAL).position > 0,
+            timeout=10,
+            what="a first seal",
+        )
+        sealed = latest_seal(world.container.engine)
+        world.submit()
+        world.wait_until(
+            lambda: latest_seal(world.container.engine).position > sealed.position,  # type: ignore[union-attr]
+            timeout=10,
+            what="a seal covering the second case",
+        )
+
+    assert verify_log(world.container.engine).ok

@@ -1,0 +1,113 @@
+"""Staff administration: what an admin changes about a user, each change that takes
+authority away ending the user's sessions at once (``users.session_version``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from argon2 import PasswordHasher
+from sqlalchemy.engine import Connection
+
+from dispatch.auth.passwords import DEFAULT_HASHER, check_password_policy, hash_password
+from dispatch.auth.roles import Role, ordered
+from dispatch.auth.users import (
+    DISPLAY_NAME_MAX,
+    InvalidUser,
+    UnknownUser,
+    User,
+    check_code,
+    check_role_bindings,
+    check_roles,
+    get_user,
+    users,
+)
+
+
+class Keep:
+    """The value of an optional argument left out: keep what is stored."""
+
+
+KEEP = Keep()
+
+
+def update_user(
+    conn: Connection,
+    user_id: str,
+    *,
+    roles: Iterable[str | Role] | None = None,
+    department: str | Keep | None = KEEP,
+    street: str | Keep | None = KEEP,
+    active: bool | None = None,
+    display_name: str | None = None,
+) -> User:
+    """Change what an admin may change; ends the user's sessions when their roles, scope or
+    status change, so a token issued under the old ones is refused on its next request.
+
+    A binding the new roles no longer allow is dropped unless it is given: taking the
+    liaison role away clears the department. Raises ``UnknownUser`` and ``InvalidUser``.
+    """
+    old = get_user(conn, user_id)
+    if old is None:
+        raise UnknownUser(user_id)
+    held = old.roles if roles is None else check_roles(roles)
+    if isinstance(department, Keep):
+        department = old.department if Role.LIAISON in held else None
+    else:
+        department = check_code("department", department)
+    if isinstance(street, Keep):
+        street = old.street if Role.STREET in held else None
+    else:
+        street = check_code("street", street)
+    check_role_bindings(held, department=department, street=street)
+    shown = old.display_name if display_name is None else display_name.strip() or old.username
+    if len(shown) > DISPLAY_NAME_MAX:
+        raise InvalidUser("display_name", f"display_name has at most {DISPLAY_NAME_MAX} characters")
+    is_active = old.active if active is None else active
+    ends_sessions = (held, department, street, is_active) != (
+        old.roles,
+        old.department,
+        old.street,
+        old.active,
+    )
+    values: dict[str, object] = {
+        "roles": [role.value for role in ordered(held)],
+        "department": department,
+        "street": street,
+        "active": is_active,
+        "display_name": shown,
+    }
+    if ends_sessions:
+        values["session_version"] = users.c.session_version + 1
+    conn.execute(users.update().where(users.c.id == user_id).values(values))
+    updated = get_user(conn, user_id)
+    assert updated is not None
+    return updated
+
+
+def deactivate_user(conn: Connection, user_id: str) -> bool:
+    """Stop a user signing in and void their tokens at once; False if there is no such user."""
+    try:
+        update_user(conn, user_id, active=False)
+    except UnknownUser:
+        return False
+    return True
+
+
+def set_password_hash(conn: Connection, user_id: str, password_hash: str) -> bool:
+    """Store a new password (hashed by the caller, outside the transaction) and end every
+    session of the user; False if there is no such user."""
+    result = conn.execute(
+        users.update()
+        .where(users.c.id == user_id)
+        .values(password_hash=password_hash, session_version=users.c.session_version + 1)
+    )
+    return result.rowcount == 1
+
+
+def new_password_hash(password: str, *, hasher: PasswordHasher = DEFAULT_HASHER) -> str:
+    """The hash of a new password that meets the policy; ``InvalidUser`` if it does not."""
+    try:
+        check_password_policy(password)
+    except ValueError as error:
+        raise InvalidUser("password", str(error)) from None
+    return hash_password(password, hasher=hasher)
