@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from dispatch.projections.bulk import among
 from dispatch.projections.case_list import live_tables
 from dispatch.projections.kpi_tables import define_kpi_tables
-from dispatch.queries.masking import mask_phone
+from dispatch.queries.masking import mask_phone, mask_phones
 from events.store import as_utc
 from events.vault import load_personal_data
 
@@ -146,7 +146,7 @@ def ledger_rows(
                     CHANNELS.get(row.channel, row.channel),
                     named("category", row.category),
                     URGENCIES.get(row.urgency, row.urgency),
-                    row.address,
+                    mask_phones(row.address),
                     row.grid,
                     row.street,
                     named("department", row.lead_department),
