@@ -35,7 +35,7 @@ class RequestFilter:
     end: datetime | None = None
     statuses: Sequence[str] = ()  # "open", "closed"
     page: int = 1
-    page_size: int = 1000
+    page_size: int = 500
 
 
 @dataclass(frozen=True)

@@ -211,7 +211,7 @@ def _client(container: Container, key: str) -> str:
 def get_requests(fmt: str, request: Request) -> Response:
     """GET Service Requests: ``service_request_id`` (comma list; overrides the rest),
     ``service_code``, ``start_date``, ``end_date``, ``status``; the last 90 days and at most
-    1000 by default; ``page`` and ``page_size``; the total is in ``X-Total-Count``."""
+    500 by default; ``page`` and ``page_size``; the total is in ``X-Total-Count``."""
     fmt_ = format_from(fmt)
     container = container_of(request)
     catalogue = catalogue_of(container)

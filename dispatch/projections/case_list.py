@@ -24,6 +24,7 @@ from dispatch.domain.events import registry
 from dispatch.projections.base import Projection
 from dispatch.projections.bulk import insert_rows, upsert_rows
 from dispatch.projections.case_rows import CaseRows, Row, apply_event, derive, new_case
+from dispatch.projections.search_index import trigram_index
 from events import RecordedEvent, UnknownEventType
 from events.scan import decode
 from events.types import UtcDateTime
@@ -40,7 +41,7 @@ def _when(name: str) -> sa.Column[Any]:
 
 class CaseListProjection(Projection):
     name = "case_list"
-    version = 1
+    version = 2  # 2: the trigram index on ``search``
     per_stream = True  # each row depends on its own case's events only
 
     def define(self, metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
@@ -91,6 +92,7 @@ class CaseListProjection(Projection):
             ("case_no",),
         ):
             sa.Index(f"ix_case_list{suffix}_{'_'.join(columns)}", *(cases.c[c] for c in columns))
+        trigram_index(f"ix_case_list{suffix}_search_trgm", cases.c.search)  # q, on PostgreSQL
 
         tasks = sa.Table(
             f"case_tasks{suffix}",

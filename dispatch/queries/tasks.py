@@ -19,7 +19,7 @@ from dispatch.projections.case_list import live_tables
 from dispatch.queries.scope import Viewer, case_scope, liaison_department
 
 OPEN_STATES = sorted(state.value for state in OPEN_TASK)
-MAX_PAGE_SIZE = 200
+MAX_PAGE_SIZE = 500
 
 
 def iso(value: datetime | date | None) -> str | None:
