@@ -107,3 +107,22 @@ def test_no_phone_number_in_any_form_appears_in_public_output(
     for digits in DIGITS:
         assert digits not in re.sub(r"\D", "", shown), shown
     assert shown.startswith("坑很深。联系：138****8000；138****8000")
+
+
+@pytest.mark.usefixtures("sample_catalogue")
+def test_open311_refuses_files(client: TestClient, api_key: str):
+    form = {"api_key": api_key, "service_code": "road.pothole", "address_string": "西一路12号"}
+    files = {"media": ("photo.jpg", b"\xff\xd8" + b"0" * 1000, "image/jpeg")}
+    response = client.post(f"{OPEN311}/requests.json", data=form, files=files)
+    assert response.status_code == 400
+    assert "media_url" in response.json()[0]["description"]
+
+
+def test_open311_checks_a_query_key_before_it_reads_the_body(client: TestClient):
+    garbage = b"--no-boundary-here\r\n" * 1000
+    headers = {"Content-Type": "multipart/form-data; boundary=zzz"}
+    response = client.post(
+        f"{OPEN311}/requests.json", params={"api_key": "wrong"}, content=garbage, headers=headers
+    )
+    assert response.status_code == 403
+    assert "api_key" in response.json()[0]["description"]
