@@ -13,7 +13,18 @@ from dispatch.api.problems import Problem
 from dispatch.api.text import check_plain_text
 from dispatch.bootstrap import Container
 from dispatch.domain.case import DomainError
-from dispatch.handlers import ApplicationError, CommandResult, InvalidInput, StaleVersion
+from dispatch.handlers import (
+    ApplicationError,
+    CommandResult,
+    InvalidInput,
+    NotInScope,
+    StaleVersion,
+)
+
+SCOPE_REFUSAL = (
+    "this case or task is outside your scope: only the liaisons of the department that holds "
+    "it, or the officers of its street, may act on it"
+)
 
 
 class Body(BaseModel):
@@ -62,6 +73,9 @@ def run_command(
         raise Problem(
             422, str(error), errors=[{"field": error.field, "message": str(error)}]
         ) from None
+    except NotInScope:
+        # The handler's message names who holds the case; an outsider learns nothing of it.
+        raise Problem(403, SCOPE_REFUSAL) from None
     except ApplicationError as error:
         raise Problem(error.status, str(error)) from None
     except DomainError as error:
