@@ -28,7 +28,15 @@ def trigram_index(name: str, column: sa.Column[Any]) -> sa.Index:
     return index.ddl_if(dialect="postgresql", callable_=_trigrams_available)
 
 
-def _trigrams_available(_ddl: Any, _target: Any, bind: Connection | None, **_kw: Any) -> bool:
+def _trigrams_available(
+    ddl: Any,
+    target: Any,
+    bind: Connection | None,
+    tables: Any = None,
+    state: Any = None,
+    **_kw: Any,
+) -> bool:
+    """``ddl_if``'s test: pg_trgm is there, created now if this role may create it."""
     if bind is None:
         return False
     try:

@@ -78,7 +78,7 @@ def present_case(case: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
     if case.get("reporter"):
         shown["reporter"] = {**case["reporter"], "phone": mask_phone(case["reporter"].get("phone"))}
     if case.get("tasks"):
-        shown["tasks"] = [_masked_task(task) for task in case["tasks"]]
+        shown["tasks"] = [present_task(task, viewer) for task in case["tasks"]]
     return shown
 
 
@@ -95,9 +95,15 @@ def present_summary(case: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
     return shown
 
 
-def _masked_task(task: dict[str, Any]) -> dict[str, Any]:
+def present_task(task: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
+    """A task as ``viewer`` may see it: numbers in the departments' notes (the resolution,
+    a return's basis, an extension's reason) and in the case's address masked."""
+    if sees_phone_numbers(viewer):
+        return task
     shown = {**task, **{key: mask_phones(task.get(key)) for key in TASK_TEXTS if key in task}}
     for part, key in (("return", "basis"), ("extension", "reason")):
         if shown.get(part):
             shown[part] = {**shown[part], key: mask_phones(shown[part].get(key))}
+    if shown.get("case") and shown["case"].get("address"):
+        shown["case"] = {**shown["case"], "address": mask_phones(shown["case"]["address"])}
     return shown

@@ -72,3 +72,42 @@ def test_readyz_details_are_for_supervisors_and_admins(client, login):
         assert {"ready", "checks", "backlog"} <= set(detailed)
     forged = client.get("/readyz", headers={"Authorization": "Bearer not-a-token"})
     assert set(forged.json()) == {"ready"}
+
+
+@pytest.mark.usefixtures("sample_catalogue")
+def test_a_liaison_reads_phone_numbers_in_the_texts_masked_and_the_hotline_in_full(client, login):
+    body = {
+        "channel": "phone",
+        "category": "water.outage",
+        "description": "停水两天，物业电话 138-0013-8000",
+        "urgency": "normal",
+        "location": {"address": "西一路12号（门卫 010-12345678）", "lat": 34.27, "lon": 108.952},
+        "reporter": {"name": "王女士", "phone": "13800138000"},
+    }
+    case_id = client.post(f"{API}/cases", json=body, headers=login("operator")).json()["id"]
+    water = login("liaison", department="water")
+    task = client.get(f"{API}/tasks", headers=water).json()["items"]
+    task_id = next(t["id"] for t in task if t["case_id"] == case_id)
+    for action, payload in (
+        ("sign", {}),
+        ("contact", {"note": "已联系"}),
+        ("reply", {"resolution": "已恢复供水，维修师傅 139 0013 9000"}),
+    ):
+        done = client.post(f"{API}/tasks/{task_id}/{action}", json=payload, headers=water)
+        assert done.status_code == 200, done.text
+
+    readers = {"liaison": water, "supervisor": login("supervisor")}
+    for role, headers in readers.items():
+        case = client.get(f"{API}/cases/{case_id}", headers=headers).json()
+        listed = client.get(f"{API}/cases", params={"q": "停水两天"}, headers=headers).json()
+        inbox = client.get(f"{API}/tasks", params={"page_size": 500}, headers=headers).json()
+        seen = str([case, listed, inbox])
+        for number in ("138-0013-8000", "13800138000", "010-12345678", "139 0013 9000"):
+            assert number not in seen, (role, number)
+        assert "138****8000" in case["description"]
+        assert "010****5678" in case["location"]["address"]
+        assert "139****9000" in case["tasks"][0]["resolution"]
+
+    hotline = client.get(f"{API}/cases/{case_id}", headers=login("dispatcher")).json()
+    assert hotline["description"] == body["description"]
+    assert hotline["tasks"][0]["resolution"].endswith("139 0013 9000")

@@ -28,11 +28,13 @@ def overdue(
 ) -> dict[str, Any]:
     """Open tasks near (yellow) or past (red) a deadline: red first, longest overdue first."""
     container.fresh("kpi")
-    wanted = {"now": container.clock(), "department": department, "level": level}
+    now = container.clock()
     try:
         with container.store.reading() as conn:
-            items = overdue_alerts(conn, user, limit=limit, **wanted)
-            total = count_overdue_alerts(conn, user, **wanted)
+            items = overdue_alerts(
+                conn, user, now=now, department=department, level=level, limit=limit
+            )
+            total = count_overdue_alerts(conn, user, now=now, department=department, level=level)
     except OutOfScope as error:
         raise Problem(403, f"{error}; leave out department or ask for your own") from None
     for item in items:
