@@ -1,11 +1,12 @@
 """The index behind the case list's ``q``: trigrams (``pg_trgm``) on PostgreSQL.
 
 ``q`` is a substring match (``LIKE '%…%'``), which a B-tree cannot serve; a GIN trigram index
-can. It is declared with the table, so it is created wherever the table is (``ensure_tables``
-and a rebuild's shadow). ``pg_trgm`` ships with PostgreSQL but ``CREATE EXTENSION`` needs a
+can. It is declared with the table, so it is created wherever the table is: by
+``ensure_tables`` (also on a table made before the index existed) and on a rebuild's shadow.
+``pg_trgm`` ships with PostgreSQL but ``CREATE EXTENSION`` needs a
 privileged role: when the extension is missing and cannot be created, the index is skipped
 with a warning — search still works, by a scan — and a DBA can run
-``CREATE EXTENSION pg_trgm`` and then ``dispatch projections rebuild case_list``.
+``CREATE EXTENSION pg_trgm``; the next start (or a rebuild) creates the index.
 SQLite gets no such index (it has no trigram index type).
 """
 
@@ -48,7 +49,7 @@ def _trigrams_available(
     if installed.first() is None:
         log.warning(
             "pg_trgm is not installed and this role may not install it: the case search runs "
-            "without its index; ask a DBA for CREATE EXTENSION pg_trgm, then rebuild case_list"
+            "without its index; ask a DBA for CREATE EXTENSION pg_trgm, then restart the service"
         )
         return False
     return True
