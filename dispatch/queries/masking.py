@@ -17,7 +17,7 @@ from dispatch.queries.scope import Viewer, roles_of
 PHONE_ROLES = frozenset({"operator", "dispatcher"})
 
 _SEP = r"[\s\-.]?"
-# +86 / 0086 / 86 in front of a mobile, optionally with a separator after it.
+# +86, 0086 or (+86) in front of the number, perhaps with a separator after it.
 _COUNTRY = r"(?:(?:\+|00)\s?86|\(\+?86\))[\s\-.]?"
 _MOBILE = rf"1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}"
 # Area codes are 010, 02x or 0xxx; the number 7 or 8 digits, perhaps split 3-4 or 4-4.
