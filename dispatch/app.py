@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from dispatch.api.app import create_api
+from dispatch.api.app import API, create_api
+from dispatch.api.body_limit import BodyLimit
+from dispatch.api.routes.catalogue import MAX_BODY as CATALOGUE_MAX_BODY
+from dispatch.api.security_headers import SecurityHeaders
 from dispatch.bootstrap import Container
 from dispatch.console import install_console
 from dispatch.open311 import OPEN311, create_open311_app
@@ -14,4 +17,7 @@ def create_app(container: Container) -> FastAPI:
     app = create_api(container)
     install_console(app)
     app.mount(OPEN311, create_open311_app(container))
+    # Outermost last: headers go on every answer, the 413 included.
+    app.add_middleware(BodyLimit, larger={f"{API}/catalogue": CATALOGUE_MAX_BODY})
+    app.add_middleware(SecurityHeaders)
     return app

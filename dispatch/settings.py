@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     console_secure_cookie: bool | None = Field(
         None, description="Secure flag on the console's cookies; unset: when the request is https"
     )
+    metrics_token: str | None = Field(
+        None, description="bearer token for /metrics and /readyz details; unset: loopback only"
+    )
     embedded_redis_dir: str = Field(
         ".redis", description="where the embedded Redis keeps its socket"
     )

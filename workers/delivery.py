@@ -11,6 +11,11 @@ Each attempt first claims the task's delivery row with a lease (``dispatch.deliv
 so two copies of the job never post at once and a delivered task is never posted again. A
 failed attempt is retried with exponential back-off; after the last one the delivery is
 ``failed`` and a dead letter waits for a dispatcher to replay it.
+
+Only the status of a response is kept (``HTTP 500``), never its body: a receiver's error page
+may echo the case back, and whatever it says has no place in our tables. At most
+``RESPONSE_READ_MAX`` bytes of a response are read (and dropped), so a receiver cannot make
+a worker hold a huge or endless answer.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ TIMESTAMP_HEADER = "X-Street-Whistle-Timestamp"
 DELIVERY_HEADER = "X-Street-Whistle-Delivery"
 # Our own attempt counter decides when to give up; RQ's cap only guards against a bug.
 MAX_RQ_RETRIES = 1000
+RESPONSE_READ_MAX = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -230,8 +236,20 @@ def post(target: Delivery, task_id: str, body: bytes, *, sent_at: datetime, time
         DELIVERY_HEADER: task_id,
     }
     try:
-        response = _http().post(target.url, content=body, headers=headers, timeout=timeout)
+        with _http().stream(
+            "POST", target.url, content=body, headers=headers, timeout=timeout
+        ) as response:
+            _drain(response)
     except httpx.HTTPError as error:
         raise WebhookFailed(f"{type(error).__name__}: {error}") from error
     if not 200 <= response.status_code < 300:
-        raise WebhookFailed(f"HTTP {response.status_code}: {response.text[:200]}")
+        raise WebhookFailed(f"HTTP {response.status_code}")
+
+
+def _drain(response: httpx.Response) -> None:
+    """Read up to ``RESPONSE_READ_MAX`` bytes of the answer and drop them."""
+    read = 0
+    for chunk in response.iter_raw():
+        read += len(chunk)
+        if read >= RESPONSE_READ_MAX:
+            break

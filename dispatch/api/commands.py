@@ -19,8 +19,14 @@ from dispatch.handlers import (
     CommandResult,
     InvalidInput,
     Issuer,
+    NotInScope,
     Requested,
     StaleVersion,
+)
+
+SCOPE_REFUSAL = (
+    "this case or task is outside your scope: only the liaisons of the department that holds "
+    "it, or the officers of its street, may act on it"
 )
 
 
@@ -110,6 +116,9 @@ def run_command(
         raise Problem(
             422, str(error), errors=[{"field": error.field, "message": str(error)}]
         ) from None
+    except NotInScope:
+        # The handler's message names who holds the case; an outsider learns nothing of it.
+        raise Problem(403, SCOPE_REFUSAL) from None
     except ApplicationError as error:
         raise Problem(error.status, str(error)) from None
     except DomainError as error:

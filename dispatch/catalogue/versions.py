@@ -82,6 +82,11 @@ def load_catalogue(
     return number, catalogue, warnings
 
 
+# A stored version was checked by the rules of the day it was loaded; reading it back must
+# not fail because a later release made a load-time rule stricter (webhook secrets, https).
+STORED = {"stored": True}
+
+
 def active_catalogue(engine: Engine) -> tuple[int, Catalogue] | None:
     """The highest-numbered version, or ``None`` before the first load."""
     with _reading(engine) as conn:
@@ -95,7 +100,7 @@ def active_catalogue(engine: Engine) -> tuple[int, Catalogue] | None:
         body = conn.execute(
             sa.select(catalogue_versions.c.body).where(catalogue_versions.c.number == number)
         ).scalar_one()
-    found = (int(number), Catalogue.model_validate(body))
+    found = (int(number), Catalogue.model_validate(body, context=STORED))
     with _lock:
         _active[engine] = found
     return found
@@ -107,7 +112,7 @@ def catalogue_version(engine: Engine, number: int) -> Catalogue | None:
         body = conn.execute(
             sa.select(catalogue_versions.c.body).where(catalogue_versions.c.number == number)
         ).scalar()
-    return None if body is None else Catalogue.model_validate(body)
+    return None if body is None else Catalogue.model_validate(body, context=STORED)
 
 
 def list_versions(engine: Engine) -> list[CatalogueVersion]:

@@ -74,8 +74,9 @@ def perform(
     session = session_of(request)
     try:
         result = action()
-    except NotInScope as error:
-        raise ConsoleError(403, N_("This is not yours to act on."), str(error)) from None
+    except NotInScope:
+        # Not the handler's message: it names who holds the case.
+        raise ConsoleError(403, N_("This is not yours to act on.")) from None
     except (CaseNotFound, TaskNotFound) as error:
         raise ConsoleError(404, N_("No such case or task."), str(error)) from None
     except StaleVersion as error:

@@ -91,10 +91,10 @@ def execute(
             state, version = loaded
         else:
             state, version = load_case(deps.log, case_id)
+        if scope is not None:
+            scope(state)  # first: someone out of scope learns nothing, not even the version
         if attempt == 0 and issuer.if_match is not None and issuer.if_match != version:
             raise StaleVersion(issuer.if_match, version)
-        if scope is not None:
-            scope(state)
         now = deps.clock()
         command = build(state, now)
         if command is None:

@@ -3,19 +3,18 @@
 A case is ``closed`` once nothing more will be done on it — closed (结案), answered directly
 (直接答复) or merged into another case — and ``open`` otherwise; ``status_notes`` carries the
 Chinese state a citizen would hear on the hotline. The reporter never appears here, and
-mobile numbers a description may contain are masked: GET requests needs no key.
+phone numbers in any public text are masked (``mask_phones``): GET requests needs no key.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.catalogue import Catalogue, Category, Duration
-from dispatch.queries.masking import mask_phone
+from dispatch.queries.masking import mask_phones
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CLOSED_STATES = ("closed", "answered", "merged")
@@ -31,7 +30,6 @@ STATUS_NOTES = {
     "reopened": "重办中",
 }
 UNIT_NAMES = {"m": "分钟", "h": "小时", "wh": "个工作小时", "wd": "个工作日"}
-MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
 def open311_status(status: str) -> str:
@@ -119,7 +117,7 @@ def service_request(
         "requested_datetime": w3c_time(row["received_at"], zone),
         "updated_datetime": w3c_time(row["updated_at"], zone),
         "expected_datetime": w3c_time(reply_by, zone),
-        "address": row["address"],
+        "address": public_text(row["address"]),
         "address_id": None,
         "zipcode": None,
         "lat": row["lat"],
@@ -129,7 +127,5 @@ def service_request(
 
 
 def public_text(text: str | None) -> str | None:
-    """A description as the public may read it: mobile numbers masked."""
-    if text is None:
-        return None
-    return MOBILE.sub(lambda match: mask_phone(match.group(0)) or "", text)
+    """Text as the public may read it: phone numbers masked, in every form."""
+    return mask_phones(text)

@@ -1,6 +1,7 @@
 """GET requests' query parameters → a ``RequestFilter``, or a 400 naming the parameter.
 
-The spec's defaults: the last 90 days, a window of at most 90 days, at most 1000 requests.
+The spec's defaults: the last 90 days, a window of at most 90 days; at most 500 requests (the
+spec allows up to 1000; 500 is the service's page limit everywhere).
 ``page`` and ``page_size`` are the widely implemented pagination extension.
 ``service_request_id`` (comma-separated case numbers) overrides every other filter.
 """
@@ -15,7 +16,7 @@ from dispatch.open311.errors import Open311Error
 from dispatch.open311.queries import RequestFilter
 
 WINDOW = timedelta(days=90)
-MAX_REQUESTS = 1000
+MAX_REQUESTS = 500
 STATUSES = ("open", "closed")
 
 

@@ -2,6 +2,10 @@
 
 ``service_request_id`` is the case number (工单编号) a citizen quotes on the phone; the
 ``token`` handed out on POST is the case id.
+
+Only cases filed through Open311 are published. A hotline case (phone, WeChat, a patrol…)
+carries a caller's home address and words spoken in confidence to an operator: it is not
+found here at all, not even by its number.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dispatch.open311.mapping import CLOSED_STATES
 from dispatch.projections.case_list import live_tables
 
 ENDED_TASK_STATES = ("returned", "cancelled")
+PUBLIC_CHANNELS = ("open311",)
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,7 @@ class RequestFilter:
     end: datetime | None = None
     statuses: Sequence[str] = ()  # "open", "closed"
     page: int = 1
-    page_size: int = 1000
+    page_size: int = 500
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class Found:
 def find_requests(conn: Connection, wanted: RequestFilter) -> tuple[list[Found], int]:
     """The page of matching cases, newest first, with the total count."""
     cases = live_tables()["case_list"]
-    conditions: list[Any] = []
+    conditions: list[Any] = [cases.c.channel.in_(PUBLIC_CHANNELS)]
     if wanted.case_nos:
         conditions.append(cases.c.case_no.in_(list(wanted.case_nos)))
     else:
@@ -78,7 +83,10 @@ def find_request(conn: Connection, case_no: str) -> Found | None:
 
 def case_no_for_token(conn: Connection, token: str) -> str | None:
     cases = live_tables()["case_list"]
-    return conn.execute(sa.select(cases.c.case_no).where(cases.c.id == token)).scalar()
+    query = sa.select(cases.c.case_no).where(
+        cases.c.id == token, cases.c.channel.in_(PUBLIC_CHANNELS)
+    )
+    return conn.execute(query).scalar()
 
 
 def lead_reply_by(conn: Connection, case_ids: list[str]) -> dict[str, datetime]:

@@ -4,6 +4,12 @@ Routes turn the request into a query or a ``Complaint`` and render the answer; t
 live in ``mapping`` (what a service or a request looks like), ``params`` (GET filters) and
 ``intake`` (POST). Query parameters are read by hand, never declared, so a malformed one is
 the spec's 400 rather than FastAPI's 422.
+
+The GETs need no key, so they never catch a projection up (``Container.fresh``): that is a
+write transaction and, while another runner holds the projection, a wait of up to two
+seconds, which strangers could otherwise trigger at will. They read what the scheduler has
+folded, at most a moment behind; a request just filed may answer 404 for that moment, which
+is why GeoReport's ``tokens`` resource exists.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatch.auth.apikeys import check_api_key
 from dispatch.bootstrap import Container
@@ -35,6 +42,8 @@ ROLE = "open311"
 USERNAME_MAX = 64
 IDEMPOTENCY_KEY_MAX = 128
 DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+MAX_FIELDS = 200
 
 
 def container_of(request: Request) -> Container:
@@ -106,23 +115,49 @@ def service_definition_of(code: str, fmt: str, request: Request) -> Response:
 @router.post("/requests.{fmt}")
 async def post_request(fmt: str, request: Request) -> Response:
     """POST Service Request (form-encoded, ``api_key`` required): files a case, channel
-    ``open311``; answers ``[{service_request_id, token, service_notice, account_id}]``."""
+    ``open311``; answers ``[{service_request_id, token, service_notice, account_id}]``.
+
+    A key in the query string is checked before the body is read; one in the body is checked
+    before any field is. The body is at most 1 MiB (``BodyLimit``), and a form with a file
+    in it is refused unread: media is a ``media_url``, never an upload here.
+    """
     fmt_ = format_from(fmt)
-    try:
-        form = await request.form()
-    except Exception:  # a malformed body of any kind is the client's 400
+    container = container_of(request)
+    query_key = request.query_params.get("api_key")
+    if query_key:
+        await run_in_threadpool(_client, container, query_key)
+    fields = await _form_fields(request)
+    if fields is None:  # not a form: no key can be in it
+        if not query_key:
+            raise Open311Error(403, "api_key is required: send the request as a form with it")
         raise Open311Error(
             400, "the body must be application/x-www-form-urlencoded or multipart/form-data"
-        ) from None
+        )
+    key = request.headers.get("Idempotency-Key")
+    answer = await run_in_threadpool(submit, container, fields, query_key, key)
+    return render(fmt_, Document.SERVICE_REQUESTS, answer, status=201)
+
+
+async def _form_fields(request: Request) -> dict[str, list[str]] | None:
+    """The form's text fields (every value, in order); ``None`` when the body is no form."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in FORM_TYPES:
+        return None
+    try:
+        form = await request.form(max_files=0, max_fields=MAX_FIELDS)
+    except StarletteHTTPException as error:
+        if "files" in str(error.detail):
+            raise Open311Error(
+                400, "files are not accepted: give media_url, a link to the picture"
+            ) from None
+        raise Open311Error(400, f"the form could not be read: {error.detail}") from None
+    except Exception:  # a malformed body of any kind is the client's 400
+        raise Open311Error(400, "the form could not be read") from None
     fields: dict[str, list[str]] = {}
     for name, value in form.multi_items():
-        if isinstance(value, str):  # uploaded files (media) are not kept
+        if isinstance(value, str):
             fields.setdefault(name, []).append(value)
-    key = request.headers.get("Idempotency-Key")
-    answer = await run_in_threadpool(
-        submit, container_of(request), fields, request.query_params.get("api_key"), key
-    )
-    return render(fmt_, Document.SERVICE_REQUESTS, answer, status=201)
+    return fields
 
 
 def submit(
@@ -175,12 +210,11 @@ def _client(container: Container, key: str) -> str:
 def get_requests(fmt: str, request: Request) -> Response:
     """GET Service Requests: ``service_request_id`` (comma list; overrides the rest),
     ``service_code``, ``start_date``, ``end_date``, ``status``; the last 90 days and at most
-    1000 by default; ``page`` and ``page_size``; the total is in ``X-Total-Count``."""
+    500 by default; ``page`` and ``page_size``; the total is in ``X-Total-Count``."""
     fmt_ = format_from(fmt)
     container = container_of(request)
     catalogue = catalogue_of(container)
     wanted = request_filter(request.query_params, now=container.clock(), zone=zone_of(catalogue))
-    container.fresh("case_list")
     with container.store.reading() as conn:
         found, total = find_requests(conn, wanted)
     listed = [service_request(item.row, item.reply_by, catalogue) for item in found]
@@ -194,7 +228,6 @@ def get_request(request_id: str, fmt: str, request: Request) -> Response:
     """GET Service Request: one case by its number (工单编号)."""
     fmt_ = format_from(fmt)
     container = container_of(request)
-    container.fresh("case_list")
     with container.store.reading() as conn:
         found = find_request(conn, request_id)
     if found is None:
@@ -207,7 +240,6 @@ def get_request(request_id: str, fmt: str, request: Request) -> Response:
 def get_token(token: str, fmt: str, request: Request) -> Response:
     """GET request id from a token: the token POST answered with."""
     fmt_ = format_from(fmt)
-    container_of(request).fresh("case_list")
     with container_of(request).store.reading() as conn:
         case_no = case_no_for_token(conn, token)
     if case_no is None:

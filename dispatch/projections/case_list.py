@@ -24,6 +24,7 @@ from dispatch.domain.events import registry
 from dispatch.projections.base import Projection
 from dispatch.projections.bulk import insert_rows, upsert_rows
 from dispatch.projections.case_rows import CaseRows, Row, apply_event, derive, new_case
+from dispatch.projections.search_index import trigram_index
 from events import RecordedEvent, UnknownEventType, decode
 from events.types import UtcDateTime
 
@@ -90,6 +91,7 @@ class CaseListProjection(Projection):
             ("case_no",),
         ):
             sa.Index(f"ix_case_list{suffix}_{'_'.join(columns)}", *(cases.c[c] for c in columns))
+        trigram_index(f"ix_case_list{suffix}_search_trgm", cases.c.search)  # q, on PostgreSQL
 
         tasks = sa.Table(
             f"case_tasks{suffix}",

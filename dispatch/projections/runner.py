@@ -111,6 +111,11 @@ class ProjectionRunner:
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
             state_metadata.create_all(conn, checkfirst=True)
             self._live_metadata.create_all(conn, checkfirst=True)
+            # An index a later release declares on a table that already exists (the case
+            # search's trigram index, say) is created here, not by a whole rebuild.
+            for table in self._live_metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
             recorded = {row.name: row.version for row in conn.execute(sa.select(projection_state))}
             for projection in self._projections.values():
                 if projection.name not in recorded:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from dispatch.projections.case_list import live_tables
+from dispatch.queries.masking import present_summary
 from dispatch.queries.scope import Viewer, can_view_case, case_scope
 from dispatch.queries.tasks import iso, page_bounds, tasks_of_case
 from events.vault import load_personal_data
@@ -79,7 +80,8 @@ def list_cases(
     page: int = 1,
     page_size: int = 20,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Cases the viewer may see, newest first (nearest first with ``near=(lat, lon)``).
+    """Cases the viewer may see, newest first (nearest first with ``near=(lat, lon)``);
+    phone numbers in the text masked for all but the hotline staff.
 
     ``status`` takes one status, a comma-separated list or an iterable; ``category`` ending in
     ``*`` matches a prefix (``water.*``); ``department`` keeps cases where that department has
@@ -123,7 +125,8 @@ def list_cases(
 
     limit, offset = page_bounds(page, page_size)
     query = sa.select(cases).where(*conditions).order_by(*order).limit(limit).offset(offset)
-    items = [case_summary(row) for row in conn.execute(query).mappings()]
+    rows = conn.execute(query).mappings()
+    items = [present_summary(case_summary(row), viewer) for row in rows]
     total = conn.execute(sa.select(sa.func.count()).select_from(cases).where(*conditions))
     return items, int(total.scalar() or 0)
 

@@ -5,6 +5,11 @@ and id), with each case's current lead task from the KPI facts, so memory stays 
 million cases: CSV is encoded chunk by chunk; XLSX is
 written by openpyxl in write-only mode (rows go straight to a temporary file) into a
 ``SpooledTemporaryFile`` that is then streamed in pieces. Phones are always masked.
+
+A cell a citizen's words reach (an address, say) may start like a formula —
+``=HYPERLINK(…)`` — which a spreadsheet would run on the clerk's machine. Every text cell
+that starts with ``= + - @``, a tab, a carriage return or a full-width ``＝ ＋ － ＠`` is
+written as text: prefixed with ``'`` in both formats, and typed as a string in the XLSX.
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy.engine import Connection, Engine
 
 from dispatch.projections.bulk import among
 from dispatch.projections.case_list import live_tables
 from dispatch.projections.kpi_tables import define_kpi_tables
-from dispatch.queries.masking import mask_phone
+from dispatch.queries.masking import mask_phone, mask_phones
 from events import as_utc
 from events.vault import load_personal_data
 
@@ -48,6 +54,7 @@ SATISFACTION = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "
 CHUNK = 1000
 kpi_tasks = define_kpi_tables(sa.MetaData())["tasks"]
 PIECE = 64 * 1024  # bytes per chunk of a streamed XLSX
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 class LedgerFilter:
@@ -146,7 +153,7 @@ def ledger_rows(
                     CHANNELS.get(row.channel, row.channel),
                     named("category", row.category),
                     URGENCIES.get(row.urgency, row.urgency),
-                    row.address,
+                    mask_phones(row.address),
                     row.grid,
                     row.street,
                     named("department", row.lead_department),
@@ -168,12 +175,31 @@ def ledger_rows(
         after = (last.received_at, last.id)
 
 
+def as_text(value: str) -> str:
+    """``value`` as a spreadsheet will show it, never run it: see the module docstring."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
-    return str(value)
+    return as_text(str(value))
+
+
+def _cells(sheet: Any, row: list[Any]) -> list[Any]:
+    """Text cells typed as strings (openpyxl takes any text starting with ``=`` for a
+    formula); numbers and times as they are."""
+    cells: list[Any] = []
+    for value in row:
+        if isinstance(value, str):
+            cell = WriteOnlyCell(sheet, value=as_text(value))
+            cell.data_type = "s"
+            cells.append(cell)
+        else:
+            cells.append(value)
+    return cells
 
 
 def csv_chunks(engine: Engine, **options: Any) -> Iterator[bytes]:
@@ -202,7 +228,7 @@ def write_xlsx(engine: Engine, target: IO[bytes], **options: Any) -> None:
     with engine.connect() as conn:
         for rows in ledger_rows(conn, **options):
             for row in rows:
-                sheet.append(row)
+                sheet.append(_cells(sheet, row))
     workbook.save(target)
 
 

@@ -16,10 +16,11 @@ from sqlalchemy.engine import Connection
 from dispatch.delivery.state import delivery_states
 from dispatch.domain.case_state import OPEN_TASK
 from dispatch.projections.case_list import live_tables
+from dispatch.queries.masking import present_task
 from dispatch.queries.scope import Viewer, case_scope, liaison_department
 
 OPEN_STATES = sorted(state.value for state in OPEN_TASK)
-MAX_PAGE_SIZE = 200
+MAX_PAGE_SIZE = 500
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -125,7 +126,7 @@ def list_tasks(
         .offset(offset)
     )
     total = conn.execute(sa.select(sa.func.count()).select_from(tasks).where(*conditions))
-    items = [_inbox_item(row) for row in conn.execute(query).mappings()]
+    items = [present_task(_inbox_item(row), viewer) for row in conn.execute(query).mappings()]
     return with_delivery(conn, items), int(total.scalar() or 0)
 
 

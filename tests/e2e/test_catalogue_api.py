@@ -34,8 +34,12 @@ def test_an_admin_loads_yaml_and_everyone_reads_it_without_secrets(
     assert current.status_code == 200
     assert current.json()["number"] == body["number"]
     departments = {d["code"]: d for d in current.json()["catalogue"]["departments"]}
-    assert departments["city"]["delivery"]["secret"] == "********"
-    assert "demo-webhook-secret" not in current.text
+    assert departments["city"]["delivery"] == {"type": "webhook"}
+    assert "demo-webhook-secret" not in current.text and "cgzf.example" not in current.text
+    as_admin = client.get("/api/v1/catalogue", headers=admin).json()["catalogue"]
+    city = next(d for d in as_admin["departments"] if d["code"] == "city")
+    assert city["delivery"]["url"] == "https://cgzf.example.gov.cn/api/12345/tasks"
+    assert city["delivery"]["secret"] == "********"
     versions = client.get("/api/v1/catalogue/versions", headers=login("supervisor")).json()
     assert versions["items"][0]["number"] == body["number"] and versions["items"][0]["active"]
 

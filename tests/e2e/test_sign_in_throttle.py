@@ -21,13 +21,14 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from worlds.scenarios import COMPLAINT, assert_problem
 
 from dispatch.app import create_app
 from dispatch.auth.signin import authenticate
 from dispatch.auth.throttle import Limits, MemoryFailures, SignInGate
 from dispatch.bootstrap import Container
 from events.database import make_engine
+
+from worlds.scenarios import COMPLAINT, assert_problem
 
 Login = Any  # the ``login`` fixture of tests/e2e/conftest.py
 TOKEN = "/api/v1/auth/token"

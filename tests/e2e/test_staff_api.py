@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from worlds.scenarios import assert_problem
 
 from dispatch.app import create_app
 from dispatch.bootstrap import Container
+
+from worlds.scenarios import assert_problem
 
 Login = Any  # the ``login`` fixture of tests/e2e/conftest.py
 API = "/api/v1"

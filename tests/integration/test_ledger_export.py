@@ -93,3 +93,40 @@ def test_xlsx_opens_with_the_same_rows(engine, ledger) -> None:
     values = list(sheet.iter_rows(values_only=True))
     assert values[0] == HEADERS
     assert {row[0] for row in values[1:]} == {ledger["late"].case_no, ledger["waiting"].case_no}
+
+
+FORMULA = '=HYPERLINK("http://evil.example/x","点我领补贴")'
+
+
+@pytest.fixture
+def formulas(engine: Engine, unique: str) -> dict[str, object]:
+    """Cases whose addresses start like spreadsheet formulas, on a day of their own."""
+    day = a_day_of_our_own(unique)
+    store = EventStore(engine)
+    addresses = [FORMULA, "+1+1", "-2+3", "@SUM(A1)", "\tx", "＝1+1", "＠A1", "西一路 1 号"]
+    stories = {
+        CaseStory(store, category=f"cat-{unique}").received(day, address=a).case_no: a
+        for a in addresses
+    }
+    runner = ProjectionRunner(engine, [CaseListProjection(), KpiProjection()])
+    runner.ensure_tables()
+    runner.catch_up()
+    options = {"now": day + HOUR, "filters": LedgerFilter(start=day, end=day + 24 * HOUR)}
+    return {"addresses": stories, "options": options}
+
+
+def test_a_formula_in_an_address_is_text_in_both_exports(engine, formulas) -> None:
+    address = HEADERS.index("地址")
+    text = b"".join(csv_chunks(engine, **formulas["options"])).decode("utf-8-sig")
+    in_csv = {line[0]: line[address] for line in list(csv.reader(io.StringIO(text)))[1:]}
+
+    body = b"".join(xlsx_chunks(engine, **formulas["options"]))
+    sheet = load_workbook(io.BytesIO(body))["台账"]
+    in_xlsx = {row[0].value: row[address] for row in sheet.iter_rows(min_row=2)}
+
+    for case_no, written in formulas["addresses"].items():
+        expected = written if written == "西一路 1 号" else "'" + written
+        assert in_csv[case_no] == expected
+        cell = in_xlsx[case_no]
+        assert (cell.value, cell.data_type) == (expected, "s")
+    assert in_xlsx[next(iter(formulas["addresses"]))].value == "'" + FORMULA

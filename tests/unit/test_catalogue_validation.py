@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from dispatch.catalogue import CatalogueError, advisories, parse_catalogue
+from dispatch.catalogue import Catalogue, CatalogueError, advisories, parse_catalogue
+from dispatch.catalogue.versions import STORED
 
 SAMPLE = Path(__file__).parents[2] / "dispatch" / "catalogue" / "samples" / "sample.yaml"
 
@@ -111,6 +112,39 @@ def test_a_webhook_needs_a_url() -> None:
     data = sample_data()
     data["departments"][4]["delivery"] = {"type": "webhook", "secret": "s"}
     assert "needs a url" in problems_of(data)["departments.4.delivery"]
+
+
+LONG_SECRET = "x" * 32
+
+
+def test_a_webhook_needs_a_secret_of_32_characters() -> None:
+    data = sample_data()
+    url = "https://city.example.gov.cn/12345"
+    data["departments"][4]["delivery"] = {"type": "webhook", "url": url, "secret": "x" * 31}
+    assert "at least 32 characters" in problems_of(data)["departments.4.delivery"]
+    data["departments"][4]["delivery"] = {"type": "webhook", "url": url}
+    assert "at least 32 characters" in problems_of(data)["departments.4.delivery"]
+    data["departments"][4]["delivery"]["secret"] = LONG_SECRET
+    assert parse_catalogue(json.dumps(data, default=str)).departments[4].delivery.secret
+
+
+def test_a_webhook_speaks_https_unless_http_is_allowed_explicitly() -> None:
+    data = sample_data()
+    plain = {"type": "webhook", "url": "http://10.0.0.5/12345", "secret": LONG_SECRET}
+    data["departments"][4]["delivery"] = plain
+    assert "allow_http: true" in problems_of(data)["departments.4.delivery"]
+    data["departments"][4]["delivery"] = {**plain, "allow_http": True}
+    assert parse_catalogue(json.dumps(data, default=str)).departments[4].delivery.allow_http
+    data["departments"][4]["delivery"] = {**plain, "url": "ftp://10.0.0.5/x", "allow_http": True}
+    assert "https://" in problems_of(data)["departments.4.delivery"]
+
+
+def test_a_stored_catalogue_loaded_under_older_rules_still_reads() -> None:
+    data = sample_data()
+    old = {"type": "webhook", "url": "http://10.0.0.5/12345", "secret": "short"}
+    data["departments"][4]["delivery"] = old
+    catalogue = Catalogue.model_validate(data, context=STORED)
+    assert catalogue.departments[4].delivery.secret == "short"
 
 
 def test_a_misspelt_field_is_refused_rather_than_ignored() -> None:

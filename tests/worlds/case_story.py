@@ -40,8 +40,10 @@ class CaseStory:
         self.store.append(self.case_id, [event], expected_version=self.version, meta=meta, now=at)
         self.version += 1
 
-    def received(self, at: datetime, *, reporter_ref: str | None = None) -> CaseStory:
-        location = ev.Location(address="西一路 1 号", grid=self.grid, street=self.street)
+    def received(
+        self, at: datetime, *, reporter_ref: str | None = None, address: str = "西一路 1 号"
+    ) -> CaseStory:
+        location = ev.Location(address=address, grid=self.grid, street=self.street)
         event = ev.CaseReceived(
             case_no=self.case_no,
             channel="phone",

@@ -10,7 +10,8 @@ from dispatch.api.deps import ContainerDep
 from dispatch.api.deps import require_roles as roles
 from dispatch.api.problems import Problem
 from dispatch.auth.users import User
-from dispatch.queries.alerts import OutOfScope, overdue_alerts
+from dispatch.queries.alerts import OutOfScope, count_overdue_alerts, overdue_alerts
+from dispatch.queries.tasks import MAX_PAGE_SIZE
 
 router = APIRouter(tags=["alerts"])
 
@@ -23,17 +24,19 @@ def overdue(
     user: Viewer,
     department: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     level: Literal["yellow", "red"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = MAX_PAGE_SIZE,
 ) -> dict[str, Any]:
     """Open tasks near (yellow) or past (red) a deadline: red first, longest overdue first."""
     container.fresh("kpi")
+    now = container.clock()
     try:
         with container.store.reading() as conn:
-            items = overdue_alerts(conn, user, now=container.clock(), department=department)
+            items = overdue_alerts(
+                conn, user, now=now, department=department, level=level, limit=limit
+            )
+            total = count_overdue_alerts(conn, user, now=now, department=department, level=level)
     except OutOfScope as error:
         raise Problem(403, f"{error}; leave out department or ask for your own") from None
-    if level is not None:
-        items = [item for item in items if item["level"] == level]
     for item in items:
         item["deadline"] = item["deadline"].isoformat()
-    return {"items": items[:limit], "total": len(items)}
+    return {"items": items, "total": total}

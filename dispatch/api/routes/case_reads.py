@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from dispatch.api.deps import ContainerDep, CurrentUser
 from dispatch.api.deps import require_roles as roles
+from dispatch.api.paging import Page, PageSize, SearchText
 from dispatch.api.problems import Problem
 from dispatch.auth.users import User
 from dispatch.queries.cases import get_case, list_cases
@@ -16,8 +17,6 @@ from dispatch.queries.tasks import list_tasks
 
 router = APIRouter(tags=["cases"])
 
-Page = Annotated[int, Query(ge=1, le=100_000)]
-PageSize = Annotated[int, Query(ge=1, le=200)]
 Code = Annotated[str | None, Query(min_length=1, max_length=64)]
 
 
@@ -31,7 +30,7 @@ def cases(
     grid: Code = None,
     street: Code = None,
     overdue: bool | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: SearchText = None,
     near: Annotated[str | None, Query(pattern=r"^-?\d+(\.\d+)?,-?\d+(\.\d+)?$")] = None,
     page: Page = 1,
     page_size: PageSize = 20,

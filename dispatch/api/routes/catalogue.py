@@ -66,13 +66,18 @@ ActiveCatalogue = Annotated[tuple[int, Catalogue], Depends(_active)]
 
 
 @router.get("", response_model=CatalogueOut)
-def current(_user: CurrentUser, active: ActiveCatalogue) -> CatalogueOut:
+def current(user: CurrentUser, active: ActiveCatalogue) -> CatalogueOut:
+    """The active catalogue. Webhook secrets are never shown back; where a department's
+    webhook posts (a URL inside its network) only admins see."""
     number, catalogue = active
     body = catalogue.model_dump(mode="json")
-    # Webhook secrets sign deliveries to departments; they are never shown back.
+    admin = user.has_any(Role.ADMIN)
     for department in body["departments"]:
-        if department["delivery"].get("secret"):
-            department["delivery"]["secret"] = SECRET_MASK
+        delivery = department["delivery"]
+        if not admin:
+            department["delivery"] = {"type": delivery["type"]}
+        elif delivery.get("secret"):
+            delivery["secret"] = SECRET_MASK
     return CatalogueOut(number=number, version=catalogue.version, catalogue=body)
 
 

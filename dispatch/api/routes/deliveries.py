@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from dispatch.api.deps import ContainerDep
 from dispatch.api.deps import require_roles as roles
+from dispatch.api.paging import Page, PageSize
 from dispatch.api.problems import Problem
 from dispatch.auth.users import User
 from dispatch.delivery.replay import ReplayRefused
@@ -24,8 +25,8 @@ def dead_letters(
     container: ContainerDep,
     _user: Dispatcher,
     state: Literal["open", "replayed", "all"] = "open",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: Page = 1,
+    page_size: PageSize = 50,
 ) -> dict[str, object]:
     """Jobs that gave up, newest first: ``open`` ones wait for a replay."""
     with container.store.reading() as conn:

@@ -1,16 +1,25 @@
-"""Liveness and readiness for load balancers and orchestrators."""
+"""Liveness and readiness for load balancers and orchestrators.
+
+``/readyz`` tells everyone whether the service is ready, and nothing else; which check
+failed and the backlog (queue depths, relay and projection lag, dead letters) are for the
+metrics reader (``dispatch.api.observers``) and a signed-in supervisor or admin.
+"""
 
 from __future__ import annotations
 
 import redis
 import sqlalchemy as sa
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from dispatch.api.deps import ContainerDep
+from dispatch.api.deps import ContainerDep, current_user
+from dispatch.api.observers import may_observe
+from dispatch.api.problems import Problem
+from dispatch.bootstrap import Container
 from dispatch.ops.backlog import measure
 
 router = APIRouter(tags=["health"])
+DETAIL_ROLES = ("supervisor", "admin")
 
 
 @router.get("/healthz")
@@ -19,7 +28,23 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(container: ContainerDep) -> JSONResponse:
+def readyz(request: Request, container: ContainerDep) -> JSONResponse:
+    detailed = may_observe(request, container) or _staff_reader(request, container)
+    return _checked(container, detailed=detailed)
+
+
+def _staff_reader(request: Request, container: Container) -> bool:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return False
+    try:
+        user = current_user(container, token.strip())
+    except Problem:
+        return False
+    return user.has_any(*DETAIL_ROLES)
+
+
+def _checked(container: Container, *, detailed: bool) -> JSONResponse:
     checks: dict[str, object] = {}
     try:
         with container.engine.connect() as conn:
@@ -36,8 +61,9 @@ def readyz(container: ContainerDep) -> JSONResponse:
     else:
         checks["redis"] = "not configured"
     ready = all(value == "ok" for value in checks.values())
-    # Queue depths, relay and projection lag, dead letters: detail, not part of readiness.
-    backlog = measure(container.engine, container.redis_url).as_json()
-    return JSONResponse(
-        {"ready": ready, "checks": checks, "backlog": backlog}, status_code=200 if ready else 503
-    )
+    body: dict[str, object] = {"ready": ready}
+    if detailed:
+        # Queue depths, relay and projection lag, dead letters: detail, not part of readiness.
+        body["checks"] = checks
+        body["backlog"] = measure(container.engine, container.redis_url).as_json()
+    return JSONResponse(body, status_code=200 if ready else 503)

@@ -1,16 +1,18 @@
-"""Prometheus ``/metrics``: the routing pipeline's backlog, measured at scrape time."""
+"""Prometheus ``/metrics``: the routing pipeline's backlog, measured at scrape time; for the
+metrics token or a loopback caller only (``dispatch.api.observers``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from dispatch.api.deps import ContainerDep
+from dispatch.api.observers import require_observer
 from dispatch.ops.backlog import Backlog, measure
 
 router = APIRouter(tags=["health"])
@@ -61,7 +63,7 @@ def _labelled(
     return family
 
 
-@router.get("/metrics", response_class=Response)
+@router.get("/metrics", response_class=Response, dependencies=[Depends(require_observer)])
 def metrics(container: ContainerDep) -> Response:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(BacklogCollector(measure(container.engine, container.redis_url)))

@@ -60,9 +60,12 @@ def file_request(base: str, api_key: str, service_code: str) -> str:
     return str(response.json()[0]["service_request_id"])
 
 
-def test_the_georeport_client_reads_what_we_serve_in_json(server_url: str, api_key: str):
+def test_the_georeport_client_reads_what_we_serve_in_json(
+    server_url: str, api_key: str, app_container: Container
+):
     first = file_request(server_url, api_key, "road.pothole")
     second = file_request(server_url, api_key, "water.outage")
+    app_container.projector.catch_up("case_list")  # the scheduler's work; GETs never do it
     client = GeoReport(server_url, jurisdiction="xincheng", api_key=api_key)
 
     codes = [service["service_code"] for service in client.get_service_list()]
@@ -80,9 +83,12 @@ def test_the_georeport_client_reads_what_we_serve_in_json(server_url: str, api_k
     assert one["agency_responsible"] == "区市政设施管理中心"
 
 
-def test_the_georeport_client_reads_what_we_serve_in_xml(server_url: str, api_key: str):
+def test_the_georeport_client_reads_what_we_serve_in_xml(
+    server_url: str, api_key: str, app_container: Container
+):
     first = file_request(server_url, api_key, "road.pothole")
     second = file_request(server_url, api_key, "road.streetlight")
+    app_container.projector.catch_up("case_list")
     client = GeoReport(server_url, output_format="xml")
 
     services = client.get_service_list()
