@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     embedded_redis_dir: str = Field(
         ".redis", description="where the embedded Redis keeps its socket"
     )
+    media_dir: str = Field("./media", description="where uploaded photos and documents are kept")
+    max_upload_mb: int = Field(10, gt=0, description="largest upload accepted, in MiB")
+    media_s3_bucket: str | None = Field(None, description="set: keep uploads in this S3 bucket")
+    media_s3_endpoint: str | None = Field(None, description="S3-compatible endpoint URL")
+    media_s3_region: str | None = None
+    media_s3_access_key: str | None = None
+    media_s3_secret_key: str | None = None
 
     @model_validator(mode="after")
     def _keys(self) -> Settings:
