@@ -13,7 +13,7 @@ from dispatch.auth.roles import Role, listed_roles, parse_role
 from dispatch.auth.tokens import TokenError, decode_token
 from dispatch.auth.users import User, get_user
 from dispatch.bootstrap import Container
-from dispatch.text import REFUSAL, has_control_characters
+from dispatch.handlers.text import REFUSAL, has_control_characters
 from events import EventStore
 
 

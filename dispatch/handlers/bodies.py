@@ -18,14 +18,14 @@ from dispatch.domain.events import (
     Urgency,
 )
 from dispatch.handlers.intake import Complaint
-from dispatch.text import check_plain_text
+from dispatch.handlers.text import check_plain_text
 
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{4,19}$")
 
 
 class Body(BaseModel):
     """Command bodies refuse unknown fields, so a typo is a 422 that names it, and text with
-    control characters, which the store cannot keep (``dispatch.text``)."""
+    control characters, which the store cannot keep (``dispatch.handlers.text``)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

@@ -17,10 +17,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatch.bootstrap import Container
+from dispatch.handlers.text import has_control_characters
 from dispatch.open311.errors import Open311Error
 from dispatch.open311.formats import Document, format_of_path, render
 from dispatch.open311.routes import router
-from dispatch.text import has_control_characters
 from events import StoreUnavailable
 
 OPEN311 = "/open311/v2"

@@ -17,8 +17,8 @@ from datetime import datetime
 from dispatch.catalogue import Catalogue, Category
 from dispatch.catalogue.model import Attribute
 from dispatch.handlers import Complaint
+from dispatch.handlers.text import has_control_characters
 from dispatch.open311.errors import Open311Error
-from dispatch.text import has_control_characters
 
 CHANNEL = "open311"
 DESCRIPTION_MAX = 4000

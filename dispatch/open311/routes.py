@@ -28,13 +28,13 @@ from dispatch.bootstrap import Container
 from dispatch.catalogue import Catalogue
 from dispatch.catalogue.versions import list_versions
 from dispatch.handlers import ApplicationError, Issuer, SystemActor, new_case_id
+from dispatch.handlers.text import has_control_characters
 from dispatch.open311.errors import Open311Error
 from dispatch.open311.formats import Document, Format, parse_format, render
 from dispatch.open311.intake import complaint_from_form
 from dispatch.open311.mapping import SPECIFICATION, service, service_definition, service_request
 from dispatch.open311.params import request_filter
 from dispatch.open311.queries import case_no_for_token, find_request, find_requests
-from dispatch.text import has_control_characters
 
 router = APIRouter()
 

@@ -17,7 +17,7 @@ from dispatch.auth.gate import SignInGateDep
 from dispatch.auth.signin import authenticate, through_gate
 from dispatch.auth.throttle import Busy, Throttled
 from dispatch.auth.tokens import issue_token
-from dispatch.text import REFUSAL, has_control_characters
+from dispatch.handlers.text import REFUSAL, has_control_characters
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -39,7 +39,7 @@ from dispatch.auth.users import (
     list_users,
 )
 from dispatch.bootstrap import Container
-from dispatch.text import check_plain_text
+from dispatch.handlers.text import check_plain_text
 
 router = APIRouter(prefix="/users", tags=["users"])
 

@@ -23,7 +23,7 @@ from dispatch.console.web import (
     render,
     session_of,
 )
-from dispatch.text import has_control_characters
+from dispatch.handlers.text import has_control_characters
 
 router = APIRouter()
 
