@@ -569,6 +569,16 @@ def test_a_nul_or_a_huge_id_in_the_url_is_refused_not_500(
     assert response.status_code in (200, 403, 404, 422)
 
 
+@pytest.mark.parametrize("letter_id", [2**31, 2**63, 0, -1])
+def test_a_dead_letter_id_no_database_integer_holds_is_422_not_500(
+    letter_id: int, client: TestClient, people: Login
+) -> None:
+    # Found by test_fuzz_api.py: PostgreSQL refused 2**31 for the INTEGER column with a 500.
+    url = f"{API}/deliveries/dead-letters/{letter_id}/replay"
+    response = client.post(url, headers=people("dispatcher"))
+    assert_problem(response, 422)
+
+
 def test_an_idempotency_key_longer_than_the_store_keeps_is_422_naming_it(
     client: TestClient, people: Login, app_container: Container
 ) -> None:

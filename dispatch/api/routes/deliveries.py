@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
 from dispatch.api.deps import ContainerDep
@@ -18,6 +18,8 @@ from dispatch.delivery.state import list_dead_letters
 
 router = APIRouter(prefix="/deliveries", tags=["deliveries"])
 Dispatcher = Annotated[User, Depends(roles("dispatcher"))]
+# dead_letters.id is a 32-bit integer: PostgreSQL refuses a larger one with a 500 otherwise.
+LetterId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/dead-letters")
@@ -37,7 +39,7 @@ def dead_letters(
 
 
 @router.post("/dead-letters/{letter_id}/replay", status_code=202)
-def replay(letter_id: int, container: ContainerDep, user: Dispatcher) -> JSONResponse:
+def replay(letter_id: LetterId, container: ContainerDep, user: Dispatcher) -> JSONResponse:
     """Run the job again: the delivery starts over with a fresh count of attempts."""
     try:
         body = replay_dead_letter(
