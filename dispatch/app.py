@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from dispatch.api.app import API, create_api
 from dispatch.api.body_limit import BodyLimit
+from dispatch.api.routes.attachments import UPLOAD_PATH, upload_body_limit
 from dispatch.api.routes.catalogue import MAX_BODY as CATALOGUE_MAX_BODY
 from dispatch.api.security_headers import SecurityHeaders
 from dispatch.bootstrap import Container
@@ -18,6 +19,10 @@ def create_app(container: Container) -> FastAPI:
     install_console(app)
     app.mount(OPEN311, create_open311_app(container))
     # Outermost last: headers go on every answer, the 413 included.
-    app.add_middleware(BodyLimit, larger={f"{API}/catalogue": CATALOGUE_MAX_BODY})
+    app.add_middleware(
+        BodyLimit,
+        larger={f"{API}/catalogue": CATALOGUE_MAX_BODY},
+        larger_matching={UPLOAD_PATH: upload_body_limit(container.settings)},
+    )
     app.add_middleware(SecurityHeaders)
     return app

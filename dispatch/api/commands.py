@@ -122,11 +122,13 @@ def run_command(
     except ApplicationError as error:
         raise Problem(error.status, str(error)) from None
     except DomainError as error:
+        coded: dict[str, Any] = {"code": error.code} if error.code else {}
         raise Problem(
             409,
             str(error),
             title="Not allowed in the current state",
             allowed_next=list(getattr(error, "allowed_next", []) or []),
+            **coded,
         ) from None
     after_command(container, result)
     response = command_reply(result, status=status)

@@ -199,6 +199,8 @@ class Category(Strict):
     name: Name
     sla: Code
     attributes: list[Attribute] = []  # optional questions; none by default
+    # 影像证明: a reply (办结) needs a ``reply``-stage photo on the task first (DESIGN §8.6).
+    reply_requires_photo: bool = False
 
     @field_validator("attributes")
     @classmethod

@@ -1,4 +1,5 @@
-"""``dispatch verify [--against FILE]``: the hash chains, the seals and their signatures."""
+"""``dispatch verify [--against FILE]``: the hash chains, the seals and their signatures,
+and every attachment's stored file (DESIGN §8.6)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import json
 from pathlib import Path
 
 import typer
+from sqlalchemy.engine import Engine
 
 from dispatch.cli.common import fail, settings
+from dispatch.media import FileState, MediaStore, file_state, media_store_from_settings
+from events import EventStore
 from events.database import make_engine
 from events.integrity import Seal, SealBroken, VerifyReport, seal_log, verify_log
 
@@ -26,10 +30,16 @@ def verify(
         report = verify_log(engine, key=config.seal_key, against=exported)
         if not report.ok:
             fail(headline(report))
+        files, damaged = check_attachments(engine, media_store_from_settings(config))
+        if damaged:
+            more = f" (and {len(damaged) - 20} more)" if len(damaged) > 20 else ""
+            fail("; ".join(damaged[:20]) + more)
         message = f"ok: {report.events_checked} events, {report.seals_checked} seals verified"
         message += signature_note(report, config.seal_key is not None)
         if exported is not None:
             message += f"; the log extends the exported seal at position {exported.position}"
+        if files:
+            message += f"; {files} attachment files intact"
         if seal:
             try:
                 made = seal_log(engine, key=config.seal_key)
@@ -70,3 +80,29 @@ def read_exported_seal(path: Path) -> Seal:
         fail(f"cannot read {path}: {error.strerror or error}")
     except (ValueError, UnicodeDecodeError) as error:
         fail(f"{path} is not an exported seal: {error}")
+
+
+_DAMAGE = {
+    FileState.CHANGED: "was changed: its bytes no longer hash to the recorded sha256",
+    FileState.MISSING: "is missing from the media store",
+}
+
+
+def check_attachments(engine: Engine, store: MediaStore) -> tuple[int, list[str]]:
+    """How many attachments were checked, and one line per changed or missing file."""
+    checked = 0
+    damaged: list[str] = []
+    for batch in EventStore(engine).iter_all():
+        for recorded in batch:
+            if recorded.type != "AttachmentAdded":
+                continue
+            checked += 1
+            sha256 = str(recorded.data.get("sha256", ""))
+            state = file_state(store, sha256)
+            if state != FileState.OK:
+                damaged.append(
+                    f"attachment {recorded.data.get('attachment_id')} of case "
+                    f"{recorded.stream_id} (event position {recorded.position}, sha256 "
+                    f"{sha256}) {_DAMAGE[state]}"
+                )
+    return checked, damaged

@@ -16,6 +16,7 @@ from dispatch.domain.case_guards import (
     CaseNotReceived,
     check_assignments_fit,
     check_assignments_present,
+    check_attachment_allowed,
     check_case_allows,
     check_case_is_new,
     check_department_holds_open_task,
@@ -23,6 +24,7 @@ from dispatch.domain.case_guards import (
     check_extension_within_cap,
     check_not_merged_into_itself,
     check_not_summoned,
+    check_reply_photo,
     check_report_by_in_future,
     check_task_allows,
     check_task_known,
@@ -165,7 +167,24 @@ def note_progress(state: CaseState, c: cmd.NoteProgress, now: datetime) -> list[
 
 def reply_task(state: CaseState, c: cmd.ReplyTask, now: datetime) -> list[Event]:
     check_task_allows(state, c.task_id, "reply")
+    check_reply_photo(state, c)
     return [ev.TaskReplied(task_id=c.task_id, resolution=c.resolution)]
+
+
+def add_attachment(state: CaseState, c: cmd.AddAttachment, now: datetime) -> list[Event]:
+    check_attachment_allowed(state, c)
+    return [
+        ev.AttachmentAdded(
+            attachment_id=c.attachment_id,
+            sha256=c.sha256,
+            size=c.size,
+            media_type=c.media_type,
+            stage=c.stage,
+            task_id=c.task_id,
+            filename=c.filename,
+            by=c.by,
+        )
+    ]
 
 
 # A stage is still running while the task has not passed it. A task awaiting a return ruling
@@ -251,6 +270,7 @@ DECISIONS: dict[type[cmd.Command], Callable[[Any, Any, datetime], list[Event]]] 
     cmd.DenyExtension: deny_extension,
     cmd.NoteProgress: note_progress,
     cmd.ReplyTask: reply_task,
+    cmd.AddAttachment: add_attachment,
     cmd.RaiseSlaWarning: raise_sla_warning,
     cmd.UrgeCase: urge_case,
     cmd.RecordCallback: record_callback,

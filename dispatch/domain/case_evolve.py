@@ -13,6 +13,7 @@ from typing import Any
 
 from dispatch.domain import events as ev
 from dispatch.domain.case_state import (
+    Attachment,
     Callback,
     CaseState,
     CaseStatus,
@@ -186,6 +187,13 @@ def _replied(s: CaseState, e: ev.TaskReplied, at: datetime) -> CaseState:
     )
 
 
+def _attachment_added(s: CaseState, e: ev.AttachmentAdded, at: datetime) -> CaseState:
+    attachment = Attachment(
+        e.attachment_id, e.sha256, e.size, e.media_type, e.stage, e.task_id, e.filename, e.by, at
+    )
+    return replace(s, attachments=(*s.attachments, attachment))
+
+
 def _sla_warning(s: CaseState, e: ev.SlaWarningRaised, at: datetime) -> CaseState:
     return replace(s, warnings=s.warnings | {(e.task_id, e.stage, e.level)})
 
@@ -237,6 +245,7 @@ EVOLVERS: dict[type[Event], Callable[[CaseState, Any, datetime], CaseState]] = {
     ev.ExtensionDenied: _extension_denied,
     ev.ProgressNoted: _progress_noted,
     ev.TaskReplied: _replied,
+    ev.AttachmentAdded: _attachment_added,
     ev.SlaWarningRaised: _sla_warning,
     ev.CaseUrged: _urged,
     ev.CallbackRecorded: _callback,

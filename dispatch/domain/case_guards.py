@@ -118,6 +118,29 @@ def check_not_merged_into_itself(state: CaseState, into: str) -> None:
         _refuse_case(state, "a case cannot be merged into itself")
 
 
+def check_attachment_allowed(state: CaseState, c: cmd.AddAttachment) -> None:
+    """Files may be added while the case is not closed or merged; a named task must exist."""
+    if state.status in (CaseStatus.CLOSED, CaseStatus.MERGED):
+        _refuse_case(state, "no attachment can be added")
+    if c.task_id is not None:
+        check_task_known(state, c.task_id)
+
+
+def check_reply_photo(state: CaseState, c: cmd.ReplyTask) -> None:
+    """reply_requires_photo: the category wants a ``reply`` photo on the task before 办结."""
+    if not c.requires_photo:
+        return
+    if any(a.stage == "reply" and a.task_id == c.task_id for a in state.attachments):
+        return
+    task = state.tasks[c.task_id]
+    allowed = ["attachments", *allowed_task_actions(task)]
+    why = (
+        f"category {state.category} requires a photo to reply (reply_requires_photo): "
+        f"add a reply-stage attachment for task {c.task_id} first"
+    )
+    raise PhotoRequired(_refusal(why, allowed), allowed)
+
+
 def check_extension_is_later(task: TaskState, reply_by: datetime, now: datetime) -> None:
     current = task.deadlines.reply_by
     if reply_by <= current or reply_by <= now:
@@ -163,6 +186,8 @@ def _refuse_case(state: CaseState, why: str) -> NoReturn:
 class DomainError(Exception):
     """A command the case refuses; ``allowed_next`` lists the actions that would be legal."""
 
+    code: str | None = None
+
     def __init__(self, message: str, allowed_next: list[str] | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -179,6 +204,10 @@ class UnknownTask(DomainError):
 
 class ExtensionTooLong(DomainError):
     pass
+
+
+class PhotoRequired(DomainError):
+    code = "photo_required"
 
 
 class CaseNotReceived(DomainError):

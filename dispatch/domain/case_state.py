@@ -214,6 +214,19 @@ class Parking:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    attachment_id: str
+    sha256: str
+    size: int
+    media_type: str
+    stage: str
+    task_id: str | None
+    filename: str | None
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class CaseState:
     case_id: str
     case_no: str
@@ -230,6 +243,7 @@ class CaseState:
     whistles: tuple[Whistle, ...] = ()
     urges: tuple[Urge, ...] = ()
     callbacks: tuple[Callback, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
     reopen_count: int = 0
     parking: Parking | None = None
     merged_into: str | None = None

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict
 
 from dispatch.domain.events import (
+    AttachmentStage,
     Channel,
     Deadlines,
     Location,
@@ -159,10 +160,24 @@ class NoteProgress(Command):
 
 
 class ReplyTask(Command):
-    """办结回复."""
+    """办结回复. ``requires_photo``: the category's ``reply_requires_photo`` (the catalogue's)."""
 
     task_id: str
     resolution: str
+    requires_photo: bool = False
+
+
+class AddAttachment(Command):
+    """随手拍 · 影像证明: a file already stored, recorded on the case."""
+
+    attachment_id: str
+    sha256: str
+    size: int
+    media_type: str
+    stage: AttachmentStage
+    task_id: str | None = None
+    filename: str | None = None
+    by: str
 
 
 class RaiseSlaWarning(Command):

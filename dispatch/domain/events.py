@@ -25,6 +25,7 @@ WarningLevel = Literal["yellow", "red"]
 UrgeLevel = Literal["reminder", "supervision"]
 Solved = Literal["solved", "partly", "unsolved"]
 Satisfaction = Literal["satisfied", "basic", "unsatisfied", "none"]
+AttachmentStage = Literal["intake", "progress", "reply"]
 
 
 class Value(BaseModel):
@@ -205,6 +206,21 @@ class TaskReplied(Event):
     type = "TaskReplied"
     task_id: str
     resolution: str
+
+
+@registry.register
+class AttachmentAdded(Event):
+    """随手拍 · 影像证明: a photo or document stored by its sha256 (of the bytes as stored)."""
+
+    type = "AttachmentAdded"
+    attachment_id: str
+    sha256: str
+    size: int
+    media_type: str
+    stage: AttachmentStage
+    task_id: str | None = None
+    filename: str | None = None
+    by: str
 
 
 @registry.register

@@ -239,7 +239,7 @@ TASK_ACTIONS: dict[str, Action[Any]] = {
         _task(
             "reply",
             ReplyIn,
-            lambda s, b: c.ReplyTask(task_id=s.target, resolution=b.resolution),
+            build.reply_task,
             ("liaison",),
             "办结 reply with the resolution",
             ("resolution",),

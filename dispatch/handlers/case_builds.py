@@ -10,7 +10,15 @@ from dispatch.domain import commands as c
 from dispatch.domain.deadlines import latest_reply_by
 from dispatch.domain.events import TaskRole
 from dispatch.handlers.assignments import assign
-from dispatch.handlers.bodies import DispatchIn, ExtensionIn, MergeIn, ReasonIn, RulingIn, WhistleIn
+from dispatch.handlers.bodies import (
+    DispatchIn,
+    ExtensionIn,
+    MergeIn,
+    ReasonIn,
+    ReplyIn,
+    RulingIn,
+    WhistleIn,
+)
 from dispatch.handlers.errors import CaseNotFound, InvalidInput, NotInScope
 from dispatch.handlers.executor import load_case
 from dispatch.handlers.situation import Situation
@@ -96,4 +104,15 @@ def approve_extension(s: Situation, body: RulingIn) -> c.ApproveExtension:
         task_id=s.target,
         note=body.note,
         latest_allowed=latest_reply_by(s.task, work_calendar(catalogue)),
+    )
+
+
+def reply_task(s: Situation, body: ReplyIn) -> c.ReplyTask:
+    """办结: the category's ``reply_requires_photo`` comes from the catalogue in force."""
+    _number, catalogue = s.catalogue()
+    category = catalogue.category(s.state.category)
+    return c.ReplyTask(
+        task_id=s.target,
+        resolution=body.resolution,
+        requires_photo=bool(category is not None and category.reply_requires_photo),
     )

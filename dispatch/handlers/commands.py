@@ -16,6 +16,7 @@ from dispatch.domain.case import CaseState
 from dispatch.domain.ids import case_id_of
 from dispatch.handlers.actions import Requested
 from dispatch.handlers.actor import SYSTEM
+from dispatch.handlers.attachments import add_attachment
 from dispatch.handlers.errors import CaseNotFound
 from dispatch.handlers.executor import CommandResult, execute
 from dispatch.handlers.handling import Handling, Issuer
@@ -85,6 +86,7 @@ HANDLERS: dict[type, Handler] = {
     RouteCase: route_case,
     Requested: take_action,
     c.RaiseSlaWarning: raise_sla_warning,
+    c.AddAttachment: add_attachment,
     **dict.fromkeys(
         (c.AnswerCase, c.RecordCallback, c.ParkCase, c.UnparkCase, c.CloseCase, c.UrgeCase),
         case_command,

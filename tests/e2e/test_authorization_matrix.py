@@ -42,6 +42,7 @@ from worlds.scenarios import (
     assert_problem,
     extension_body,
     park_body,
+    tiny_png,
 )
 
 pytestmark = pytest.mark.usefixtures("sample_catalogue")
@@ -118,6 +119,7 @@ class Route:
     scene: Callable[[Scenes], Scene] = Scenes.nothing
     body: Body | None = None
     params: dict[str, str] = field(default_factory=dict)
+    upload: bool = False  # a multipart form with a small photo, not JSON
     ok: int = 200
     unknown_id: str = "0000nosuchthing"
 
@@ -138,6 +140,10 @@ class Route:
             identity = str(scene.letter_id)
         else:
             identity = scene.case_id
+        if self.path.endswith("/attachments/{id}"):  # the case's, then the attachment's
+            attachment = identity if unknown is not None else scene.attachment_id
+            path = self.path.replace("{id}", identity, 1).replace("{id}", attachment)
+            return API + path
         return API + self.path.replace("{id}", identity)
 
     def send(
@@ -147,6 +153,13 @@ class Route:
             yaml = {"Content-Type": "application/yaml", **headers}
             return client.put(
                 self.url(scene, **url), content=SAMPLE_YAML.read_bytes(), headers=yaml
+            )
+        if self.upload:
+            return client.post(
+                self.url(scene, **url),
+                files={"file": ("photo.png", tiny_png(), "image/png")},
+                data={"stage": "progress"},
+                headers=headers,
             )
         body = self.body(scene) if self.body else None
         return client.request(
@@ -211,6 +224,17 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/cases/{id}", IN_SCOPE, scene=Scenes.dispatched_case),
     Route("GET", "/cases/{id}/events", RULING, scene=Scenes.dispatched_case),
     Route("GET", "/cases/{id}/timeline", IN_SCOPE, scene=Scenes.dispatched_case),
+    # photos and evidence (§8.6)
+    Route(
+        "POST",
+        "/cases/{id}/attachments",
+        frozenset({OPERATOR, DISPATCHER, OWN_LIAISON, OWN_STREET}),
+        scene=Scenes.dispatched_case,
+        upload=True,
+        ok=201,
+    ),
+    Route("GET", "/cases/{id}/attachments", IN_SCOPE, scene=Scenes.attached_case),
+    Route("GET", "/cases/{id}/attachments/{id}", IN_SCOPE, scene=Scenes.attached_case),
     # the centre's commands
     Route(
         "POST",

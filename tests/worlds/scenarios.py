@@ -18,9 +18,10 @@ alone (one lead task, no assist), with the reporter's phone ``13800138000``.
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any, Protocol
@@ -28,6 +29,7 @@ from typing import Any, Protocol
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from httpx import Response
+from PIL import Image
 
 from dispatch.app import create_app
 from dispatch.auth.users import add_user
@@ -77,6 +79,7 @@ class Scene:
     user_id: str = ""
     letter_id: int = 0  # a dead letter's
     reply_by: datetime | None = None  # the lead task's current reply_by
+    attachment_id: str = ""  # a photo on the case's
 
 
 def module_container(database_url: str, redis_url: str) -> Iterator[Container]:
@@ -111,6 +114,12 @@ def remembered(login: Login, known: dict[tuple[Any, ...], dict[str, str]]) -> Lo
         return known[key]
 
     return once
+
+
+def tiny_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 6), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def expect_ok(response: Response) -> dict[str, Any]:
@@ -186,6 +195,22 @@ class Scenes:
 
     def dispatched_case(self) -> Scene:
         return self.scene(self.file())
+
+    def attach(self, case_id: str, headers: Mapping[str, str], **form: str) -> dict[str, Any]:
+        """Upload a small PNG to the case (stage ``intake`` unless ``form`` says otherwise)."""
+        response = self.client.post(
+            f"{API}/cases/{case_id}/attachments",
+            files={"file": ("photo.png", tiny_png(), "image/png")},
+            data={"stage": "intake", **form},
+            headers=dict(headers),
+        )
+        return expect_ok(response)
+
+    def attached_case(self) -> Scene:
+        """A dispatched case with one photo on it."""
+        scene = self.dispatched_case()
+        attachment = self.attach(scene.case_id, self.operator)
+        return replace(scene, attachment_id=attachment["id"])
 
     def two_cases(self) -> Scene:
         """A dispatched case and another one it can be merged into."""

@@ -1,0 +1,158 @@
+"""随手拍 · 影像证明 (DESIGN §8.6): photos and documents on a case.
+
+``POST /cases/{id}/attachments`` judges the upload (``accept_upload``: types from the content,
+GPS and device data stripped), stores it by sha256, then records ``AttachmentAdded`` through
+the handler; a refusal stores nothing in the log. Reads stream the stored bytes with the media
+type recorded in the event, to whoever may see the case.
+"""
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Header, UploadFile
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from dispatch.api.commands import SCOPE_REFUSAL, run_command
+from dispatch.api.deps import ContainerDep, CurrentUser
+from dispatch.api.deps import require_roles as roles
+from dispatch.api.problems import Problem
+from dispatch.auth.users import User
+from dispatch.bootstrap import Container
+from dispatch.domain import commands as c
+from dispatch.domain.case import Attachment, CaseState
+from dispatch.handlers import CaseNotFound, Issuer, NotInScope, load_case
+from dispatch.handlers.attachments import check_may_attach
+from dispatch.media import (
+    THUMBNAIL_MEDIA_TYPE,
+    MediaNotFound,
+    MediaRefused,
+    MediaSettings,
+    accept_upload,
+    upload_limit_bytes,
+)
+from dispatch.queries.scope import can_view_case
+
+router = APIRouter(tags=["attachments"])
+
+UPLOADERS = ("operator", "dispatcher", "street", "liaison")
+# The body-size middleware lets this path carry an upload (plus the multipart framing).
+UPLOAD_PATH = r"/api/v1/cases/[^/]+/attachments"
+MULTIPART_ALLOWANCE = 64 * 1024
+
+
+def upload_body_limit(settings: MediaSettings) -> int:
+    return upload_limit_bytes(settings) + MULTIPART_ALLOWANCE
+
+
+def _case(container: Container, case_id: str) -> CaseState:
+    try:
+        state, _version = load_case(container.store, case_id)
+    except CaseNotFound:
+        raise Problem(404, f"no case with id {case_id!r}") from None
+    return state
+
+
+def _visible_case(container: Container, case_id: str, user: User) -> CaseState:
+    state = _case(container, case_id)
+    seen = {
+        "tasks": [{"department": t.department} for t in state.tasks.values()],
+        "location": {"street": state.location.street},
+    }
+    if not can_view_case(seen, user):
+        raise Problem(403, "this case is outside your department's or street's scope")
+    return state
+
+
+def _present(a: Attachment) -> dict[str, Any]:
+    return {
+        "id": a.attachment_id,
+        "sha256": a.sha256,
+        "size": a.size,
+        "media_type": a.media_type,
+        "stage": a.stage,
+        "task_id": a.task_id,
+        "filename": a.filename,
+        "by": a.by,
+        "at": a.at.isoformat(),
+    }
+
+
+@router.post("/cases/{case_id}/attachments", status_code=201)
+def upload_attachment(
+    case_id: str,
+    container: ContainerDep,
+    user: Annotated[User, Depends(roles(*UPLOADERS))],
+    file: Annotated[UploadFile, File()],
+    stage: Annotated[Literal["intake", "progress", "reply"], Form()],
+    task_id: Annotated[str | None, Form(min_length=1, max_length=64)] = None,
+    accept_language: Annotated[str, Header()] = "zh",
+) -> JSONResponse:
+    """Add a photo or document (JPEG, PNG, WebP, PDF) to the case (sync: runs in a thread)."""
+    issuer = Issuer(actor=user, role=str(user.role_for(*UPLOADERS)))
+    try:
+        check_may_attach(_case(container, case_id), issuer)
+    except NotInScope:
+        raise Problem(403, SCOPE_REFUSAL) from None
+    limit = upload_limit_bytes(container.settings)
+    data = file.file.read(limit + 1)
+    try:
+        accepted = accept_upload(
+            data, filename=file.filename, declared_type=file.content_type, max_bytes=limit
+        )
+    except MediaRefused as refused:
+        raise Problem(refused.status, refused.message(accept_language), code=refused.code) from None
+    store = container.media_store
+    stored = store.put(accepted.data, accepted.media_type)
+    if accepted.thumbnail is not None:
+        store.put_thumbnail(stored.sha256, accepted.thumbnail)
+    command = c.AddAttachment(
+        attachment_id="att_" + uuid.uuid4().hex[:16],
+        sha256=stored.sha256,
+        size=stored.size,
+        media_type=accepted.media_type,
+        stage=stage,
+        task_id=task_id,
+        filename=accepted.filename,
+        by=user.username,
+    )
+    run_command(container, lambda: container.handle(case_id, command, issuer))
+    body = {
+        "id": command.attachment_id,
+        "sha256": command.sha256,
+        "size": command.size,
+        "media_type": command.media_type,
+        "stage": command.stage,
+    }
+    return JSONResponse(body, status_code=201)
+
+
+@router.get("/cases/{case_id}/attachments")
+def attachments(case_id: str, container: ContainerDep, user: CurrentUser) -> dict[str, Any]:
+    """The case's attachments, oldest first."""
+    state = _visible_case(container, case_id, user)
+    return {"items": [_present(a) for a in state.attachments]}
+
+
+@router.get("/cases/{case_id}/attachments/{attachment_id}")
+def attachment(
+    case_id: str,
+    attachment_id: str,
+    container: ContainerDep,
+    user: CurrentUser,
+    thumbnail: bool = False,
+) -> StreamingResponse:
+    """The stored bytes (``?thumbnail=1``: the small JPEG of a photo); PDFs as a download."""
+    state = _visible_case(container, case_id, user)
+    found = next((a for a in state.attachments if a.attachment_id == attachment_id), None)
+    if found is None:
+        raise Problem(404, f"case {state.case_no} has no attachment {attachment_id!r}")
+    try:
+        chunks = container.media_store.open(found.sha256, thumbnail=thumbnail)
+    except MediaNotFound:
+        what = "thumbnail" if thumbnail else "file"
+        raise Problem(404, f"the {what} of attachment {attachment_id} is not stored") from None
+    media_type = THUMBNAIL_MEDIA_TYPE if thumbnail else found.media_type
+    headers = {"X-Content-Type-Options": "nosniff"}
+    if media_type == "application/pdf":
+        headers["Content-Disposition"] = f'attachment; filename="{attachment_id}.pdf"'
+    return StreamingResponse(chunks, media_type=media_type, headers=headers)
