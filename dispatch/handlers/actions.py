@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, Literal, TypeVar
 
 from dispatch.domain import commands as c
@@ -75,28 +76,9 @@ class Requested(Generic[B]):
     body: B
 
 
-def _case(
-    path: str,
-    body: type[B],
-    make: Callable[[Situation, B], c.Command],
-    roles: tuple[str, ...],
-    summary: str,
-    fields: tuple[str, ...],
-    done: str,
-) -> Action[B]:
-    return Action("case", path, body, make, roles, summary, fields, done)
-
-
-def _task(
-    path: str,
-    body: type[B],
-    make: Callable[[Situation, B], c.Command],
-    roles: tuple[str, ...],
-    summary: str,
-    fields: tuple[str, ...],
-    done: str,
-) -> Action[B]:
-    return Action("task", path, body, make, roles, summary, fields, done)
+# A row of the table: (path, body, build, roles, summary, console fields, console note).
+_case = partial(Action, "case")
+_task = partial(Action, "task")
 
 
 CASE_ACTIONS: dict[str, Action[Any]] = {
