@@ -6,7 +6,7 @@ answer 409 with a ``detail`` a liaison or dispatcher can act on.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import NoReturn
 
@@ -188,10 +188,22 @@ class DomainError(Exception):
 
     code: str | None = None
 
-    def __init__(self, message: str, allowed_next: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        allowed_next: list[str] | None = None,
+        *,
+        code: str | None = None,
+        facts: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.allowed_next = list(allowed_next or [])
+        if code is not None:
+            self.code = code
+        # What a reader needs to word the refusal in their language (case number, department
+        # codes, dates); the boundary turns codes into names, never shows internal ids.
+        self.facts = dict(facts or {})
 
 
 class IllegalTransition(DomainError):
