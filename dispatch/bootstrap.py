@@ -84,7 +84,7 @@ def bootstrap(
             log=store,
             clock=clock,
             catalogue_source=catalogue_source,
-            intake=StoredIntake(store),
+            intake=StoredIntake(store, phone_key=settings.phone_index_key()),
         ),
         projector=projector,
         catalogue_source=catalogue_source,

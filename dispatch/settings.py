@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import os
 import secrets
 import tempfile
@@ -70,6 +72,14 @@ class Settings(BaseSettings):
         if self.seal_key is not None:
             _check_length("DISPATCH_SEAL_KEY", self.seal_key)
         return self
+
+    def phone_index_key(self) -> bytes:
+        """The key of the reporters' phone index (``events.vault.phone_index``), derived from
+        the secret key so that it never sits in the database. A new secret key means
+        re-indexing: clear ``personal_data.phone_index`` and run ``dispatch db upgrade``."""
+        return hmac.new(
+            self.secret_key.encode(), b"street-whistle/phone-index/v1", hashlib.sha256
+        ).digest()
 
 
 def _check_length(where: str, key: str) -> None:

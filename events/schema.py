@@ -75,4 +75,7 @@ personal_data = sa.Table(
     sa.Column("data", sa.JSON, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
+    # A blind index of the phone (HMAC of the normalised number, see events.vault): finds a
+    # caller's cases without decrypting or scanning every reporter; NULL once erased.
+    sa.Column("phone_index", sa.String(64), nullable=True, index=True),
 )

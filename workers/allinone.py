@@ -42,7 +42,7 @@ def serve_all_in_one(config: Settings, *, host: str, port: int) -> None:
     children: list[subprocess.Popen[bytes]] = []
     try:
         if container.engine.dialect.name == "sqlite":
-            prepare_database(container.engine)
+            prepare_database(container.engine, phone_key=config.phone_index_key())
         env = {**os.environ, "DISPATCH_REDIS_URL": embedded.url, PARENT_ENV: str(os.getpid())}
         children = [spawn(["worker", "--quiet"], env), spawn(["scheduler", "--quiet"], env)]
         typer.echo(

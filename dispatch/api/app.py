@@ -18,6 +18,8 @@ from dispatch.api.routes import (
     exports,
     health,
     metrics,
+    phone_views,
+    similar,
     stats,
     task_commands,
     timeline,
@@ -43,7 +45,9 @@ def create_api(container: Container) -> FastAPI:
     app.include_router(auth.router, prefix=API)
     app.include_router(users.router, prefix=API)
     app.include_router(catalogue.router, prefix=API)
+    app.include_router(similar.router, prefix=API, dependencies=[CaseListRead])
     app.include_router(case_reads.router, prefix=API, dependencies=[CaseListRead])
+    app.include_router(phone_views.router, prefix=API)
     app.include_router(case_commands.router, prefix=API)
     app.include_router(attachments.router, prefix=API)
     app.include_router(task_commands.router, prefix=API)

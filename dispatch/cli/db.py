@@ -15,9 +15,10 @@ app = typer.Typer(no_args_is_help=True, help="Database schema")
 @app.command("upgrade")
 def upgrade() -> None:
     """Apply every migration to DISPATCH_DATABASE_URL."""
-    engine = make_engine(settings().database_url)
+    config = settings()
+    engine = make_engine(config.database_url)
     try:
-        prepare_database(engine)
+        prepare_database(engine, phone_key=config.phone_index_key())
     except OperationalError as error:
         fail(f"cannot reach the database: {str(error.orig).strip().splitlines()[0]}")
     finally:

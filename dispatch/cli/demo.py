@@ -60,7 +60,7 @@ def prepare_demo(
     container = bootstrap(config, clock=clock)
     try:
         check_is_demo(container.engine, url)
-        prepare_database(container.engine)
+        prepare_database(container.engine, phone_key=config.phone_index_key())
         if has_history(container):
             typer.echo(f"Reusing the demo in {url} (dispatch demo --fresh starts over)")
         else:

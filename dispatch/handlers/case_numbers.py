@@ -82,8 +82,9 @@ def remember_key(conn: Connection, key: str, case_id: str, now: datetime) -> Non
 class StoredIntake:
     """The intake records (``IntakeBook``) in the event store's own database."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, *, phone_key: bytes | None = None) -> None:
         self.store = store
+        self.phone_key = phone_key  # indexes the reporter's phone (events.vault)
 
     def case_for_key(self, key: str) -> str | None:
         with self.store.reading() as conn:
@@ -113,7 +114,7 @@ class StoredIntake:
                     case_id, new_events, expected_version=0, meta=meta, conn=conn, now=now
                 )
                 if reporter_ref is not None:
-                    store_personal_data(conn, reporter, ref=reporter_ref)
+                    store_personal_data(conn, reporter, ref=reporter_ref, index_key=self.phone_key)
                 if key is not None:
                     # A concurrent request with the same key fails here, at the key's primary
                     # key, and its whole transaction (the event too) rolls back.

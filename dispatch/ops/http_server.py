@@ -15,7 +15,7 @@ def serve_http(config: Settings, *, host: str, port: int) -> None:
     container = bootstrap(config)
     try:
         if container.engine.dialect.name == "sqlite":
-            prepare_database(container.engine)
+            prepare_database(container.engine, phone_key=config.phone_index_key())
         print(f"Street Whistle on http://{host}:{port}  (API docs: /docs)", flush=True)
         uvicorn.run(create_app(container), host=host, port=port, log_level="info")
     finally:

@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
+from events.vault import index_phones
+
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
 
@@ -26,9 +28,11 @@ def upgrade_database(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def prepare_database(engine: Engine) -> list[str]:
+def prepare_database(engine: Engine, *, phone_key: bytes | None = None) -> list[str]:
     """Migrations, then the projection tables (owned by the runner, not Alembic); a
-    projection whose table shape changed since the last run is rebuilt from the log.
+    projection whose table shape changed since the last run is rebuilt from the log. With
+    ``phone_key`` (``Settings.phone_index_key``), reporters kept before the phone index
+    existed are indexed too (the key is not the database's to know, so no migration can).
 
     Returns the names of the projections it rebuilt.
     """
@@ -36,4 +40,7 @@ def prepare_database(engine: Engine) -> list[str]:
     from dispatch.projections.runner import ProjectionRunner
 
     upgrade_database(engine)
+    if phone_key is not None:
+        with engine.begin() as conn:
+            index_phones(conn, phone_key)
     return ProjectionRunner(engine, default_projections()).ensure_current()

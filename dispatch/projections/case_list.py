@@ -40,7 +40,9 @@ def _when(name: str) -> sa.Column[Any]:
 
 class CaseListProjection(Projection):
     name = "case_list"
-    version = 1
+    # 2: ``overdue`` means late now (cleared once the late step is done); ``was_overdue``
+    # and the tasks' ``late_stages``, ``overdue`` and ``was_overdue`` added.
+    version = 2
     per_stream = True  # each row depends on its own case's events only
 
     def define(self, metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
@@ -67,7 +69,8 @@ class CaseListProjection(Projection):
             sa.Column("lead_department", code),
             sa.Column("departments", sa.Text, nullable=False),  # ",water,roads," for LIKE
             sa.Column("open_tasks", sa.Integer, nullable=False),
-            sa.Column("overdue", sa.Boolean, nullable=False),
+            sa.Column("overdue", sa.Boolean, nullable=False),  # late now
+            sa.Column("was_overdue", sa.Boolean, nullable=False),  # ever late
             sa.Column("warning_level", sa.String(8)),
             sa.Column("hops", sa.Integer, nullable=False),
             sa.Column("reopen_count", sa.Integer, nullable=False),
@@ -128,6 +131,9 @@ class CaseListProjection(Projection):
             sa.Column("extension_reason", sa.Text),
             sa.Column("extensions_approved", sa.Integer, nullable=False),
             sa.Column("warning_level", sa.String(8)),
+            sa.Column("late_stages", sa.String(32), nullable=False),  # "sign,reply": warned red
+            sa.Column("overdue", sa.Boolean, nullable=False),  # late now for a step not done
+            sa.Column("was_overdue", sa.Boolean, nullable=False),
             sa.Column("delivery", sa.String(16), server_default="pending"),
             _when("updated_at"),
         )

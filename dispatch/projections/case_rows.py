@@ -23,6 +23,8 @@ _SIGNED_OR_LATER = frozenset(
 _OPEN = frozenset(s.value for s in OPEN_TASK)
 _INACTIVE = frozenset(s.value for s in INACTIVE_TASK)
 _LEVELS = {None: 0, "yellow": 1, "red": 2}
+# Each stage's step, done when this column is set (the SLA timers' stages).
+_DONE = {"sign": "signed_at", "contact": "contacted_at", "reply": "replied_at"}
 
 
 @dataclass
@@ -59,6 +61,7 @@ def new_case(recorded: RecordedEvent, event: ev.CaseReceived) -> CaseRows:
         "departments": "",
         "open_tasks": 0,
         "overdue": False,
+        "was_overdue": False,
         "warning_level": None,
         "hops": 0,
         "reopen_count": 0,
@@ -117,6 +120,8 @@ def apply_event(rows: CaseRows, recorded: RecordedEvent, event: Event) -> None:
             task.update(extension_reply_by=reply_by, extension_reason=reason)
         case ev.ExtensionApproved(reply_by=reply_by) if task:
             task.update(reply_by=reply_by, extension_reply_by=None, extension_reason=None)
+            if reply_by > at:  # the new deadline lies ahead: no longer late for the reply
+                task["late_stages"] = _without_stage(task["late_stages"], "reply")
             task["extensions_approved"] += 1
         case ev.ExtensionDenied() if task:
             task.update(extension_reply_by=None, extension_reason=None)
@@ -128,6 +133,9 @@ def apply_event(rows: CaseRows, recorded: RecordedEvent, event: Event) -> None:
         case ev.SlaWarningRaised(stage=stage, level=level, deadline=deadline) if task:
             if _LEVELS[level] > _LEVELS[task["warning_level"]]:
                 task["warning_level"] = level
+            if level == "red":
+                task["late_stages"] = _with_stage(task["late_stages"], stage)
+                task["was_overdue"] = True
             rows.warnings.append(
                 {
                     "task_id": task["id"],
@@ -201,6 +209,9 @@ def _dispatch(rows: CaseRows, recorded: RecordedEvent, event: ev.CaseDispatched)
         "extension_reason": None,
         "extensions_approved": 0,
         "warning_level": None,
+        "late_stages": "",
+        "overdue": False,
+        "was_overdue": False,
         "delivery": "pending",
         "updated_at": recorded.recorded_at,
     }
@@ -221,7 +232,13 @@ def derive(rows: CaseRows) -> None:
     case["open_tasks"] = len(open_)
     level = max((_LEVELS[t["warning_level"]] for t in open_), default=0)
     case["warning_level"] = {0: None, 1: "yellow", 2: "red"}[level]
-    case["overdue"] = level == 2
+    for task in tasks:
+        task["overdue"] = task["state"] in _OPEN and bool(_late_now(task))
+        task["was_overdue"] = task["was_overdue"] or task["overdue"] or _done_late(task)
+    # 超期: late now — a step past its deadline (a red warning) and not yet done; signing
+    # late clears it for signing. ``was_overdue`` keeps that it ever was, for history.
+    case["overdue"] = any(t["overdue"] for t in open_)
+    case["was_overdue"] = any(t["was_overdue"] for t in tasks)
     # A pure function of the tasks (never "whatever it was before"), so that the same events
     # give the same row however they were cut into batches.
     leads = sorted(
@@ -231,6 +248,33 @@ def derive(rows: CaseRows) -> None:
     departments = sorted({t["department"] for t in active})
     case["departments"] = f",{','.join(departments)}," if departments else ""
     case["status"] = _status(case, active).value
+
+
+def _late_now(task: Row) -> list[str]:
+    """The stages ``task`` is late for now: warned red and their step still undone."""
+    stages = [stage for stage in task["late_stages"].split(",") if stage]
+    return [stage for stage in stages if task[_DONE[stage]] is None]
+
+
+def _done_late(task: Row) -> bool:
+    """A step done after its deadline, warned or not (the timers may have been down)."""
+    return any(
+        task[done] is not None and task[deadline] is not None and task[done] > task[deadline]
+        for done, deadline in (
+            ("signed_at", "sign_by"),
+            ("contacted_at", "contact_by"),
+            ("replied_at", "reply_by"),
+        )
+    )
+
+
+def _with_stage(stages: str, stage: str) -> str:
+    known = [s for s in stages.split(",") if s]
+    return ",".join(sorted({*known, stage}))
+
+
+def _without_stage(stages: str, stage: str) -> str:
+    return ",".join(s for s in stages.split(",") if s and s != stage)
 
 
 def _status(case: Row, active: list[Row]) -> CaseStatus:

@@ -22,7 +22,14 @@ from events.vault import load_personal_data
 
 METRES_PER_DEGREE = 111_320.0
 
-__all__ = ["can_view_case", "case_summary", "get_case", "list_cases", "unroutable_cases"]
+__all__ = [
+    "can_view_case",
+    "case_exists",
+    "case_summary",
+    "get_case",
+    "list_cases",
+    "unroutable_cases",
+]
 
 
 def case_summary(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -48,7 +55,8 @@ def case_summary(row: Mapping[Any, Any]) -> dict[str, Any]:
         "lead_department": row["lead_department"],
         "departments": [d for d in row["departments"].split(",") if d],
         "open_tasks": row["open_tasks"],
-        "overdue": bool(row["overdue"]),
+        "overdue": bool(row["overdue"]),  # late now
+        "was_overdue": bool(row["was_overdue"]),  # ever late
         "warning_level": row["warning_level"],
         "hops": row["hops"],
         "reopen_count": row["reopen_count"],
@@ -175,11 +183,21 @@ def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
     return case
 
 
-def _reporter(conn: Connection, ref: str | None) -> dict[str, str | None]:
-    """Name and phone from the vault; an erased or anonymous reporter gives nulls."""
+def case_exists(conn: Connection, case_id: str) -> bool:
+    cases = live_tables()["case_list"]
+    return conn.execute(sa.select(cases.c.id).where(cases.c.id == case_id)).first() is not None
+
+
+def _reporter(conn: Connection, ref: str | None) -> dict[str, Any]:
+    """Name, phone and 保密 from the vault; an erased or anonymous reporter gives nulls.
+    A reporter kept before ``confidential`` existed is not confidential."""
     data = load_personal_data(conn, [ref]).get(ref) if ref else None
     data = data or {}
-    return {"name": data.get("name"), "phone": data.get("phone")}
+    return {
+        "name": data.get("name"),
+        "phone": data.get("phone"),
+        "confidential": bool(data.get("confidential")),
+    }
 
 
 def unroutable_cases(conn: Connection, *, limit: int = 200) -> list[dict[str, Any]]:

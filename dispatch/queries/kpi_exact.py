@@ -61,6 +61,11 @@ def _reply_by(as_of: datetime | None) -> ColumnElement[Any]:
     return sa.func.coalesce(extended, tasks.c.original_reply_by)
 
 
+def reply_deadline_as_of(as_of: datetime) -> ColumnElement[Any]:
+    """A task fact's reply deadline as it stood at ``as_of`` (for the alerts)."""
+    return _reply_by(as_of)
+
+
 def _last_log(table: sa.Table, column: str, kinds: tuple[str, ...], as_of: datetime) -> Any:
     return (
         sa.select(case_log.c[column])

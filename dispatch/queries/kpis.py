@@ -171,13 +171,17 @@ def ranking(
     weights: KpiWeights = DEFAULT_WEIGHTS,
     timezone: str = KPI_TIMEZONE,
     size: int = 5,
+    as_of: datetime | None = None,
 ) -> dict[str, Any]:
     """红黑榜: departments of ``month`` ranked by score; top and bottom ``size`` (no overlap).
+    With ``as_of``, on the events recorded before it (counted from the facts, not the rollup).
 
     Departments without a score (no rate could be computed) are listed in ``rows`` unranked.
     """
     start, end = month_bounds(month, timezone)
-    rows = kpi_rows(conn, group_by="department", start=start, end=end, now=now, weights=weights)
+    rows = kpi_rows(
+        conn, group_by="department", start=start, end=end, now=now, weights=weights, as_of=as_of
+    )
     scored = sorted(
         (row for row in rows if row["score"] is not None),
         key=lambda row: (-row["score"], str(row["key"])),

@@ -97,7 +97,8 @@ def _current_leads(conn: Connection, rows: Sequence[Any]) -> dict[str, Any]:
 
 
 def _overdue(row: Any, lead: Any | None, now: datetime) -> bool:
-    if row.overdue:
+    """是否超期 in the ledger is the case's history: late at any step, now or before."""
+    if row.overdue or row.was_overdue:
         return True
     if lead is None or lead.reply_by is None:
         return False

@@ -1,4 +1,5 @@
-"""What a viewer may see of a reporter: phone numbers masked for all but the hotline staff.
+"""What a viewer may see of a reporter: phone numbers masked for all but the hotline staff,
+and the liaison who must call the reporter back.
 
 ``mask_phone`` masks one number (the reporter's, from the vault); ``mask_phones`` finds the
 numbers a citizen typed into free text — mobiles with or without ``+86`` and separators,
@@ -15,6 +16,8 @@ from typing import Any
 from dispatch.queries.scope import Viewer, roles_of
 
 PHONE_ROLES = frozenset({"operator", "dispatcher"})
+# A task its department still works on: it must be able to call the reporter (联系诉求人).
+LIVE_TASK = frozenset({"dispatched", "signed", "contacted", "return_requested"})
 
 _SEP = r"[\s\-.]?"
 # +86, 0086 or (+86) in front of the number, perhaps with a separator after it.
@@ -64,18 +67,36 @@ def sees_phone_numbers(viewer: Viewer) -> bool:
     return bool(roles_of(viewer) & PHONE_ROLES)
 
 
+def liaison_sees_phone(case: dict[str, Any], viewer: Viewer) -> bool:
+    """A liaison whose department holds a live task on ``case`` sees the reporter's full
+    phone — unless the reporter asked to stay confidential (保密); once the task is replied,
+    returned or cancelled, the phone is masked again. Such a view is to be logged
+    (``dispatch.queries.phone_views``)."""
+    department = viewer.department
+    if "liaison" not in roles_of(viewer) or not department:
+        return False
+    reporter = case.get("reporter") or {}
+    if not reporter.get("phone") or reporter.get("confidential"):
+        return False
+    return any(
+        task["department"] == department and task["state"] in LIVE_TASK
+        for task in case.get("tasks", [])
+    )
+
+
 TASK_TEXTS = ("resolution", "cancel_reason")
 
 
 def present_case(case: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
     """The case as ``viewer`` may see it; the caller's dict is left untouched.
 
-    Hotline staff see everything; anyone else sees the reporter's phone masked and the
-    numbers in the description and the departments' notes masked too."""
+    Hotline staff see everything; anyone else sees the reporter's phone masked (but for the
+    liaison who must call, ``liaison_sees_phone``) and the numbers in the description and
+    the departments' notes masked too."""
     if sees_phone_numbers(viewer):
         return case
     shown = present_summary(case, viewer)
-    if case.get("reporter"):
+    if case.get("reporter") and not liaison_sees_phone(case, viewer):
         shown["reporter"] = {**case["reporter"], "phone": mask_phone(case["reporter"].get("phone"))}
     if case.get("tasks"):
         shown["tasks"] = [present_task(task, viewer) for task in case["tasks"]]

@@ -1,8 +1,9 @@
-"""Cases by the caller's phone number: the one search that must look into the personal-data
-vault, since phone numbers never sit in the case list (nor in the events).
+"""Cases by the caller's phone number: found through the personal-data vault's blind index
+(``events.vault.phone_index``), since phone numbers never sit in the case list (nor in the
+events), and opening every reporter to compare numbers would not scale nor be private.
 
-Only hotline staff may use it (``dispatch.queries.masking.sees_phone_numbers``); the match is
-exact on the number as stored, after removing spaces and dashes from the query.
+Only hotline staff may use it (``dispatch.queries.masking.sees_phone_numbers``); the number is
+compared normalised (``+86``, spaces and dashes make no difference).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Connection
 from dispatch.projections.case_list import live_tables
 from dispatch.queries.cases import case_summary
 from dispatch.queries.scope import Viewer, case_scope
-from events import personal_data_table
+from events.vault import refs_with_phone
 
 SEPARATORS = re.compile(r"[\s\-]")
 PHONE_QUERY = re.compile(r"^\+?\d{5,20}$")
@@ -27,25 +28,27 @@ def looks_like_phone(text: str) -> bool:
 
 
 def cases_by_phone(
-    conn: Connection, viewer: Viewer, phone: str, *, limit: int = 50
+    conn: Connection,
+    viewer: Viewer,
+    phone: str,
+    *,
+    key: bytes,
+    q: str | None = None,
+    limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Cases whose reporter's stored phone is ``phone``, newest first, within the viewer's scope.
+    """Cases whose reporter's phone is ``phone`` (and whose text holds ``q``), newest first,
+    within the viewer's scope; ``key`` is the index's (``Settings.phone_index_key``).
 
-    An erased reporter (data NULL) never matches.
+    An erased reporter never matches.
     """
-    wanted = SEPARATORS.sub("", phone.strip())
-    if not wanted:
-        return []
     tables = live_tables()
     cases, tasks = tables["case_list"], tables["case_tasks"]
-    stored = personal_data_table.c.data["phone"].as_string()
-    refs = sa.select(personal_data_table.c.ref).where(
-        sa.or_(stored == wanted, stored == phone.strip())
-    )
-    conditions: list[Any] = [cases.c.reporter_ref.in_(refs)]
+    conditions: list[Any] = [cases.c.reporter_ref.in_(refs_with_phone(key, phone))]
     scope = case_scope(viewer, cases, tasks)
     if scope is not None:
         conditions.append(scope)
+    if q:
+        conditions.append(cases.c.search.contains(q.strip().lower(), autoescape=True))
     query = (
         sa.select(cases)
         .where(*conditions)

@@ -82,7 +82,8 @@ def task_representation(row: Mapping[Any, Any]) -> dict[str, Any]:
         "extensions_approved": row["extensions_approved"],
         "cancel_reason": row["cancel_reason"],
         "warning_level": row["warning_level"],
-        "overdue": row["warning_level"] == "red" and row["state"] in OPEN_STATES,
+        "overdue": bool(row["overdue"]),  # late now: a step past its deadline, not yet done
+        "was_overdue": bool(row["was_overdue"]),
     }
 
 
@@ -113,8 +114,7 @@ def list_tasks(
     elif state is not None:
         conditions.append(tasks.c.state == state)
     if overdue is not None:
-        red = sa.and_(tasks.c.warning_level == "red", tasks.c.state.in_(OPEN_STATES))
-        conditions.append(red if overdue else sa.not_(red))
+        conditions.append(tasks.c.overdue.is_(overdue))
 
     limit, offset = page_bounds(page, page_size)
     query = (

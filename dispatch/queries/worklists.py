@@ -32,9 +32,11 @@ def likely_duplicates(
     point: tuple[float, float] | None = None,
     window: timedelta = DUPLICATE_WINDOW,
     limit: int = 5,
+    q: str | None = None,
 ) -> list[dict[str, Any]]:
     """Open cases of the same category received within ``window``, in the same grid (or,
-    without a grid, within a few hundred metres of ``point``): likely the same problem."""
+    without a grid, within a few hundred metres of ``point``): likely the same problem.
+    ``q`` keeps those whose text holds it."""
     if grid is None and point is None:
         return []
     items, _total = list_cases(
@@ -45,6 +47,7 @@ def likely_duplicates(
         grid=grid,
         near=point if grid is None else None,
         radius_m=DUPLICATE_RADIUS_M,
+        q=q,
         page_size=50,
     )
     since = now - window

@@ -221,7 +221,19 @@ ROUTES: tuple[Route, ...] = (
         ok=201,
     ),
     Route("GET", "/cases", ANYONE),
+    Route(
+        "GET",
+        "/cases/similar",
+        CENTRE,
+        params={"category": "env.smoke", "grid": "XYL-01", "phone": PHONE},
+    ),
     Route("GET", "/cases/{id}", IN_SCOPE, scene=Scenes.dispatched_case),
+    Route(
+        "GET",
+        "/cases/{id}/access-log",
+        frozenset({SUPERVISOR, ADMIN}),
+        scene=Scenes.dispatched_case,
+    ),
     Route("GET", "/cases/{id}/events", RULING, scene=Scenes.dispatched_case),
     Route("GET", "/cases/{id}/timeline", IN_SCOPE, scene=Scenes.dispatched_case),
     # photos and evidence (§8.6)
@@ -479,10 +491,12 @@ def test_every_api_route_is_in_the_matrix(app_container: Container) -> None:
 # -- what a caller sees of a case it may read ---------------------------------------------------
 
 PHONE_CALLERS = {OPERATOR, DISPATCHER}
+# §8.2: the liaison of a live task must call the reporter (the case only, never a list).
+CALLS_BACK = {OWN_LIAISON}
 
 
 @pytest.mark.parametrize("caller", sorted(IN_SCOPE))
-def test_the_reporter_phone_is_shown_in_full_only_to_operators_and_dispatchers(
+def test_the_reporter_phone_is_shown_in_full_only_to_the_hotline_and_the_liaison_who_calls(
     caller: str, client: TestClient, people: Login, scenes: Scenes
 ) -> None:
     scene = scenes.dispatched_case()
@@ -492,14 +506,16 @@ def test_the_reporter_phone_is_shown_in_full_only_to_operators_and_dispatchers(
     listed = client.get(f"{API}/cases", params={"q": case.json()["case_no"]}, headers=headers)
 
     assert case.status_code == 200 and listed.status_code == 200
-    shown = PHONE if caller in PHONE_CALLERS else MASKED_PHONE
+    shown = PHONE if caller in PHONE_CALLERS | CALLS_BACK else MASKED_PHONE
     assert case.json()["reporter"]["phone"] == shown
     items = listed.json()["items"]
     assert [item["id"] for item in items] == [scene.case_id]
     for item in items:
         assert (item.get("reporter") or {}).get("phone") in (None, shown)
     if caller not in PHONE_CALLERS:
-        assert PHONE not in case.text and PHONE not in listed.text
+        assert PHONE not in listed.text
+    if caller not in PHONE_CALLERS | CALLS_BACK:
+        assert PHONE not in case.text
 
 
 def test_a_liaison_never_lists_another_departments_case_or_task(

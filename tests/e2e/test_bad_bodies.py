@@ -557,6 +557,12 @@ def test_no_body_makes_a_command_answer_500(
         "/cases?status=a%00b",
         "/tasks?department=a%00b",
         f"/cases/{'c' * 5000}",
+        "/cases/similar?phone=a%00b",
+        "/cases/similar?category=a%00b&grid=XYL-01",
+        f"/cases/similar?phone={'1' * 5000}",
+        "/cases/similar?category=env.smoke&lat=1e400&lon=0",
+        "/cases/a%00b/access-log",
+        f"/cases/{'c' * 5000}/access-log",
     ],
 )
 def test_a_nul_or_a_huge_id_in_the_url_is_refused_not_500(

@@ -45,8 +45,8 @@ def departments(engine: Engine, unique: str) -> dict[str, object]:
     replied.replied(NOW - 9 * HOUR, task)
 
     returned = story()
-    task = returned.dispatched(NOW - 10 * HOUR, water, sign=HOUR)
-    returned.return_approved(NOW - 9 * HOUR, task)
+    returned_task = returned.dispatched(NOW - 10 * HOUR, water, sign=HOUR)
+    returned.return_approved(NOW - 9 * HOUR, returned_task)
 
     parked = story()
     parked.dispatched(NOW - 10 * HOUR, water, sign=HOUR)
@@ -62,7 +62,10 @@ def departments(engine: Engine, unique: str) -> dict[str, object]:
     runner = ProjectionRunner(engine, [KpiProjection()])
     runner.ensure_tables()
     runner.catch_up("kpi")
-    return {"water": water, "roads": roads, "late": late_task, "other": other_task}
+    return {
+        "water": water, "roads": roads, "late": late_task, "other": other_task,
+        "returned": returned_task,
+    }  # fmt: skip
 
 
 def test_a_missed_deadline_is_red_and_a_near_one_yellow(engine, departments) -> None:
@@ -107,3 +110,24 @@ def test_alerts_need_no_timer_events(engine, departments) -> None:
         ("sign", "red"),
         ("contact", "red"),
     }
+
+
+def test_as_of_gives_the_alerts_as_the_log_stood_then(engine, departments) -> None:
+    # Ten minutes before the returned task's sign deadline (NOW - 9 h) it was yellow, and
+    # the late task (dispatched NOW - 10 h, sign within 2 h) had not reached its yellow line.
+    then = NOW - 9 * HOUR - 10 * MINUTE
+    with engine.connect() as conn:
+        past = overdue_alerts(
+            conn, SUPERVISOR, now=NOW, as_of=then, department=departments["water"]
+        )
+        before_dispatch = overdue_alerts(
+            conn, SUPERVISOR, now=NOW, as_of=NOW - 11 * HOUR, department=departments["water"]
+        )
+    # The replied, returned and merged tasks were all still open then (the parked one is
+    # left out: the facts keep no history of parking, see dispatch.queries.alerts).
+    assert len(past) == 3 and departments["returned"] in {a["task_id"] for a in past}
+    assert departments["late"] not in {a["task_id"] for a in past}
+    assert {(a["stage"], a["level"], a["overdue_by_seconds"]) for a in past} == {
+        ("sign", "yellow", -10 * 60)
+    }
+    assert before_dispatch == []

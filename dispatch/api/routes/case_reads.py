@@ -11,7 +11,8 @@ from dispatch.api.paging import Page, PageSize, SearchText
 from dispatch.api.problems import Problem
 from dispatch.auth.users import User
 from dispatch.queries.cases import get_case, list_cases
-from dispatch.queries.masking import present_case
+from dispatch.queries.masking import liaison_sees_phone, present_case, sees_phone_numbers
+from dispatch.queries.phone_views import record_phone_view
 from dispatch.queries.scope import can_view_case
 from dispatch.queries.tasks import list_tasks
 
@@ -69,7 +70,12 @@ def case(case_id: str, container: ContainerDep, user: CurrentUser) -> JSONRespon
         raise Problem(404, f"no case with id {case_id!r}")
     if not can_view_case(found, user):
         raise Problem(403, "this case is outside your department's or street's scope")
-    return JSONResponse(present_case(found, user), headers={"ETag": f'"{found["version"]}"'})
+    shown = present_case(found, user)
+    if not sees_phone_numbers(user) and liaison_sees_phone(found, user):
+        record_phone_view(
+            container.engine, case_id, user, route="GET /api/v1/cases/{id}", now=container.clock()
+        )
+    return JSONResponse(shown, headers={"ETag": f'"{found["version"]}"'})
 
 
 @router.get("/tasks", tags=["tasks"])

@@ -100,11 +100,15 @@ def department_ranking(
     container: ContainerDep,
     _user: Reader,
     month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    as_of: Moment = None,
 ) -> dict[str, Any]:
-    """红黑榜: the month's departments by score, with the top and bottom five."""
+    """红黑榜: the month's departments by score, with the top and bottom five. ``as_of``
+    ranks them on the events recorded before that time (the exact path, as for kpis)."""
     zone, weights = zone_and_weights(container)
     now = container.clock()
     month = month or now.astimezone(zone).strftime("%Y-%m")
+    moment = parse_moment("as_of", as_of, zone) if as_of else None
     container.fresh("kpi")
     with container.store.reading() as conn:
-        return ranking(conn, month, now, weights=weights, timezone=str(zone))
+        board = ranking(conn, month, now, weights=weights, timezone=str(zone), as_of=moment)
+    return {**board, "as_of": moment.isoformat() if moment else None}

@@ -14,7 +14,8 @@ from dispatch.console.web import ConsoleError, catalogue_of, container_of, rende
 from dispatch.handlers import CaseNotFound
 from dispatch.handlers.executor import load_case
 from dispatch.queries.cases import get_case, list_cases
-from dispatch.queries.masking import present_case, sees_phone_numbers
+from dispatch.queries.masking import liaison_sees_phone, present_case, sees_phone_numbers
+from dispatch.queries.phone_views import record_phone_view
 from dispatch.queries.reporters import cases_by_phone, looks_like_phone
 from dispatch.queries.scope import can_view_case
 
@@ -37,9 +38,11 @@ def search(
     chosen = status if status in STATUSES else None
     page = min(max(page, 1), 10_000)
     by_phone: list[dict[str, Any]] = []
-    with container_of(request).store.reading() as conn:
+    container = container_of(request)
+    with container.store.reading() as conn:
         if query and looks_like_phone(query) and sees_phone_numbers(user):
-            by_phone = cases_by_phone(conn, user, query)
+            key = container.settings.phone_index_key()
+            by_phone = cases_by_phone(conn, user, query, key=key)
         items, total = list_cases(
             conn, user, q=query or None, status=chosen, page=page, page_size=25
         )
@@ -75,8 +78,17 @@ def case_page(
         raise ConsoleError(404, N_("No such case.")) from None
     buttons = {task_id: task_buttons(user, task, state) for task_id, task in state.tasks.items()}
     catalogue = catalogue_of(request)
+    # The liaison who must call the reporter sees the number (and a tel: link); logged.
+    must_call = not sees_phone_numbers(user) and liaison_sees_phone(found, user)
+    if must_call:
+        record_phone_view(
+            container.engine, found["id"], user, route="GET /console/cases/{id}",
+            now=container.clock(),
+        )  # fmt: skip
     context = {
         "case": present_case(found, user),
+        "call_phone": must_call or sees_phone_numbers(user),
+        "phone_view_logged": must_call,
         "case_buttons": case_buttons(user, state),
         "task_buttons": buttons,
         "new": bool(new),
