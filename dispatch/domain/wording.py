@@ -5,7 +5,8 @@ is one entry in ``REFUSALS``; ``tests/unit/test_refusal_wording.py`` fails for a
 anywhere in ``dispatch/domain`` that has no entry here.
 
 The placeholders are filled at the boundary (``dispatch.handlers.wording``) from the error's
-facts, in words: ``{case_no}``; ``{department}`` / ``{departments}`` / ``{street}`` /
+facts, in words: ``{case}`` ("工单 <case_no>", "case <case_no>"; a sentence's first letter is
+capitalised); ``{department}`` / ``{departments}`` / ``{street}`` /
 ``{category}`` as catalogue names; ``{task}`` as "the <department> task"; ``{action}``,
 ``{status}`` and ``{task_state}`` as words; dates (``{reply_by}``, ``{earliest}``,
 ``{latest}``, ``{report_by}``) as local times. Templates never name internal ids.
@@ -31,102 +32,99 @@ class Words(NamedTuple):
 
 REFUSALS: Final[dict[str, Words]] = {
     "not_allowed": Words(
-        "工单 {case_no} 当前不能办理这一操作。",
-        "Case {case_no} does not allow this step now.",
+        "{case}当前不能办理这一操作。",
+        "{case} does not allow this step now.",
     ),
     "case_not_received": Words("没有这张工单。", "There is no such case."),
-    "case_already_received": Words(
-        "工单 {case_no} 已经受理过了。", "Case {case_no} has already been received."
-    ),
+    "case_already_received": Words("{case}已经受理过了。", "{case} has already been received."),
     "case_action_not_allowed": Words(
-        "工单 {case_no} 当前“{status}”，不能{action}。",
-        'Case {case_no} is {status}: "{action}" is not possible now.',
+        "{case}当前“{status}”，不能{action}。",
+        '{case} is {status}: "{action}" is not possible now.',
     ),
     "case_closed": Words(
-        "工单 {case_no} 已结案，不能{action}。",
-        'Case {case_no} is closed: "{action}" is not possible.',
+        "{case}已结案，不能{action}。",
+        '{case} is closed: "{action}" is not possible.',
     ),
     "case_merged": Words(
-        "工单 {case_no} 已合并到其他工单，不能{action}。",
-        'Case {case_no} was merged into another case: "{action}" is not possible.',
+        "{case}已合并到其他工单，不能{action}。",
+        '{case} was merged into another case: "{action}" is not possible.',
     ),
     "case_answered": Words(
-        "工单 {case_no} 已直接答复，不能{action}。",
-        'Case {case_no} was answered directly: "{action}" is not possible.',
+        "{case}已直接答复，不能{action}。",
+        '{case} was answered directly: "{action}" is not possible.',
     ),
     "case_parked": Words(
-        "工单 {case_no} 已挂账，取消挂账之前不能{action}。",
-        'Case {case_no} is parked: "{action}" must wait until it is unparked.',
+        "{case}已挂账，取消挂账之前不能{action}。",
+        '{case} is parked: "{action}" must wait until it is unparked.',
     ),
     "case_not_replied": Words(
-        "工单 {case_no} 还有承办部门未办结（当前“{status}”），不能{action}。",
-        'Case {case_no} is {status}: not every department has replied, so "{action}" must wait.',
+        "{case}还有承办部门未办结（当前“{status}”），不能{action}。",
+        '{case} is {status}: not every department has replied, so "{action}" must wait.',
     ),
     "case_not_finished": Words(
-        "工单 {case_no} 尚未办结（当前“{status}”），不能{action}。",
-        'Case {case_no} is {status}, not finished: "{action}" is not possible yet.',
+        "{case}尚未办结（当前“{status}”），不能{action}。",
+        '{case} is {status}, not finished: "{action}" is not possible yet.',
     ),
     "case_not_parked": Words(
-        "工单 {case_no} 没有挂账，无需取消挂账。",
-        "Case {case_no} is not parked, so there is nothing to unpark.",
+        "{case}没有挂账，无需取消挂账。",
+        "{case} is not parked, so there is nothing to unpark.",
     ),
     "case_already_dispatched": Words(
-        "工单 {case_no} 已经派单（当前“{status}”），不能{action}。",
-        'Case {case_no} has been dispatched ({status}): "{action}" is not possible.',
+        "{case}已经派单（当前“{status}”），不能{action}。",
+        '{case} has been dispatched ({status}): "{action}" is not possible.',
     ),
     "callback_unsatisfied": Words(
-        "工单 {case_no} 的回访结果为不满意，不能直接结案：请重办或由主管决定。",
-        "The callback on case {case_no} was unsatisfied: reopen it, or a supervisor decides.",
+        "{case}的回访结果为不满意，不能直接结案：请重办或由主管决定。",
+        "The callback on {case} was unsatisfied: reopen it, or a supervisor decides.",
     ),
-    "task_unknown": Words("工单 {case_no} 没有这个任务。", "Case {case_no} has no such task."),
+    "task_unknown": Words("{case}没有这个任务。", "{case} has no such task."),
     "task_not_signed": Words(
-        "工单 {case_no} 的{task}尚未签收，请先签收再{action}。",
-        'On case {case_no}, {task} is not signed yet: sign it before "{action}".',
+        "{case}的{task}尚未签收，请先签收再{action}。",
+        'On {case}, {task} is not signed yet: sign it before "{action}".',
     ),
     "task_already_signed": Words(
-        "工单 {case_no} 的{task}已经签收，无需重复签收。",
-        "On case {case_no}, {task} is already signed.",
+        "{case}的{task}已经签收，无需重复签收。",
+        "On {case}, {task} is already signed.",
     ),
     "citizen_already_contacted": Words(
-        "工单 {case_no} 的{task}已记录联系诉求人；之后的联系请记为办理进展。",
-        "On case {case_no}, {task} has already contacted the citizen: "
-        "note later calls as progress.",
+        "{case}的{task}已记录联系诉求人；之后的联系请记为办理进展。",
+        "On {case}, {task} has already contacted the citizen: note later calls as progress.",
     ),
     "task_return_too_late": Words(
-        "工单 {case_no} 的{task}已联系诉求人，不能再申请退单，可以申请延期或办结。",
-        "On case {case_no}, {task} has contacted the citizen: it can no longer be returned.",
+        "{case}的{task}已联系诉求人，不能再申请退单，可以申请延期或办结。",
+        "On {case}, {task} has contacted the citizen: it can no longer be returned.",
     ),
     "task_return_pending": Words(
-        "工单 {case_no} 的{task}正在等待退单审核，审核之前不能{action}。",
-        'On case {case_no}, {task} awaits a ruling on its return: "{action}" must wait.',
+        "{case}的{task}正在等待退单审核，审核之前不能{action}。",
+        'On {case}, {task} awaits a ruling on its return: "{action}" must wait.',
     ),
     "no_return_pending": Words(
-        "工单 {case_no} 的{task}没有待审核的退单申请。",
-        "On case {case_no}, {task} has no return request awaiting a ruling.",
+        "{case}的{task}没有待审核的退单申请。",
+        "On {case}, {task} has no return request awaiting a ruling.",
     ),
     "extension_pending": Words(
-        "工单 {case_no} 的{task}已有一份延期申请在等待审核。",
-        "On case {case_no}, {task} already has an extension request awaiting a ruling.",
+        "{case}的{task}已有一份延期申请在等待审核。",
+        "On {case}, {task} already has an extension request awaiting a ruling.",
     ),
     "no_extension_pending": Words(
-        "工单 {case_no} 的{task}没有待审核的延期申请。",
-        "On case {case_no}, {task} has no extension request awaiting a ruling.",
+        "{case}的{task}没有待审核的延期申请。",
+        "On {case}, {task} has no extension request awaiting a ruling.",
     ),
     "task_replied": Words(
-        "工单 {case_no} 的{task}已经办结，不能{action}。",
-        'On case {case_no}, {task} has already replied: "{action}" is not possible.',
+        "{case}的{task}已经办结，不能{action}。",
+        'On {case}, {task} has already replied: "{action}" is not possible.',
     ),
     "task_returned": Words(
-        "工单 {case_no} 的{task}已退单，不能{action}。",
-        'On case {case_no}, {task} was returned: "{action}" is not possible.',
+        "{case}的{task}已退单，不能{action}。",
+        'On {case}, {task} was returned: "{action}" is not possible.',
     ),
     "task_cancelled": Words(
-        "工单 {case_no} 的{task}已撤销，不能{action}。",
-        'On case {case_no}, {task} was cancelled: "{action}" is not possible.',
+        "{case}的{task}已撤销，不能{action}。",
+        'On {case}, {task} was cancelled: "{action}" is not possible.',
     ),
     "task_action_not_allowed": Words(
-        "工单 {case_no} 的{task}当前“{task_state}”，不能{action}。",
-        'On case {case_no}, {task} is {task_state}: "{action}" is not possible now.',
+        "{case}的{task}当前“{task_state}”，不能{action}。",
+        'On {case}, {task} is {task_state}: "{action}" is not possible now.',
     ),
     "no_department_named": Words("请至少选择一个承办部门。", "Name at least one department."),
     "summoned_only_by_whistle": Words(
@@ -134,24 +132,24 @@ REFUSALS: Final[dict[str, Words]] = {
         "Summoned tasks come only from a street's whistle: dispatch as lead or assist.",
     ),
     "task_id_taken": Words(
-        "工单 {case_no} 刚刚生成了同样的任务，请刷新后再试。",
-        "Case {case_no} already has that task: reload it and try again.",
+        "{case}刚刚生成了同样的任务，请刷新后再试。",
+        "{case} already has that task: reload it and try again.",
     ),
     "department_already_holds_task": Words(
-        "{department}在工单 {case_no} 上已有未办结的任务，不能重复派给它。",
-        "{department} already holds an open task on case {case_no}.",
+        "{department}在{case}上已有未办结的任务，不能重复派给它。",
+        "{department} already holds an open task on {case}.",
     ),
     "department_already_summoned": Words(
-        "{department}已被吹哨召集到工单 {case_no}，正在报到办理。",
-        "{department} has already been summoned to case {case_no}.",
+        "{case}已吹哨召集{department}，该部门正在报到办理，无需重复召集。",
+        "{department} has already been summoned to {case}.",
     ),
     "one_lead_only": Words(
-        "工单 {case_no} 同一时间只能有一个主办部门（{departments}）。",
-        "Case {case_no} has one lead department at a time ({departments}).",
+        "{case}同一时间只能有一个主办部门（{departments}）。",
+        "{case} has one lead department at a time ({departments}).",
     ),
     "whistle_already_blown": Words(
-        "{street}已就工单 {case_no} 吹过这次哨。",
-        "{street} has already blown this whistle on case {case_no}.",
+        "{street}已就{case}吹过这次哨。",
+        "{street} has already blown this whistle on {case}.",
     ),
     "whistle_department_unnamed": Words(
         "吹哨没有点名{departments}。", "The whistle does not name {departments}."
@@ -161,12 +159,10 @@ REFUSALS: Final[dict[str, Words]] = {
         "The report-by time {report_by} has already passed: give the departments time.",
     ),
     "department_holds_no_task": Words(
-        "{department}在工单 {case_no} 上没有未办结的任务，无法向它催办。",
-        "{department} holds no open task on case {case_no} to urge.",
+        "{department}在{case}上没有未办结的任务，无法向它催办。",
+        "{department} holds no open task on {case} to urge.",
     ),
-    "merge_into_itself": Words(
-        "工单 {case_no} 不能合并到它自己。", "Case {case_no} cannot be merged into itself."
-    ),
+    "merge_into_itself": Words("{case}不能合并到它自己。", "{case} cannot be merged into itself."),
     "photo_required": Words(
         "“{category}”类工单办结前须上传现场照片：请先为{task}上传办结照片。",
         'Cases of "{category}" need a photo to reply: add a reply photo for {task} first.',
@@ -188,6 +184,7 @@ REFUSALS: Final[dict[str, Words]] = {
 # -- refusals at the boundary: who asks, what they sent, the store --------------------------
 
 BOUNDARY: Final[dict[str, Words]] = {
+    "bad_request": Words("请求有误，无法办理。", "The request cannot be carried out."),
     "case_not_found": Words("没有找到这张工单。", "There is no such case."),
     "task_not_found": Words("没有找到这个任务。", "There is no such task."),
     "not_in_scope": Words(
@@ -196,12 +193,12 @@ BOUNDARY: Final[dict[str, Words]] = {
         "holds it, or the officers of its street, may act on it.",
     ),
     "stale_version": Words(
-        "工单 {case_no} 已被他人更新，请刷新后再试。",
-        "Case {case_no} was changed by someone else first: reload it and try again.",
+        "{case}已被他人更新，请刷新后再试。",
+        "{case} was changed by someone else first: reload it and try again.",
     ),
     "busy": Words(
-        "工单 {case_no} 正在被其他操作连续更新，请稍后重新提交。",
-        "Case {case_no} is busy with other changes: send the command again shortly.",
+        "{case}正在被其他操作连续更新，请稍后重新提交。",
+        "{case} is busy with other changes: send the command again shortly.",
     ),
     "no_catalogue": Words(
         "尚未加载目录，请管理员先加载目录。",
@@ -250,6 +247,7 @@ LIST_SEPARATOR = Words("、", ", ")
 TASK_OF = Words("{department}的任务", "the {department} task")
 SOME_DEPARTMENT = Words("该部门", "the department")
 SOME_STEP = Words("这一操作", "this step")
+CASE = Words("工单 {case_no} ", "case {case_no}")
 SOME_CASE = Words("该工单", "the case")
 
 # Actions are the last segment of the command paths; the words are what the desk calls them.

@@ -18,6 +18,7 @@ from dispatch.domain.case import DomainError
 from dispatch.domain.wording import (
     ACTIONS,
     ALL_CODES,
+    CASE,
     CASE_STATUSES,
     LIST_SEPARATOR,
     NEXT_STEPS,
@@ -108,6 +109,7 @@ def word(
     except (KeyError, IndexError, ValueError):
         # A fact the template wants is missing: say less rather than fail the answer.
         text = ALL_CODES["not_allowed"].in_(language).format_map(values)
+    text = text[:1].upper() + text[1:]
     if allowed_next is None:
         return text
     return f"{text}{_space(language)}{_next_steps(allowed_next, language)}"
@@ -144,11 +146,13 @@ def _values(
     facts: Mapping[str, object], language: Language, catalogue: Catalogue | None
 ) -> dict[str, str]:
     zone = catalogue.zone if catalogue is not None else DEFAULT_ZONE
-    values: dict[str, str] = {"case_no": SOME_CASE.in_(language), "action": _action("", language)}
+    values: dict[str, str] = {"case": SOME_CASE.in_(language), "action": _action("", language)}
     for key, value in facts.items():
         if value is None:
             continue
-        if key == "department":
+        if key == "case_no":
+            values["case"] = CASE.in_(language).format(case_no=value)
+        elif key == "department":
             values[key] = _department(str(value), catalogue)
         elif key == "departments" and isinstance(value, list | tuple):
             names = [_department(str(code), catalogue) for code in value]
