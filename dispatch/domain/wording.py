@@ -205,11 +205,9 @@ BOUNDARY: Final[dict[str, Words]] = {
         "No catalogue is loaded yet: an admin must load one first.",
     ),
     "invalid_input": Words("请检查 {field}：{problem}", "Please check {field}: {problem}"),
-    "unknown_grid": Words("没有这个网格：{grid}。", "There is no grid {grid}."),
-    "unknown_category": Words("没有这个诉求分类：{category}。", "There is no category {category}."),
-    "unknown_department": Words(
-        "没有这个部门：{department}。", "There is no department {department}."
-    ),
+    "unknown_grid": Words("没有网格 {grid}。", "There is no grid {grid}."),
+    "unknown_category": Words("没有诉求分类 {category}。", "There is no category {category}."),
+    "unknown_department": Words("没有部门 {department}。", "There is no department {department}."),
     "merge_target_unknown": Words(
         "要合并到的工单不存在。", "The case to merge into does not exist."
     ),
@@ -244,6 +242,7 @@ TITLES: Final[dict[int, Words]] = {
 NEXT_STEPS = Words("现在可以：{allowed}。", "Next you may: {allowed}.")
 NOTHING_NEXT = Words("这张工单已无可办理的操作。", "Nothing more can be done on it.")
 LIST_SEPARATOR = Words("、", ", ")
+FIELD_SEPARATOR = Words("：", ": ")
 TASK_OF = Words("{department}的任务", "the {department} task")
 SOME_DEPARTMENT = Words("该部门", "the department")
 SOME_STEP = Words("这一操作", "this step")

@@ -20,6 +20,7 @@ from dispatch.domain.wording import (
     ALL_CODES,
     CASE,
     CASE_STATUSES,
+    FIELD_SEPARATOR,
     LIST_SEPARATOR,
     NEXT_STEPS,
     NOTHING_NEXT,
@@ -32,7 +33,7 @@ from dispatch.domain.wording import (
     Language,
     Words,
 )
-from dispatch.handlers.errors import ApplicationError
+from dispatch.handlers.errors import ApplicationError, InvalidInput
 
 DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
 DEFAULT_LANGUAGE: Language = "zh"
@@ -124,6 +125,8 @@ def word_error(
         detail = word(error.code, error.facts, language, catalogue, allowed_next=allowed)
         return Worded(409, error.code, title_for(409, language), detail, allowed)
     detail = word(error.code, error.facts, language, catalogue)
+    if isinstance(error, InvalidInput) and error.field not in detail:
+        detail = f"{error.field}{FIELD_SEPARATOR.in_(language)}{detail}"  # the field at fault
     return Worded(error.status, error.code, title_for(error.status, language), detail)
 
 
