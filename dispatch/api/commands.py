@@ -12,22 +12,7 @@ from dispatch.api.deps import require_roles as roles
 from dispatch.api.problems import Problem
 from dispatch.auth.users import User
 from dispatch.bootstrap import Container
-from dispatch.domain.case import DomainError
-from dispatch.handlers import (
-    Action,
-    ApplicationError,
-    CommandResult,
-    InvalidInput,
-    Issuer,
-    NotInScope,
-    Requested,
-    StaleVersion,
-)
-
-SCOPE_REFUSAL = (
-    "this case or task is outside your scope: only the liaisons of the department that holds "
-    "it, or the officers of its street, may act on it"
-)
+from dispatch.handlers import Action, CommandResult, Issuer, Requested
 
 
 def parse_if_match(
@@ -107,29 +92,13 @@ def run_command(
     status: int = 200,
     created: bool = False,
 ) -> JSONResponse:
-    """Run a handler and turn its outcome (or its error) into the HTTP answer."""
-    try:
-        result = action()
-    except StaleVersion as error:
-        raise Problem(412, str(error), current_version=error.actual) from None
-    except InvalidInput as error:
-        raise Problem(
-            422, str(error), errors=[{"field": error.field, "message": str(error)}]
-        ) from None
-    except NotInScope:
-        # The handler's message names who holds the case; an outsider learns nothing of it.
-        raise Problem(403, SCOPE_REFUSAL) from None
-    except ApplicationError as error:
-        raise Problem(error.status, str(error)) from None
-    except DomainError as error:
-        coded: dict[str, Any] = {"code": error.code} if error.code else {}
-        raise Problem(
-            409,
-            str(error),
-            title="Not allowed in the current state",
-            allowed_next=list(getattr(error, "allowed_next", []) or []),
-            **coded,
-        ) from None
+    """Run a handler and turn its outcome into the HTTP answer.
+
+    A refusal (a ``DomainError`` or an ``ApplicationError``) goes on to the app's problem
+    handlers, which word it in the request's language (``dispatch.api.problems``). A
+    ``NotInScope`` is worded without the handler's message, which names who holds the case.
+    """
+    result = action()
     after_command(container, result)
     response = command_reply(result, status=status)
     if created:

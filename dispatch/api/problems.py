@@ -1,4 +1,9 @@
-"""RFC 9457 problem+json for every error the API answers."""
+"""RFC 9457 problem+json for every error the API answers.
+
+Every problem has a stable ``code``; refusals of the case rules and of the handlers (domain
+and application errors) are worded in the request's language (``Accept-Language``: Simplified
+Chinese unless English is preferred), by ``dispatch.handlers.wording`` (DESIGN §8.3).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dispatch.domain.case import DomainError
+from dispatch.handlers import ApplicationError, InvalidInput, StaleVersion
+from dispatch.handlers.wording import Worded, language_of, title_for, word, word_error
 from events import StoreUnavailable
 
 PROBLEM_JSON = "application/problem+json"
@@ -68,26 +76,77 @@ def _field_error(item: dict[str, Any]) -> dict[str, str]:
     return {"field": _field_name(tuple(item.get("loc", ()))), "message": item.get("msg", "")}
 
 
+# A problem raised without a code gets the one its status stands for.
+STATUS_CODES: dict[int, str] = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "stale_version",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_body",
+    429: "too_many_requests",
+    503: "unavailable",
+}
+
+
+def status_code_name(status: int) -> str:
+    return STATUS_CODES.get(status) or HTTPStatus(status).phrase.lower().replace(" ", "_")
+
+
+def worded_problem(worded: Worded, **extra: Any) -> Problem:
+    if worded.allowed_next is not None:
+        extra["allowed_next"] = worded.allowed_next
+    return Problem(worded.status, worded.detail, title=worded.title, code=worded.code, **extra)
+
+
+def refusal_problem(
+    error: DomainError | ApplicationError, request: Request | None = None
+) -> Problem:
+    """The problem for a refused command, worded for ``request`` (Chinese without one)."""
+    language = language_of(request.headers.get("accept-language") if request else None)
+    container = getattr(request.app.state, "container", None) if request else None
+    active = container.catalogue_source() if container is not None else None
+    worded = word_error(error, language, active[1] if active else None)
+    if isinstance(error, StaleVersion):
+        return worded_problem(worded, current_version=error.actual)
+    if isinstance(error, InvalidInput):
+        return worded_problem(worded, errors=[{"field": error.field, "message": worded.detail}])
+    return worded_problem(worded)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_request: Request, error: Problem) -> JSONResponse:
+        extra = {"code": status_code_name(error.status), **error.extra}
         return problem_response(
             error.status,
             error.detail,
             title=error.title,
             type=error.type,
             headers=error.headers,
-            **error.extra,
+            **extra,
         )
 
+    @app.exception_handler(DomainError)
+    @app.exception_handler(ApplicationError)
+    async def _refused(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, DomainError | ApplicationError)
+        return await _problem(request, refusal_problem(error, request))
+
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        language = language_of(request.headers.get("accept-language"))
         errors = [_field_error(item) for item in error.errors()]
         fields = ", ".join(sorted({item["field"] for item in errors}))
         return problem_response(
             422,
-            f"the request is invalid: {fields}",
-            title="Invalid request",
+            word("invalid_body", {"fields": fields}, language),
+            title=title_for(422, language),
+            code="invalid_body",
             errors=errors,
         )
 
@@ -96,7 +155,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = (
             error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
         )
-        return problem_response(error.status_code, detail, headers=getattr(error, "headers", None))
+        return problem_response(
+            error.status_code,
+            detail,
+            headers=getattr(error, "headers", None),
+            code=status_code_name(error.status_code),
+        )
 
     @app.exception_handler(StoreUnavailable)
     @app.exception_handler(OperationalError)
@@ -107,4 +171,5 @@ def install_problem_handlers(app: FastAPI) -> None:
             503,
             "the case store is unavailable; try again shortly",
             headers={"Retry-After": "5"},
+            code="unavailable",
         )

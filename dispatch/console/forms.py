@@ -14,10 +14,19 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from dispatch.console.i18n import N_
-from dispatch.console.web import ConsoleError, container_of, gettext, session_of
+from dispatch.console.web import (
+    ConsoleError,
+    catalogue_of,
+    container_of,
+    gettext,
+    language_of,
+    session_of,
+)
 from dispatch.domain.case import DomainError
+from dispatch.domain.wording import Language
 from dispatch.handlers import ApplicationError, CommandResult, InvalidInput, StaleVersion
 from dispatch.handlers.errors import CaseNotFound, NotInScope, TaskNotFound
+from dispatch.handlers.wording import word_error
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -69,7 +78,7 @@ def perform(
 
     Another department's task or a case out of scope is the 403 page, an unknown id the
     404 page; a refusal by the rules (the case moved on, an illegal step) is a note on the
-    page the user comes back to, with the rule's own explanation.
+    page the user comes back to, worded as the API words it (``dispatch.handlers.wording``).
     """
     session = session_of(request)
     try:
@@ -79,14 +88,8 @@ def perform(
         raise ConsoleError(403, N_("This is not yours to act on.")) from None
     except (CaseNotFound, TaskNotFound) as error:
         raise ConsoleError(404, N_("No such case or task."), str(error)) from None
-    except StaleVersion as error:
-        session.flash("error", _refusal(request, N_("Someone changed the case first."), error))
-        return None
-    except InvalidInput as error:
-        session.flash("error", _refusal(request, N_("Please check the form."), error))
-        return None
-    except (ApplicationError, DomainError) as error:
-        session.flash("error", _refusal(request, N_("Not possible now."), error))
+    except (StaleVersion, InvalidInput, ApplicationError, DomainError) as error:
+        session.flash("error", worded(request, error))
         return None
     container_of(request).after_command(result)
     session.flash("ok", gettext(request, done))
@@ -95,6 +98,12 @@ def perform(
 
 def refuse_form(request: Request, problem: FormInvalid) -> None:
     session_of(request).flash("error", _refusal(request, N_("Please check the form."), problem))
+
+
+def worded(request: Request, error: DomainError | ApplicationError) -> str:
+    """The refusal in the console's language, with department names from the catalogue."""
+    language: Language = "en" if language_of(request) == "en" else "zh"
+    return word_error(error, language, catalogue_of(request)).detail
 
 
 def _refusal(request: Request, message: str, error: Exception) -> str:

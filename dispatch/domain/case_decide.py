@@ -38,7 +38,9 @@ from events import Event
 def decide(state: CaseState | None, command: cmd.Command, now: datetime) -> list[Event]:
     """The events ``command`` yields on ``state`` at ``now``; raises ``DomainError`` if illegal."""
     if state is None and not isinstance(command, cmd.ReceiveCase):
-        raise CaseNotReceived("no such case; allowed next: receive", ["receive"])
+        raise CaseNotReceived(
+            "no such case; allowed next: receive", ["receive"], code="case_not_received"
+        )
     return DECISIONS[type(command)](state, command, now)
 
 
@@ -142,8 +144,8 @@ def contact_citizen(state: CaseState, c: cmd.ContactCitizen, now: datetime) -> l
 
 def request_extension(state: CaseState, c: cmd.RequestExtension, now: datetime) -> list[Event]:
     task = check_task_allows(state, c.task_id, "extension")
-    check_extension_is_later(task, c.reply_by, now)
-    check_extension_within_cap(task, c.reply_by, c.latest_allowed)
+    check_extension_is_later(state, task, c.reply_by, now)
+    check_extension_within_cap(state, task, c.reply_by, c.latest_allowed)
     return [ev.ExtensionRequested(task_id=c.task_id, reply_by=c.reply_by, reason=c.reason)]
 
 
@@ -151,7 +153,7 @@ def approve_extension(state: CaseState, c: cmd.ApproveExtension, now: datetime) 
     task = check_task_allows(state, c.task_id, "extension/approve")
     assert task.pending_extension is not None  # the transition table offers approve only then
     reply_by = task.pending_extension.reply_by
-    check_extension_within_cap(task, reply_by, c.latest_allowed)
+    check_extension_within_cap(state, task, reply_by, c.latest_allowed)
     return [ev.ExtensionApproved(task_id=c.task_id, reply_by=reply_by, note=c.note)]
 
 

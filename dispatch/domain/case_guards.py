@@ -1,7 +1,8 @@
 """The guards ``decide`` runs before yielding events, and the domain errors they raise.
 
-Every refusal names the rule that was broken and what may be done next, so that the API can
-answer 409 with a ``detail`` a liaison or dispatcher can act on.
+Every refusal carries a stable ``code`` (one per rule), the ``facts`` to word it (case number,
+department codes, dates, the action tried) and what may be done next; the English ``message``
+is for logs. The words users read come from ``dispatch.domain.wording`` (DESIGN §8.3).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import NoReturn
 from dispatch.domain import commands as cmd
 from dispatch.domain.case_state import (
     CASE_ACTIONS,
+    OPEN_TASK,
     CaseState,
     CaseStatus,
     TaskState,
+    TaskStatus,
     allowed_case_actions,
     allowed_task_actions,
 )
@@ -24,13 +27,40 @@ from dispatch.domain.case_state import (
 def check_case_is_new(state: CaseState | None, c: cmd.ReceiveCase) -> None:
     if state is not None:
         allowed = allowed_case_actions(state)
-        raise DuplicateCase(_refusal(f"case {c.case_id} was already received", allowed), allowed)
+        raise DuplicateCase(
+            _refusal(f"case {c.case_id} was already received", allowed),
+            allowed,
+            code="case_already_received",
+            facts={"case_no": state.case_no, "action": "receive"},
+        )
 
 
 def check_case_allows(state: CaseState, action: str) -> None:
     # The table, not allowed_case_actions: internal actions (unroutable) are legal too.
     if action not in CASE_ACTIONS[state.status]:
-        _refuse_case(state, f"cannot {action}")
+        code = _case_refusal_code(state, action)
+        _refuse_case(state, f"cannot {action}", code=code, action=action)
+
+
+def _case_refusal_code(state: CaseState, action: str) -> str:
+    status = state.status
+    if status == CaseStatus.CLOSED:
+        return "case_closed"
+    if status == CaseStatus.MERGED:
+        return "case_merged"
+    if status == CaseStatus.ANSWERED:
+        return "case_answered"
+    if status == CaseStatus.PARKED:
+        return "case_parked"
+    if action in ("close", "callback"):
+        return "case_not_replied"
+    if action == "reopen":
+        return "case_not_finished"
+    if action == "unpark":
+        return "case_not_parked"
+    if action == "answer":
+        return "case_already_dispatched"
+    return "case_action_not_allowed"
 
 
 def check_task_known(state: CaseState, task_id: str) -> TaskState:
@@ -38,7 +68,8 @@ def check_task_known(state: CaseState, task_id: str) -> TaskState:
     if task is None:
         allowed = allowed_case_actions(state)
         message = _refusal(f"case {_name(state)} has no task {task_id}", allowed)
-        raise UnknownTask(message, allowed)
+        facts = {"case_no": state.case_no, "task_id": task_id}
+        raise UnknownTask(message, allowed, code="task_unknown", facts=facts)
     return task
 
 
@@ -46,24 +77,77 @@ def check_task_allows(state: CaseState, task_id: str, action: str) -> TaskState:
     """The task, if ``action`` is a legal next step for it on a case that is not frozen."""
     task = check_task_known(state, task_id)
     if state.status == CaseStatus.PARKED:
-        _refuse_case(state, f"its task {task_id} cannot {action} until the case is unparked")
+        _refuse_case(
+            state,
+            f"its task {task_id} cannot {action} until the case is unparked",
+            code="case_parked",
+            action=action,
+            **_task_facts(task),
+        )
     allowed = allowed_task_actions(task)
     if action not in allowed:
         why = f"task {task_id} is {task.state}"
         if action == "extension" and task.pending_extension is not None:
             why += " with an extension request awaiting a ruling"
-        raise IllegalTransition(_refusal(f"{why}, so it cannot {action}", allowed), allowed)
+        raise IllegalTransition(
+            _refusal(f"{why}, so it cannot {action}", allowed),
+            allowed,
+            code=_task_refusal_code(task, action),
+            facts={"case_no": state.case_no, "action": action, **_task_facts(task)},
+        )
     return task
+
+
+def _task_refusal_code(task: TaskState, action: str) -> str:
+    if action == "extension" and task.pending_extension is not None:
+        return "extension_pending"
+    if action in ("extension/approve", "extension/deny") and task.state in (
+        TaskStatus.SIGNED,
+        TaskStatus.CONTACTED,
+    ):
+        return "no_extension_pending"
+    if action in ("return/approve", "return/reject") and task.state in OPEN_TASK:
+        return "no_return_pending"
+    if task.state == TaskStatus.RETURN_REQUESTED:
+        return "task_return_pending"
+    if task.state == TaskStatus.DISPATCHED:
+        return "task_not_signed"
+    if task.state == TaskStatus.REPLIED:
+        return "task_replied"
+    if task.state == TaskStatus.RETURNED:
+        return "task_returned"
+    if task.state == TaskStatus.CANCELLED:
+        return "task_cancelled"
+    if action == "sign":
+        return "task_already_signed"
+    if action == "contact":
+        return "citizen_already_contacted"
+    if action == "return":
+        return "task_return_too_late"
+    return "task_action_not_allowed"
+
+
+def _task_facts(task: TaskState) -> dict[str, object]:
+    return {
+        "task_id": task.task_id,
+        "department": task.department,
+        "role": task.role,
+        "task_state": str(task.state),
+    }
 
 
 def check_assignments_present(state: CaseState, assignments: Sequence[cmd.TaskAssignment]) -> None:
     if not assignments:
-        _refuse_case(state, "there is no department to dispatch to")
+        _refuse_case(state, "there is no department to dispatch to", code="no_department_named")
 
 
 def check_not_summoned(state: CaseState, assignments: Sequence[cmd.TaskAssignment]) -> None:
     if any(a.role == "summoned" for a in assignments):
-        _refuse_case(state, "summoned tasks (吹哨报到) come only from a whistle")
+        _refuse_case(
+            state,
+            "summoned tasks (吹哨报到) come only from a whistle",
+            code="summoned_only_by_whistle",
+        )
 
 
 def check_assignments_fit(
@@ -76,52 +160,101 @@ def check_assignments_fit(
     ``leaving`` are open tasks the same command cancels first.
     """
     task_ids = set(state.tasks)
-    holders = {t.department: t.task_id for t in state.open_tasks if t.task_id not in leaving}
-    leads = [t.task_id for t in state.open_tasks if t.role == "lead" and t.task_id not in leaving]
+    staying = [t for t in state.open_tasks if t.task_id not in leaving]
+    holders = {t.department: (t.task_id, t.role) for t in staying}
+    leads = [t.department for t in staying if t.role == "lead"]
     for a in assignments:
         if a.task_id in task_ids:
-            _refuse_case(state, f"task id {a.task_id} is already used on this case")
+            _refuse_case(
+                state,
+                f"task id {a.task_id} is already used on this case",
+                code="task_id_taken",
+                task_id=a.task_id,
+            )
         if a.department in holders:
-            held = holders[a.department]
-            _refuse_case(state, f"department {a.department} already holds open task {held}")
+            held, role = holders[a.department]
+            _refuse_case(
+                state,
+                f"department {a.department} already holds open task {held}",
+                code=(
+                    "department_already_summoned"
+                    if role == "summoned"
+                    else "department_already_holds_task"
+                ),
+                department=a.department,
+                task_id=held,
+            )
         if a.role == "lead":
-            leads.append(a.task_id)
+            leads.append(a.department)
         task_ids.add(a.task_id)
-        holders[a.department] = a.task_id
+        holders[a.department] = (a.task_id, a.role)
     if len(leads) > 1:
-        _refuse_case(state, "a case has one lead department (主办) at a time")
+        _refuse_case(
+            state,
+            "a case has one lead department (主办) at a time",
+            code="one_lead_only",
+            departments=leads,
+        )
 
 
 def check_whistle_is_new(state: CaseState, whistle_id: str) -> None:
-    if any(w.whistle_id == whistle_id for w in state.whistles):
-        _refuse_case(state, f"whistle {whistle_id} was already blown")
+    for whistle in state.whistles:
+        if whistle.whistle_id == whistle_id:
+            _refuse_case(
+                state,
+                f"whistle {whistle_id} was already blown",
+                code="whistle_already_blown",
+                street=whistle.street,
+                whistle_id=whistle_id,
+            )
 
 
 def check_whistle_names_departments(state: CaseState, c: cmd.BlowWhistle) -> None:
     unnamed = sorted({a.department for a in c.assignments} - set(c.departments))
     if unnamed:
-        _refuse_case(state, f"the whistle does not name {', '.join(unnamed)}")
+        _refuse_case(
+            state,
+            f"the whistle does not name {', '.join(unnamed)}",
+            code="whistle_department_unnamed",
+            departments=unnamed,
+        )
 
 
 def check_report_by_in_future(state: CaseState, report_by: datetime, now: datetime) -> None:
     if report_by <= now:
-        _refuse_case(state, f"departments cannot report by {report_by.isoformat()}, already past")
+        _refuse_case(
+            state,
+            f"departments cannot report by {report_by.isoformat()}, already past",
+            code="report_by_past",
+            report_by=report_by,
+        )
 
 
 def check_department_holds_open_task(state: CaseState, department: str) -> None:
     if not any(t.department == department for t in state.open_tasks):
-        _refuse_case(state, f"department {department} holds no open task to urge")
+        _refuse_case(
+            state,
+            f"department {department} holds no open task to urge",
+            code="department_holds_no_task",
+            department=department,
+            action="urge",
+        )
 
 
 def check_not_merged_into_itself(state: CaseState, into: str) -> None:
     if into in (state.case_id, state.case_no):
-        _refuse_case(state, "a case cannot be merged into itself")
+        _refuse_case(state, "a case cannot be merged into itself", code="merge_into_itself")
 
 
 def check_attachment_allowed(state: CaseState, c: cmd.AddAttachment) -> None:
     """Files may be added while the case is not closed or merged; a named task must exist."""
     if state.status in (CaseStatus.CLOSED, CaseStatus.MERGED):
-        _refuse_case(state, "no attachment can be added")
+        _refuse_case(
+            state,
+            "no attachment can be added",
+            code="case_closed" if state.status == CaseStatus.CLOSED else "case_merged",
+            action="attachments",
+        )
     if c.task_id is not None:
         check_task_known(state, c.task_id)
 
@@ -138,22 +271,32 @@ def check_reply_photo(state: CaseState, c: cmd.ReplyTask) -> None:
         f"category {state.category} requires a photo to reply (reply_requires_photo): "
         f"add a reply-stage attachment for task {c.task_id} first"
     )
-    raise PhotoRequired(_refusal(why, allowed), allowed)
+    facts = {"case_no": state.case_no, "category": state.category, "action": "reply"}
+    raise PhotoRequired(_refusal(why, allowed), allowed, facts={**facts, **_task_facts(task)})
 
 
-def check_extension_is_later(task: TaskState, reply_by: datetime, now: datetime) -> None:
+def check_extension_is_later(
+    state: CaseState, task: TaskState, reply_by: datetime, now: datetime
+) -> None:
     current = task.deadlines.reply_by
     if reply_by <= current or reply_by <= now:
         allowed = allowed_task_actions(task)
+        earliest = max(current, now)
         why = (
-            f"an extension must move reply_by past {max(current, now).isoformat()}, "
+            f"an extension must move reply_by past {earliest.isoformat()}, "
             f"not to {reply_by.isoformat()}"
         )
-        raise IllegalTransition(_refusal(why, allowed), allowed)
+        facts = {"case_no": state.case_no, "reply_by": reply_by, "earliest": earliest}
+        raise IllegalTransition(
+            _refusal(why, allowed),
+            allowed,
+            code="extension_not_later",
+            facts={**facts, "action": "extension", **_task_facts(task)},
+        )
 
 
 def check_extension_within_cap(
-    task: TaskState, reply_by: datetime, latest_allowed: datetime | None
+    state: CaseState, task: TaskState, reply_by: datetime, latest_allowed: datetime | None
 ) -> None:
     if latest_allowed is not None and reply_by > latest_allowed:
         allowed = allowed_task_actions(task)
@@ -161,9 +304,16 @@ def check_extension_within_cap(
             f"reply_by {reply_by.isoformat()} is beyond the longest extension the "
             f"{task.policy} policy allows ({latest_allowed.isoformat()})"
         )
-        if latest_allowed <= task.original_reply_by:
+        none_allowed = latest_allowed <= task.original_reply_by
+        if none_allowed:
             why += ": it allows no extension"
-        raise ExtensionTooLong(_refusal(why, allowed), allowed)
+        facts = {"case_no": state.case_no, "reply_by": reply_by, "latest": latest_allowed}
+        raise ExtensionTooLong(
+            _refusal(why, allowed),
+            allowed,
+            code="extension_not_allowed" if none_allowed else "extension_too_long",
+            facts={**facts, "policy": task.policy, "action": "extension", **_task_facts(task)},
+        )
 
 
 def _name(state: CaseState) -> str:
@@ -174,19 +324,24 @@ def _refusal(why: str, allowed: Sequence[str]) -> str:
     return f"{why}; allowed next: {', '.join(allowed) or 'nothing'}"
 
 
-def _refuse_case(state: CaseState, why: str) -> NoReturn:
+def _refuse_case(state: CaseState, why: str, *, code: str, **facts: object) -> NoReturn:
     allowed = allowed_case_actions(state)
     message = _refusal(f"case {_name(state)} is {state.status}, {why}", allowed)
-    raise IllegalTransition(message, allowed)
+    known = {"case_no": state.case_no, "status": str(state.status)}
+    raise IllegalTransition(message, allowed, code=code, facts={**known, **facts})
 
 
 # -- errors ---------------------------------------------------------------------------------
 
 
 class DomainError(Exception):
-    """A command the case refuses; ``allowed_next`` lists the actions that would be legal."""
+    """A command the case refuses; ``allowed_next`` lists the actions that would be legal.
 
-    code: str | None = None
+    ``code`` names the rule (``dispatch.domain.wording`` words it); a raise without one is
+    still worded, generically, as ``not_allowed``.
+    """
+
+    code: str = "not_allowed"
 
     def __init__(
         self,

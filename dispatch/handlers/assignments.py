@@ -30,7 +30,12 @@ def assign(
     (``departments.0.code``), so an unknown code is reported where the client wrote it."""
     for index, (code, _role) in enumerate(departments):
         if catalogue.department(code) is None:
-            raise InvalidInput(field.format(index=index), f"unknown department {code!r}")
+            raise InvalidInput(
+                field.format(index=index),
+                f"unknown department {code!r}",
+                code="unknown_department",
+                facts={"department": code},
+            )
     due = deadlines_for(catalogue, state.category, state.urgency, now)
     deadlines = task_deadlines(
         sign_by=due.sign_by,

@@ -78,11 +78,18 @@ def reopen_case(s: Situation, body: ReasonIn) -> c.ReopenCase:
 def merge_case(s: Situation, body: MergeIn) -> c.MergeCase:
     """Fold a duplicate into another case, which must exist."""
     if body.into == s.target:
-        raise InvalidInput("into", "a case cannot be merged into itself")
+        raise InvalidInput(
+            "into",
+            "a case cannot be merged into itself",
+            code="merge_into_itself",
+            facts={"case_no": s.state.case_no},
+        )
     try:
         load_case(s.deps.log, body.into)
     except CaseNotFound:
-        raise InvalidInput("into", f"no case with id {body.into!r}") from None
+        raise InvalidInput(
+            "into", f"no case with id {body.into!r}", code="merge_target_unknown"
+        ) from None
     return c.MergeCase(into=body.into)
 
 

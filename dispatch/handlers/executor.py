@@ -86,15 +86,17 @@ def execute(
     """
     meta = meta_for(issuer, issuer.command_id or new_command_id())
     version = loaded[1] if loaded is not None else 0
+    case_no: str | None = None
     for attempt in range(RETRIES):
         if attempt == 0 and loaded is not None:
             state, version = loaded
         else:
             state, version = load_case(deps.log, case_id)
+        case_no = state.case_no
         if scope is not None:
             scope(state)  # first: someone out of scope learns nothing, not even the version
         if attempt == 0 and issuer.if_match is not None and issuer.if_match != version:
-            raise StaleVersion(issuer.if_match, version)
+            raise StaleVersion(issuer.if_match, version, case_no=state.case_no)
         now = deps.clock()
         command = build(state, now)
         if command is None:
@@ -113,7 +115,7 @@ def execute(
         for event in new_events:
             state = evolve(state, event, now)
         return CommandResult(case_id, result.last_version, list(new_events), state)
-    raise CaseBusy(case_id, version, RETRIES)
+    raise CaseBusy(case_id, version, RETRIES, case_no=case_no)
 
 
 def execute_first(

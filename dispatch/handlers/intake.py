@@ -36,7 +36,12 @@ def new_case_id() -> str:
 def place_complaint(catalogue: Catalogue, complaint: Complaint) -> Location:
     """Resolve grid and street: an explicit grid code wins, else the point's polygon."""
     if complaint.grid is not None and catalogue.grid(complaint.grid) is None:
-        raise InvalidInput("location.grid", f"unknown grid {complaint.grid!r}")
+        raise InvalidInput(
+            "location.grid",
+            f"unknown grid {complaint.grid!r}",
+            code="unknown_grid",
+            facts={"grid": complaint.grid},
+        )
     location = Location(
         address=complaint.address, lat=complaint.lat, lon=complaint.lon, grid=complaint.grid
     )
@@ -49,7 +54,8 @@ def check_in_own_street(actor: Actor, location: Location) -> None:
     if location.street != actor.street:
         raise NotInScope(
             f"street officers of {actor.street} report problems in their own street only; "
-            f"this location is in {location.street or 'no known street'}"
+            f"this location is in {location.street or 'no known street'}",
+            code="outside_own_street",
         )
 
 
@@ -62,7 +68,12 @@ def receive_complaint(
     if issuer.role == "street":
         check_in_own_street(issuer.actor, place_complaint(catalogue, command))
     if catalogue.category(command.category) is None:
-        raise InvalidInput("category", f"unknown category {command.category!r}")
+        raise InvalidInput(
+            "category",
+            f"unknown category {command.category!r}",
+            code="unknown_category",
+            facts={"category": command.category},
+        )
     location = place_complaint(catalogue, command)
     key = f"{issuer.actor.username}:{issuer.command_id}" if issuer.command_id else None
     now = deps.clock()

@@ -161,7 +161,10 @@ def test_signing_twice_is_a_409_that_says_what_is_allowed_next(client, login):
     assert client.post(f"{API}/tasks/{task}/sign", json={}, headers=water).status_code == 200
     again = client.post(f"{API}/tasks/{task}/sign", json={}, headers=water)
     assert again.status_code == 409
-    assert "contact" in again.json()["detail"]
+    problem = again.json()
+    assert problem["code"] == "task_already_signed"
+    assert "contact" in problem["allowed_next"]
+    assert "联系诉求人" in problem["detail"]  # the allowed next step, in words
 
 
 def test_a_stale_if_match_is_412_and_a_current_one_passes(client, login):
@@ -194,7 +197,8 @@ def test_extension_beyond_the_cap_is_refused(client, login):
         f"{API}/tasks/{task}/extension", json={"reply_by": far, "reason": "太忙"}, headers=roads
     )
     assert response.status_code == 409
-    assert "longest extension" in response.json()["detail"]
+    assert response.json()["code"] == "extension_too_long"
+    assert "最长延期" in response.json()["detail"]
 
 
 def test_a_liaison_sees_its_own_inbox_and_not_other_departments_cases(client, login):

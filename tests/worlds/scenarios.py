@@ -134,6 +134,7 @@ def assert_problem(response: Response, status: int) -> dict[str, Any]:
     body = response.json()
     assert body["status"] == status
     assert body["type"] and body["title"] and body["detail"], body
+    assert body["code"], body  # DESIGN §8.3: every problem names its rule
     return body
 
 

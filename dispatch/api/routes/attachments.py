@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Header, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from dispatch.api.commands import SCOPE_REFUSAL, run_command
+from dispatch.api.commands import run_command
 from dispatch.api.deps import ContainerDep, CurrentUser
 from dispatch.api.deps import require_roles as roles
 from dispatch.api.problems import Problem
@@ -20,8 +20,9 @@ from dispatch.auth.users import User
 from dispatch.bootstrap import Container
 from dispatch.domain import commands as c
 from dispatch.domain.case import Attachment, CaseState
-from dispatch.handlers import CaseNotFound, Issuer, NotInScope, load_case
+from dispatch.handlers import CaseNotFound, Issuer, load_case
 from dispatch.handlers.attachments import check_may_attach
+from dispatch.handlers.wording import language_of, title_for
 from dispatch.media import (
     THUMBNAIL_MEDIA_TYPE,
     MediaNotFound,
@@ -89,10 +90,8 @@ def upload_attachment(
 ) -> JSONResponse:
     """Add a photo or document (JPEG, PNG, WebP, PDF) to the case (sync: runs in a thread)."""
     issuer = Issuer(actor=user, role=str(user.role_for(*UPLOADERS)))
-    try:
-        check_may_attach(_case(container, case_id), issuer)
-    except NotInScope:
-        raise Problem(403, SCOPE_REFUSAL) from None
+    # A NotInScope goes to the problem handlers, worded without naming who holds the case.
+    check_may_attach(_case(container, case_id), issuer)
     limit = upload_limit_bytes(container.settings)
     data = file.file.read(limit + 1)
     try:
@@ -100,7 +99,13 @@ def upload_attachment(
             data, filename=file.filename, declared_type=file.content_type, max_bytes=limit
         )
     except MediaRefused as refused:
-        raise Problem(refused.status, refused.message(accept_language), code=refused.code) from None
+        language = language_of(accept_language)
+        raise Problem(
+            refused.status,
+            refused.message(language),
+            title=title_for(refused.status, language),
+            code=refused.code,
+        ) from None
     store = container.media_store
     stored = store.put(accepted.data, accepted.media_type)
     if accepted.thumbnail is not None:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from dispatch.auth.users import User
 from dispatch.catalogue import Catalogue
-from dispatch.console.forms import FormInvalid, text_fields, validate
+from dispatch.console.forms import FormInvalid, text_fields, validate, worded
 from dispatch.console.i18n import N_
 from dispatch.console.web import (
     ConsoleError,
@@ -127,7 +127,8 @@ def file_complaint(
     except FormInvalid as problem:
         return _form_again(request, page, values, errors=problem.errors, street=street)
     except InvalidInput as error:
-        return _form_again(request, page, values, errors={error.field: str(error)}, street=street)
+        errors = {error.field: worded(request, error)}
+        return _form_again(request, page, values, errors=errors, street=street)
     if role == "street":
         try:
             check_in_own_street(
@@ -145,7 +146,8 @@ def file_complaint(
     try:
         result = container.handle(new_case_id(), complaint, issuer)
     except InvalidInput as error:
-        return _form_again(request, page, values, errors={error.field: str(error)}, street=street)
+        errors = {error.field: worded(request, error)}
+        return _form_again(request, page, values, errors=errors, street=street)
     except NoCatalogue:
         raise ConsoleError(409, N_("No catalogue is loaded yet.")) from None
     container.after_command(result)

@@ -89,6 +89,7 @@ def test_a_command_that_keeps_losing_races_is_busy_not_a_crash() -> None:
 
     assert isinstance(busy.value, ApplicationError) and busy.value.status == 409
     assert "busy" in str(busy.value) and "send it again" in str(busy.value)
+    assert busy.value.code == "busy" and busy.value.facts["case_no"]
     assert "TaskSigned" not in log.events(case_id)
 
 
