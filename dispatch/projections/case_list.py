@@ -40,7 +40,8 @@ def _when(name: str) -> sa.Column[Any]:
 
 class CaseListProjection(Projection):
     name = "case_list"
-    version = 1
+    # 2: ``callback_round`` (which round the last callback rated, for the 待回访 worklist)
+    version = 2
     per_stream = True  # each row depends on its own case's events only
 
     def define(self, metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
@@ -79,6 +80,7 @@ class CaseListProjection(Projection):
             sa.Column("urge_count", sa.Integer, nullable=False),
             sa.Column("callback_solved", sa.String(16)),
             sa.Column("callback_satisfaction", sa.String(16)),
+            sa.Column("callback_round", sa.Integer),  # reopen_count when it was recorded
             sa.Column("search", sa.Text, nullable=False),
         )
         for columns in (
@@ -134,6 +136,9 @@ class CaseListProjection(Projection):
         sa.Index(f"ix_case_tasks{suffix}_case_id", tasks.c.case_id)
         sa.Index(f"ix_case_tasks{suffix}_department_state", tasks.c.department, tasks.c.state)
         sa.Index(f"ix_case_tasks{suffix}_state", tasks.c.state)
+        # The worklists: a street's summoned tasks, and extensions awaiting a ruling.
+        sa.Index(f"ix_case_tasks{suffix}_role_state", tasks.c.role, tasks.c.state)
+        sa.Index(f"ix_case_tasks{suffix}_extension_reply_by", tasks.c.extension_reply_by)
 
         warnings = sa.Table(
             f"case_warnings{suffix}",
