@@ -339,11 +339,12 @@ def _explain_why(conn: Connection, items: list[dict[str, Any]], viewer: Viewer) 
 
 
 def _why(case: Mapping[str, Any], task: Mapping[str, Any] | None) -> dict[str, Any]:
-    if case["unroutable"] is not None:
-        return {"reason": "unroutable", "detail": case["unroutable"], "department": None}
+    if task is None and case["reopen_count"]:
+        return {"reason": "reopened", "detail": None, "department": None}
     if task is None:
-        reason = "reopened" if case["reopen_count"] else "new"
-        return {"reason": reason, "detail": None, "department": None}
+        if case["unroutable"] is not None:
+            return {"reason": "unroutable", "detail": case["unroutable"], "department": None}
+        return {"reason": "new", "detail": None, "department": None}
     if task["state"] == "returned":
         return {
             "reason": "returned",
