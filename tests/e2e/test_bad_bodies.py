@@ -556,6 +556,9 @@ def test_no_body_makes_a_command_answer_500(
         "/cases?q=a%00b",
         "/cases?status=a%00b",
         "/tasks?department=a%00b",
+        "/worklists/a%00b",
+        "/worklists/dispatch?category=a%00b",
+        f"/worklists/{'k' * 5000}",
         f"/cases/{'c' * 5000}",
     ],
 )
