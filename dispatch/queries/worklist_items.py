@@ -291,7 +291,7 @@ def _count(conn: Connection, listed: Worklist, conditions: list[Any]) -> int:
 STEP_DEADLINES = (("sign", "signed_at", "sign_by"), ("contact", "contacted_at", "contact_by"))
 
 
-def _task_item(row: Mapping[str, Any], at: Moment) -> dict[str, Any]:
+def _task_item(row: Mapping[Any, Any], at: Moment) -> dict[str, Any]:
     item = task_representation(row)
     item["case"] = {
         "category": row["case_category"],
@@ -305,7 +305,7 @@ def _task_item(row: Mapping[str, Any], at: Moment) -> dict[str, Any]:
     return item
 
 
-def _due_of(row: Mapping[str, Any], at: Moment) -> dict[str, Any] | None:
+def _due_of(row: Mapping[Any, Any], at: Moment) -> dict[str, Any] | None:
     """``{stage, deadline, overdue}``: the step the task is at and when it is due."""
     if row["state"] in ("replied", *OUT_OF_PLAY):
         return None
@@ -323,7 +323,7 @@ def _explain_why(conn: Connection, items: list[dict[str, Any]], viewer: Viewer) 
     of ``unroutable`` · ``returned`` · ``recalled`` · ``cancelled`` · ``reopened`` · ``new``
     (received, not yet routed), from the last task of the case's current round."""
     tasks = live_tables()["case_tasks"]
-    last: dict[str, Mapping[str, Any]] = {}
+    last: dict[str, Mapping[Any, Any]] = {}
     if items:
         query = sa.select(tasks).where(tasks.c.case_id.in_([item["id"] for item in items]))
         for row in conn.execute(query.order_by(tasks.c.dispatched_version)).mappings():
@@ -338,7 +338,7 @@ def _explain_why(conn: Connection, items: list[dict[str, Any]], viewer: Viewer) 
         item["why"] = why
 
 
-def _why(case: Mapping[str, Any], task: Mapping[str, Any] | None) -> dict[str, Any]:
+def _why(case: Mapping[str, Any], task: Mapping[Any, Any] | None) -> dict[str, Any]:
     if task is None and case["reopen_count"]:
         return {"reason": "reopened", "detail": None, "department": None}
     if task is None:
