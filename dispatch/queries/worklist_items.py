@@ -339,24 +339,28 @@ def _explain_why(conn: Connection, items: list[dict[str, Any]], viewer: Viewer) 
 
 
 def _why(case: Mapping[str, Any], task: Mapping[Any, Any] | None) -> dict[str, Any]:
+    why: dict[str, Any] = {
+        "reason": "new",
+        "detail": None,
+        "department": None,
+        "return_reason": None,
+        "at": None,
+    }
     if task is None and case["reopen_count"]:
-        return {"reason": "reopened", "detail": None, "department": None}
+        return {**why, "reason": "reopened"}
     if task is None:
         if case["unroutable"] is not None:
-            return {"reason": "unroutable", "detail": case["unroutable"], "department": None}
-        return {"reason": "new", "detail": None, "department": None}
+            return {**why, "reason": "unroutable", "detail": case["unroutable"]}
+        return why
+    why["department"] = task["department"]
     if task["state"] == "returned":
         return {
+            **why,
             "reason": "returned",
             "return_reason": task["return_reason"],
             "detail": task["return_basis"],
-            "department": task["department"],
             "at": iso(task["returned_at"]),
         }
     cancel = str(task["cancel_reason"] or "")
     recalled = "recall" in cancel.lower() or "召回" in cancel
-    return {
-        "reason": "recalled" if recalled else "cancelled",
-        "detail": task["cancel_reason"],
-        "department": task["department"],
-    }
+    return {**why, "reason": "recalled" if recalled else "cancelled", "detail": cancel or None}
