@@ -24,6 +24,7 @@ from dispatch.api.routes import (
     task_commands,
     timeline,
     users,
+    worklists,
 )
 from dispatch.bootstrap import Container
 
@@ -57,4 +58,5 @@ def create_api(container: Container) -> FastAPI:
     app.include_router(alerts.router, prefix=API)
     app.include_router(exports.router, prefix=API, dependencies=[CaseListRead])
     app.include_router(timeline.router, prefix=API, dependencies=[CaseListRead])
+    app.include_router(worklists.router, prefix=API, dependencies=[CaseListRead])
     return app

@@ -23,6 +23,7 @@ from dispatch.console.routes import (
     login,
     street,
     tasks,
+    worklists,
 )
 from dispatch.console.web import (
     PREFIX,
@@ -41,7 +42,7 @@ def install_console(app: FastAPI) -> None:
     # Specific paths before the catch-all case actions (/cases/{id}/{action}).
     for module in (login, dashboard):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
-    for module in (intake, cases, tasks, desk, street, audit, case_actions):
+    for module in (intake, cases, tasks, desk, street, worklists, audit, case_actions):
         app.include_router(
             module.router,
             prefix=PREFIX,

@@ -35,6 +35,11 @@ PREFIX = "/console"
 
 # (path, label, roles that see it), in the order of the navigation bar.
 PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "/worklists",
+        N_("Worklists"),
+        ("operator", "dispatcher", "supervisor", "liaison", "street", "admin"),
+    ),
     ("/intake", N_("Intake"), ("operator", "dispatcher")),
     ("/inbox", N_("Department inbox"), ("liaison",)),
     ("/desk", N_("Dispatch desk"), ("dispatcher",)),

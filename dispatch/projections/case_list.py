@@ -42,6 +42,7 @@ class CaseListProjection(Projection):
     name = "case_list"
     # 2: ``overdue`` means late now (cleared once the late step is done); ``was_overdue``
     # and the tasks' ``late_stages``, ``overdue`` and ``was_overdue`` added.
+    #    ``callback_round`` (which round the last callback rated, for the 待回访 worklist).
     version = 2
     per_stream = True  # each row depends on its own case's events only
 
@@ -82,6 +83,7 @@ class CaseListProjection(Projection):
             sa.Column("urge_count", sa.Integer, nullable=False),
             sa.Column("callback_solved", sa.String(16)),
             sa.Column("callback_satisfaction", sa.String(16)),
+            sa.Column("callback_round", sa.Integer),  # reopen_count when it was recorded
             sa.Column("search", sa.Text, nullable=False),
         )
         for columns in (
@@ -140,6 +142,9 @@ class CaseListProjection(Projection):
         sa.Index(f"ix_case_tasks{suffix}_case_id", tasks.c.case_id)
         sa.Index(f"ix_case_tasks{suffix}_department_state", tasks.c.department, tasks.c.state)
         sa.Index(f"ix_case_tasks{suffix}_state", tasks.c.state)
+        # The worklists: a street's summoned tasks, and extensions awaiting a ruling.
+        sa.Index(f"ix_case_tasks{suffix}_role_state", tasks.c.role, tasks.c.state)
+        sa.Index(f"ix_case_tasks{suffix}_extension_reply_by", tasks.c.extension_reply_by)
 
         warnings = sa.Table(
             f"case_warnings{suffix}",

@@ -73,6 +73,7 @@ def new_case(recorded: RecordedEvent, event: ev.CaseReceived) -> CaseRows:
         "urge_count": 0,
         "callback_solved": None,
         "callback_satisfaction": None,
+        "callback_round": None,
         "search": search_text(event.case_no, loc.address, event.description),
     }
     return CaseRows(case=case, dirty=True)
@@ -151,6 +152,7 @@ def apply_event(rows: CaseRows, recorded: RecordedEvent, event: Event) -> None:
             case["urge_count"] += 1
         case ev.CallbackRecorded(solved=solved, satisfaction=satisfaction):
             case.update(callback_solved=solved, callback_satisfaction=satisfaction)
+            case["callback_round"] = case["reopen_count"]
         case ev.CaseReopened():
             case["reopen_count"] += 1
             case.update(answered_at=None, closed_at=None)

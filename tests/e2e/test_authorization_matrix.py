@@ -122,6 +122,7 @@ class Route:
     upload: bool = False  # a multipart form with a small photo, not JSON
     ok: int = 200
     unknown_id: str = "0000nosuchthing"
+    key: str | None = None  # the {id} when it names no record (a worklist's key)
 
     @property
     def name(self) -> str:
@@ -132,6 +133,8 @@ class Route:
             return API + self.path
         if unknown is not None:
             identity = unknown
+        elif self.key is not None:
+            identity = self.key
         elif self.path.startswith("/tasks/"):
             identity = scene.task_id
         elif self.path.startswith("/users/"):
@@ -366,6 +369,15 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/stats/ranking", RULING),
     Route(
         "GET", "/alerts/overdue", frozenset({SUPERVISOR, DISPATCHER, OWN_LIAISON, OTHER_LIAISON})
+    ),
+    # worklists (§8.1): every caller has some; each key × caller is in test_worklists_api.py
+    Route("GET", "/worklists", ANYONE),
+    Route(
+        "GET",
+        "/worklists/{id}",
+        frozenset({SUPERVISOR, DISPATCHER, OWN_LIAISON, OTHER_LIAISON}),
+        key="overdue",
+        unknown_id="nosuchlist",
     ),
     Route("GET", "/exports/cases.csv", frozenset({SUPERVISOR})),
     Route("GET", "/exports/cases.xlsx", frozenset({SUPERVISOR})),

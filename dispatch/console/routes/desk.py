@@ -1,4 +1,5 @@
-"""派单/审核: the dispatcher's desk — unroutable cases, rulings, callbacks, dead letters —
+"""派单/审核: the dispatcher's desk — the worklists' counts, 待派单 with why each case is there,
+rulings, callbacks, dead letters —
 and manual dispatch with the routing explanation."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dispatch.catalogue import explain
 from dispatch.console.forms import FormInvalid, perform, refuse_form, validate
 from dispatch.console.i18n import N_
 from dispatch.console.routes.case_actions import issuer_of
+from dispatch.console.routes.worklists import SHOWN, WHY, moment_of
 from dispatch.console.web import (
     ConsoleError,
     PostedForm,
@@ -27,9 +29,11 @@ from dispatch.console.web import (
 from dispatch.delivery.replay import ReplayRefused, replay
 from dispatch.delivery.state import list_dead_letters
 from dispatch.handlers import CASE_ACTIONS, Requested
-from dispatch.queries.cases import get_case, list_cases, unroutable_cases
+from dispatch.queries.cases import get_case, list_cases
 from dispatch.queries.masking import present_case
 from dispatch.queries.tasks import list_tasks
+from dispatch.queries.worklist_items import worklist_counts, worklist_page
+from dispatch.queries.worklist_keys import visible_worklists
 from dispatch.queries.worklists import pending_extensions
 
 router = APIRouter()
@@ -39,14 +43,22 @@ Dispatcher = Depends(require("dispatcher"))
 
 @router.get("/desk")
 def desk(request: Request, user: User = Dispatcher) -> Response:
+    at = moment_of(request)
+    lists = visible_worklists(user)
     with container_of(request).store.reading() as conn:
-        unroutable = unroutable_cases(conn, limit=100)
+        counts = worklist_counts(conn, user, lists, at=at)
+        to_dispatch, to_dispatch_total = worklist_page(
+            conn, user, "dispatch", at=at, page_size=SHOWN
+        )
         returns, _ = list_tasks(conn, user, state="return_requested", page_size=100)
         extensions = pending_extensions(conn, limit=100)
         replied, replied_total = list_cases(conn, user, status="replied", page_size=50)
         letters, letters_total = list_dead_letters(conn, state="open", limit=50)
     context = {
-        "unroutable": unroutable,
+        "lists": [(w, counts[w.key]) for w in lists],
+        "to_dispatch": to_dispatch,
+        "to_dispatch_total": to_dispatch_total,
+        "why": WHY,
         "returns": returns,
         "extensions": extensions,
         "replied": replied,

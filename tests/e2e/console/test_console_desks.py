@@ -27,7 +27,9 @@ def test_dispatcher_dispatches_an_unroutable_case_and_rules_on_a_return(
     page = new_page()
     sign_in(page, console.user("dispatcher"))
     assert page.url.endswith("/console/desk")
-    assert lost_no in page.locator("#unroutable").inner_text()
+    lost = page.locator("#to-dispatch li", has_text=lost_no)
+    assert "无派单规则可匹配" in lost.inner_text()
+    assert "待派单" in page.locator("nav.worklists").inner_text()
     returns = page.locator("#returns article", has_text=returned_no)
     assert "职能不符" in returns.inner_text()
     shot(page, console, "11-dispatch-desk")
@@ -36,6 +38,12 @@ def test_dispatcher_dispatches_an_unroutable_case_and_rules_on_a_return(
     with page.expect_navigation():
         returns.get_by_role("button", name="同意退单").click()
     assert page.locator(".flash.ok").inner_text().startswith("已同意退单")
+    page.goto("/console/desk")
+    returned = page.locator("#to-dispatch li", has_text=returned_no)
+    assert "部门退单已同意" in returned.inner_text()
+    assert "职能不符" in returned.inner_text()
+    page.goto("/console/worklists?key=dispatch")
+    assert returned_no in page.locator("#worklist-dispatch").inner_text()
 
     page.goto(f"/console/cases/{lost_id}/dispatch")
     assert "no routing rule matches" in page.locator("#routing-reason").inner_text()

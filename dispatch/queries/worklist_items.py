@@ -1,0 +1,366 @@
+"""What each worklist (``worklist_keys``) holds, as indexed SQL on the ``case_list`` tables.
+
+Nothing here folds a stream. Most urgent first: a task by the deadline of the step it is
+at (sign, then contact, then reply) — the overdue ones come first, since their deadline is
+the earliest — then the oldest; a case by urgency, then the oldest. The counts on
+``GET /worklists`` run the same conditions as the pages, so a count always equals the total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from dispatch.projections.case_list import live_tables
+from dispatch.queries.cases import case_summary
+from dispatch.queries.masking import (
+    mask_phones,
+    present_summary,
+    present_task,
+    sees_phone_numbers,
+)
+from dispatch.queries.scope import Viewer, case_scope, liaison_department, roles_of
+from dispatch.queries.tasks import iso, page_bounds, task_representation, with_delivery
+from dispatch.queries.worklist_keys import NotYourWorklist, Worklist, check_may_see, worklist
+from events import as_utc
+
+NOT_OPEN = ("closed", "answered", "merged", "parked")  # §8.1's invariant leaves these out
+OUT_OF_PLAY = ("returned", "cancelled")  # a task that no longer holds the case
+WITH_DEPARTMENT = ("dispatched", "signed", "contacted")  # the department's move
+SIGNED = ("signed", "contacted")
+URGENCY_ORDER = {"emergency": 0, "urgent": 1}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The query parameters every worklist takes; ``received_from``/``received_to`` bound
+    the case's ``received_at`` (``from`` included, ``to`` excluded)."""
+
+    category: str | None = None
+    department: str | None = None
+    street: str | None = None
+    grid: str | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Moment:
+    """``now`` for the overdue list, ``today`` (the centre's local day) for the park reviews."""
+
+    now: datetime
+    today: date
+
+
+def worklist_page(
+    conn: Connection,
+    viewer: Viewer,
+    key: str,
+    *,
+    at: Moment,
+    filters: Filters = Filters(),
+    page: int = 1,
+    page_size: int = 20,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the worklist ``key`` and its total; ``UnknownWorklist`` for a key that
+    does not exist, ``NotYourWorklist`` for one the viewer may not see."""
+    listed = worklist(key)
+    check_may_see(viewer, listed)
+    conditions = _conditions(listed, viewer, at, filters)
+    limit, offset = page_bounds(page, page_size)
+    if listed.holds == "case":
+        query = _case_select(conditions).order_by(*_case_order(listed))
+        rows = list(conn.execute(query.limit(limit).offset(offset)).mappings())
+        items = [present_summary(case_summary(row), viewer) for row in rows]
+        if key == "dispatch":
+            _explain_why(conn, items, viewer)
+    else:
+        query = _task_select(conditions).order_by(*_task_order())
+        rows = list(conn.execute(query.limit(limit).offset(offset)).mappings())
+        items = with_delivery(conn, [present_task(_task_item(row, at), viewer) for row in rows])
+    return items, _count(conn, listed, conditions)
+
+
+def worklist_counts(
+    conn: Connection, viewer: Viewer, lists: list[Worklist], *, at: Moment
+) -> dict[str, int]:
+    """How many items each of ``lists`` holds for the viewer, unfiltered."""
+    return {w.key: _count(conn, w, _conditions(w, viewer, at, Filters())) for w in lists}
+
+
+# -- the conditions ----------------------------------------------------------------------------
+
+
+def _conditions(listed: Worklist, viewer: Viewer, at: Moment, filters: Filters) -> list[Any]:
+    tables = live_tables()
+    cases, tasks = tables["case_list"], tables["case_tasks"]
+    holds = HOLDS[listed.key](cases, tasks, viewer, at, filters)
+    if listed.holds == "case":
+        scope = case_scope(viewer, cases, tasks)
+        department = _had_department(cases, tasks, filters.department)
+    else:
+        scope = None  # a task list's scope is its department or street, set by ``HOLDS``
+        department = tasks.c.department == filters.department if filters.department else None
+    return [c for c in (*holds, scope, department, *_case_filters(cases, filters)) if c is not None]
+
+
+def _dispatch(cases: sa.Table, tasks: sa.Table, *_: Any) -> list[Any]:
+    """Open cases no task of the current round holds: never routed or unroutable, every task
+    returned or cancelled (recalled, re-dispatched to nobody), reopened without new tasks."""
+    in_play = sa.exists().where(
+        tasks.c.case_id == cases.c.id,
+        tasks.c.round == cases.c.reopen_count,
+        tasks.c.state.not_in(OUT_OF_PLAY),
+    )
+    return [cases.c.status.not_in(NOT_OPEN), sa.not_(in_play)]
+
+
+def _callbacks(cases: sa.Table, *_: Any) -> list[Any]:
+    not_yet = sa.or_(
+        cases.c.callback_round.is_(None), cases.c.callback_round < cases.c.reopen_count
+    )
+    return [cases.c.status == "replied", not_yet]
+
+
+def _closing(cases: sa.Table, *_: Any) -> list[Any]:
+    return [cases.c.status == "replied", cases.c.callback_round == cases.c.reopen_count]
+
+
+def _park_review(
+    cases: sa.Table, _tasks: sa.Table, _viewer: Viewer, at: Moment, *_: Any
+) -> list[Any]:
+    return [cases.c.status == "parked", cases.c.parked_review_on <= at.today]
+
+
+def _rulings(cases: sa.Table, tasks: sa.Table, *_: Any) -> list[Any]:
+    pending = sa.or_(
+        tasks.c.state == "return_requested",
+        sa.and_(tasks.c.extension_reply_by.is_not(None), tasks.c.state.in_(SIGNED)),
+    )
+    return [pending, cases.c.status != "parked"]
+
+
+def _sign(cases: sa.Table, tasks: sa.Table, viewer: Viewer, _at: Moment, f: Filters) -> list[Any]:
+    own = _own_department(viewer, f)
+    return [tasks.c.state == "dispatched", tasks.c.department == own, cases.c.status != "parked"]
+
+
+def _handle(cases: sa.Table, tasks: sa.Table, viewer: Viewer, _at: Moment, f: Filters) -> list[Any]:
+    own = _own_department(viewer, f)
+    return [tasks.c.state.in_(SIGNED), tasks.c.department == own, cases.c.status != "parked"]
+
+
+def _overdue(cases: sa.Table, tasks: sa.Table, viewer: Viewer, at: Moment, f: Filters) -> list[Any]:
+    """Open tasks past the deadline of the step they are at, now; a parked case's deadlines
+    wait, and a task awaiting a return ruling is with the dispatcher (待审核)."""
+    conditions = [
+        tasks.c.state.in_(WITH_DEPARTMENT),
+        _due(tasks) <= as_utc(at.now),
+        cases.c.status != "parked",
+    ]
+    forced = liaison_department(viewer)
+    if forced is not None:
+        conditions.append(tasks.c.department == _own_department(viewer, f))
+    return conditions
+
+
+def _summoned(
+    cases: sa.Table, tasks: sa.Table, viewer: Viewer, _at: Moment, f: Filters
+) -> list[Any]:
+    """The street's whistles: summoned tasks still open, and replied ones awaiting the
+    street's evaluation while their case runs (评价 comes with a later release)."""
+    street = viewer.street or ""
+    if f.street is not None and f.street != street:
+        raise NotYourWorklist(f"the worklist 'summoned' shows your own street ({street}) only")
+    waiting = sa.or_(
+        tasks.c.state.not_in((*OUT_OF_PLAY, "replied")),
+        sa.and_(tasks.c.state == "replied", cases.c.status.not_in(("closed", "merged"))),
+    )
+    return [tasks.c.role == "summoned", cases.c.street == street, waiting]
+
+
+HOLDS = {
+    "dispatch": _dispatch,
+    "callbacks": _callbacks,
+    "closing": _closing,
+    "park_review": _park_review,
+    "rulings": _rulings,
+    "sign": _sign,
+    "handle": _handle,
+    "overdue": _overdue,
+    "summoned": _summoned,
+}
+
+
+def _own_department(viewer: Viewer, filters: Filters) -> str:
+    """A liaison's own department ('' for none: it sees nothing); asking for another is 403."""
+    own = (viewer.department or "") if "liaison" in roles_of(viewer) else ""
+    if filters.department is not None and filters.department != own:
+        raise NotYourWorklist(
+            f"a liaison's worklists show its own department ({own or 'none'}) only; "
+            "leave out department or ask for your own"
+        )
+    return own
+
+
+def _had_department(cases: sa.Table, tasks: sa.Table, department: str | None) -> Any:
+    """A case list's ``department``: cases that department has (or had) a task on."""
+    if department is None:
+        return None
+    return sa.exists().where(tasks.c.case_id == cases.c.id, tasks.c.department == department)
+
+
+def _case_filters(cases: sa.Table, f: Filters) -> list[Any]:
+    conditions: list[Any] = []
+    if f.category is not None:
+        if f.category.endswith("*"):
+            prefix = f.category.rstrip("*")
+            conditions.append(cases.c.category.startswith(prefix, autoescape=True))
+        else:
+            conditions.append(cases.c.category == f.category)
+    for column, value in (("street", f.street), ("grid", f.grid)):
+        if value is not None:
+            conditions.append(cases.c[column] == value)
+    if f.received_from is not None:
+        conditions.append(cases.c.received_at >= as_utc(f.received_from))
+    if f.received_to is not None:
+        conditions.append(cases.c.received_at < as_utc(f.received_to))
+    return conditions
+
+
+# -- selecting, ordering, counting -------------------------------------------------------------
+
+
+def _due(tasks: sa.Table) -> Any:
+    """The deadline of the step the task is at; none once it has replied."""
+    return sa.case(
+        (tasks.c.state.in_(("replied", *OUT_OF_PLAY)), sa.null()),
+        (tasks.c.signed_at.is_(None), tasks.c.sign_by),
+        (tasks.c.contacted_at.is_(None), tasks.c.contact_by),
+        else_=tasks.c.reply_by,
+    )
+
+
+def _case_select(conditions: list[Any]) -> sa.Select[Any]:
+    cases = live_tables()["case_list"]
+    return sa.select(cases).where(*conditions)
+
+
+def _task_select(conditions: list[Any]) -> sa.Select[Any]:
+    tables = live_tables()
+    cases, tasks = tables["case_list"], tables["case_tasks"]
+    case_columns = ("category", "urgency", "address", "status", "street", "grid")
+    return (
+        sa.select(tasks, *(cases.c[name].label(f"case_{name}") for name in case_columns))
+        .join(cases, cases.c.id == tasks.c.case_id)
+        .where(*conditions)
+    )
+
+
+def _case_order(listed: Worklist) -> list[Any]:
+    cases = live_tables()["case_list"]
+    urgency = sa.case(URGENCY_ORDER, value=cases.c.urgency, else_=len(URGENCY_ORDER))
+    first = [cases.c.parked_review_on] if listed.key == "park_review" else []
+    return [*first, urgency, cases.c.received_at, cases.c.id]
+
+
+def _task_order() -> list[Any]:
+    tasks = live_tables()["case_tasks"]
+    due = _due(tasks)
+    return [due.is_(None), due, tasks.c.dispatched_at, tasks.c.id]
+
+
+def _count(conn: Connection, listed: Worklist, conditions: list[Any]) -> int:
+    tables = live_tables()
+    cases, tasks = tables["case_list"], tables["case_tasks"]
+    if listed.holds == "case":
+        query = sa.select(sa.func.count()).select_from(cases).where(*conditions)
+    else:
+        joined = tasks.join(cases, cases.c.id == tasks.c.case_id)
+        query = sa.select(sa.func.count()).select_from(joined).where(*conditions)
+    return int(conn.execute(query).scalar() or 0)
+
+
+# -- the items ---------------------------------------------------------------------------------
+
+STEP_DEADLINES = (("sign", "signed_at", "sign_by"), ("contact", "contacted_at", "contact_by"))
+
+
+def _task_item(row: Mapping[Any, Any], at: Moment) -> dict[str, Any]:
+    item = task_representation(row)
+    item["case"] = {
+        "category": row["case_category"],
+        "urgency": row["case_urgency"],
+        "address": row["case_address"],
+        "status": row["case_status"],
+        "street": row["case_street"],
+        "grid": row["case_grid"],
+    }
+    item["due"] = _due_of(row, at)
+    return item
+
+
+def _due_of(row: Mapping[Any, Any], at: Moment) -> dict[str, Any] | None:
+    """``{stage, deadline, overdue}``: the step the task is at and when it is due."""
+    if row["state"] in ("replied", *OUT_OF_PLAY):
+        return None
+    stage, deadline = "reply", row["reply_by"]
+    for name, done, by in STEP_DEADLINES:
+        if row[done] is None:
+            stage, deadline = name, row[by]
+            break
+    overdue = deadline is not None and as_utc(deadline) <= as_utc(at.now)
+    return {"stage": stage, "deadline": iso(deadline), "overdue": overdue}
+
+
+def _explain_why(conn: Connection, items: list[dict[str, Any]], viewer: Viewer) -> None:
+    """Why each case is on 待派单: ``why = {reason, detail, department, at}``, the reason one
+    of ``unroutable`` · ``returned`` · ``recalled`` · ``cancelled`` · ``reopened`` · ``new``
+    (received, not yet routed), from the last task of the case's current round."""
+    tasks = live_tables()["case_tasks"]
+    last: dict[str, Mapping[Any, Any]] = {}
+    if items:
+        query = sa.select(tasks).where(tasks.c.case_id.in_([item["id"] for item in items]))
+        for row in conn.execute(query.order_by(tasks.c.dispatched_version)).mappings():
+            last[row["case_id"]] = row  # the latest dispatched wins
+    for item in items:
+        task = last.get(item["id"])
+        if task is not None and task["round"] != item["reopen_count"]:
+            task = None
+        why = _why(item, task)
+        if not sees_phone_numbers(viewer):
+            why["detail"] = mask_phones(why["detail"])
+        item["why"] = why
+
+
+def _why(case: Mapping[str, Any], task: Mapping[Any, Any] | None) -> dict[str, Any]:
+    why: dict[str, Any] = {
+        "reason": "new",
+        "detail": None,
+        "department": None,
+        "return_reason": None,
+        "at": None,
+    }
+    if task is None and case["reopen_count"]:
+        return {**why, "reason": "reopened"}
+    if task is None:
+        if case["unroutable"] is not None:
+            return {**why, "reason": "unroutable", "detail": case["unroutable"]}
+        return why
+    why["department"] = task["department"]
+    if task["state"] == "returned":
+        return {
+            **why,
+            "reason": "returned",
+            "return_reason": task["return_reason"],
+            "detail": task["return_basis"],
+            "at": iso(task["returned_at"]),
+        }
+    cancel = str(task["cancel_reason"] or "")
+    recalled = "recall" in cancel.lower() or "召回" in cancel
+    return {**why, "reason": "recalled" if recalled else "cancelled", "detail": cancel or None}
