@@ -325,10 +325,19 @@ def open_dead_letter_job_ids(conn: Connection, job_ids: list[str]) -> set[str]:
 
 
 def dead_letter_json(row: sa.Row) -> dict[str, Any]:
+    """``kind`` is the job's; ``delivery_kind`` (``task.dispatched``, ``case.urged``, …) and
+    ``type`` (``webhook``, ``wecom``, …) say what a delivery job was sending, and how."""
     replayed_at = utc(row.replayed_at)
+    payload = row.payload or {}
+    delivery_kind = payload.get("delivery_kind")
+    if delivery_kind is None and row.kind == "deliver_task":
+        delivery_kind = "task.dispatched"  # dead letters written before deliveries had kinds
     return {
         "id": row.id,
         "kind": row.kind,
+        "delivery_kind": delivery_kind,
+        "type": payload.get("type"),
+        "department": payload.get("department"),
         "job_id": row.job_id,
         "queue": row.queue,
         "payload": row.payload,

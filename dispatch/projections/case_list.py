@@ -40,7 +40,7 @@ def _when(name: str) -> sa.Column[Any]:
 
 class CaseListProjection(Projection):
     name = "case_list"
-    version = 1
+    version = 2  # 2: urged_level, urged_at, urged_note on case_tasks
     per_stream = True  # each row depends on its own case's events only
 
     def define(self, metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
@@ -128,6 +128,9 @@ class CaseListProjection(Projection):
             sa.Column("extension_reason", sa.Text),
             sa.Column("extensions_approved", sa.Integer, nullable=False),
             sa.Column("warning_level", sa.String(8)),
+            sa.Column("urged_level", sa.String(16)),  # the latest urge concerning the task
+            _when("urged_at"),
+            sa.Column("urged_note", sa.Text),
             sa.Column("delivery", sa.String(16), server_default="pending"),
             _when("updated_at"),
         )

@@ -83,6 +83,13 @@ def task_representation(row: Mapping[Any, Any]) -> dict[str, Any]:
         "cancel_reason": row["cancel_reason"],
         "warning_level": row["warning_level"],
         "overdue": row["warning_level"] == "red" and row["state"] in OPEN_STATES,
+        "urged": {
+            "level": row["urged_level"],
+            "at": iso(row["urged_at"]),
+            "note": row["urged_note"],
+        }
+        if row["urged_level"] is not None
+        else None,
     }
 
 
