@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from dispatch.delivery.state import DELIVERED, FAILED, PENDING, metadata, utc
+from dispatch.delivery.state import DELIVERED, FAILED, PENDING, metadata
 from events.types import UtcDateTime
 
 notice_deliveries = sa.Table(
@@ -112,19 +112,3 @@ def fail_notice_again(conn: Connection, key: str, *, now: datetime) -> None:
         .where(notice_deliveries.c.notice_id == key, notice_deliveries.c.state == PENDING)
         .values(state=FAILED, updated_at=now)
     )
-
-
-def notice_json(row: sa.Row) -> dict[str, Any]:
-    delivered = utc(row.delivered_at)
-    return {
-        "id": row.notice_id,
-        "kind": row.kind,
-        "type": row.channel,
-        "case_id": row.case_id,
-        "task_id": row.task_id,
-        "department": row.department,
-        "state": row.state,
-        "attempts": row.attempts,
-        "last_error": row.last_error,
-        "delivered_at": delivered.isoformat() if delivered else None,
-    }

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 import uuid
@@ -202,6 +203,12 @@ def world(tmp_path: Path, redis_url: str, clock: Clock) -> Iterator[World]:
             yield world
         finally:
             world.close()
+
+
+def wecom_catalogue(robot: Receiver) -> str:
+    return catalogue(
+        {"type": "wecom", "url": f"{robot.url}/send?key=robot-key", "allow_http": True}
+    )
 
 
 def submit_road_case(world: World) -> str:
@@ -468,3 +475,53 @@ def test_relaying_an_urge_again_sends_it_once(world: World):
         world.settle()
 
     assert len(robot.received) == 2  # the dispatch and the urge, once each
+
+
+def test_the_console_inbox_card_shows_the_urge_badge_and_its_note(world: World):
+    world.load_catalogue(catalogue({"type": "inbox"}))
+    case_id = submit_road_case(world)
+    world.container.handle(case_id, UrgeCase(level="supervision", note="今日必须回复"), SUPERVISOR)
+    world.settle()
+    username, password = f"liaison-{uuid.uuid4().hex[:8]}", "correct horse battery staple"
+    with world.container.engine.begin() as conn:
+        add_user(conn, username=username, password=password, roles=("liaison",),
+                 department="water", now=world.container.clock(), hasher=FAST_HASHER)  # fmt: skip
+
+    app = create_app(world.container)
+    with TestClient(app, base_url="https://testserver") as client:
+        login = client.get("/console/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)  # type: ignore[union-attr]
+        form = {"username": username, "password": password, "csrf_token": token, "next": ""}
+        client.post("/console/login", data=form, follow_redirects=False)
+        page = client.get("/console/inbox").text
+
+    card = page[page.index(f'data-task="{case_id}-2"') :]
+    assert '<span class="badge urge supervision">督办</span> 今日必须回复' in card
+    assert 'title="中心催办"' in card
+
+
+def test_the_deliveries_list_shows_each_deliverys_kind_and_type(world: World):
+    with serving(wecom_robot) as robot:
+        world.load_catalogue(
+            catalogue(
+                {"type": "wecom", "url": f"{robot.url}/send?key=robot-key", "allow_http": True}
+            )
+        )
+        case_id = submit_road_case(world)
+        world.container.handle(case_id, UrgeCase(level="reminder", note="请处理"), SUPERVISOR)
+        world.settle()
+
+    with TestClient(create_app(world.container)) as client:
+        headers = headers_for(world, "dispatcher")
+        listed = client.get("/api/v1/deliveries", params={"case_id": case_id}, headers=headers)
+        urges = client.get("/api/v1/deliveries", params={"kind": "case.urged"}, headers=headers)
+        refused = client.get("/api/v1/deliveries", headers=headers_for(world, "operator"))
+    seen = {(i["department"], i["kind"], i["type"], i["state"]) for i in listed.json()["items"]}
+    assert seen == {
+        ("roads", "task.dispatched", "wecom", "delivered"),
+        ("water", "task.dispatched", "inbox", "delivered"),
+        ("roads", "case.urged", "wecom", "delivered"),
+        ("water", "case.urged", "inbox", "delivered"),
+    }
+    assert urges.json()["total"] == 2
+    assert refused.status_code == 403
