@@ -68,7 +68,7 @@ def deliver(container: Container, task_id: str, *, department: str | None = None
     A department on the built-in inbox needs nothing from the case: the task is recorded as
     delivered straight away (the job exists because its ``CaseDispatched`` was relayed), which
     spares every inbox delivery a read and a fold of the case's whole history. The case is
-    read when the department is not known or posts to a webhook.
+    read when the department is not known or hears through another channel.
     """
     now = container.clock()
     if department is None or _delivery_of(container, department).type != INBOX:
@@ -81,7 +81,7 @@ def deliver(container: Container, task_id: str, *, department: str | None = None
             return Outcome("unknown")
         department, target = task.department, _delivery_of(container, task.department)
         if target.type != INBOX:
-            return _deliver_webhook(container, state, task, target, now)
+            return _send_dispatch(container, state, task, target, now)
     delivered = record_inbox_delivery(
         container.engine,
         task_id=task_id,
@@ -92,7 +92,7 @@ def deliver(container: Container, task_id: str, *, department: str | None = None
     return Outcome("delivered" if delivered else "already")
 
 
-def _deliver_webhook(
+def _send_dispatch(
     container: Container, state: CaseState, task: TaskState, target: Delivery, now: datetime
 ) -> Outcome:
     """A task's dispatch out through the department's channel (any type but the inbox)."""
