@@ -1,59 +1,56 @@
-"""Delivery of a task to its department (派单送达): the built-in inbox, or a signed webhook.
+"""Delivering to departments (送达): a task's dispatch, and every notice that concerns them.
 
-Inbox: the task already shows in the department's inbox projection; delivering it records
-``delivered``. Webhook: POST a JSON body to the department's URL with
+``deliver`` takes a dispatched task to its department: the built-in inbox, or out through
+the department's channel (``workers.senders``: signed webhook, 企业微信 or 钉钉 robot, SMS
+gateway). ``deliver_notice`` does the same for an urge, a ruling, a cancellation or an SLA
+warning (``dispatch.delivery.notices``); an inbox department reads those on its task.
 
-    X-Street-Whistle-Signature: sha256=<hex HMAC-SHA256 of the raw body, keyed by the secret>
-    X-Street-Whistle-Timestamp: <unix seconds>   (also in the signed body as ``sent_at``)
-    X-Street-Whistle-Delivery:  <task id>        (the receiver's idempotency key)
-
-Each attempt first claims the task's delivery row with a lease (``dispatch.delivery.state``),
-so two copies of the job never post at once and a delivered task is never posted again. A
-failed attempt is retried with exponential back-off; after the last one the delivery is
-``failed`` and a dead letter waits for a dispatcher to replay it.
-
-Only the status of a response is kept (``HTTP 500``), never its body: a receiver's error page
-may echo the case back, and whatever it says has no place in our tables. At most
-``RESPONSE_READ_MAX`` bytes of a response are read (and dropped), so a receiver cannot make
-a worker hold a huge or endless answer.
+Each attempt first claims the delivery's row with a lease (``dispatch.delivery.state``), so
+two copies of the job never send at once and a delivered one is never sent again. A failed
+attempt is retried with exponential back-off; after the last one the delivery is ``failed``
+and a dead letter waits for a dispatcher to replay it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from dispatch.bootstrap import Container
 from dispatch.catalogue import Catalogue, Delivery
-from dispatch.delivery.queues import DELIVER_TASK, deliver_task_job
+from dispatch.delivery.notice_state import notice_deliveries, notice_id, record_inbox_notice
+from dispatch.delivery.notices import Names, Notice, dispatched_notice, notice_for
+from dispatch.delivery.queues import (
+    DELIVER_NOTICE,
+    DELIVER_TASK,
+    JobSpec,
+    deliver_notice_job,
+    deliver_task_job,
+)
 from dispatch.delivery.state import (
     INBOX,
-    WEBHOOK,
     Busy,
+    Claim,
     claim_delivery,
     record_delivered,
     record_failed_attempt,
     record_inbox_delivery,
 )
+from dispatch.domain.case_evolve import fold
 from dispatch.domain.case_state import CaseState, TaskState
+from dispatch.domain.events import registry
 from dispatch.domain.ids import case_id_of
 from dispatch.handlers import CaseNotFound
 from dispatch.handlers.executor import load_case
+from workers.senders import SendFailed, send, sign, verify
 
-SIGNATURE_HEADER = "X-Street-Whistle-Signature"
-TIMESTAMP_HEADER = "X-Street-Whistle-Timestamp"
-DELIVERY_HEADER = "X-Street-Whistle-Delivery"
+__all__ = ["Outcome", "deliver", "deliver_notice", "sign", "verify", "webhook_body"]
+
 # Our own attempt counter decides when to give up; RQ's cap only guards against a bug.
 MAX_RQ_RETRIES = 1000
-RESPONSE_READ_MAX = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -65,27 +62,13 @@ class Outcome:
     retry_in: int | None = None
 
 
-class WebhookFailed(Exception):
-    pass
-
-
-def sign(secret: str, body: bytes) -> str:
-    """The signature header's value: ``sha256=<hex HMAC-SHA256(secret, body)>``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def verify(secret: str, body: bytes, header: str) -> bool:
-    """What a department's receiver does with the header (constant-time comparison)."""
-    return hmac.compare_digest(sign(secret, body), header)
-
-
 def deliver(container: Container, task_id: str, *, department: str | None = None) -> Outcome:
     """Deliver ``task_id``; ``department`` is the one whose queue the job came from.
 
     A department on the built-in inbox needs nothing from the case: the task is recorded as
     delivered straight away (the job exists because its ``CaseDispatched`` was relayed), which
     spares every inbox delivery a read and a fold of the case's whole history. The case is
-    read when the department is not known or posts to a webhook.
+    read when the department is not known or hears through another channel.
     """
     now = container.clock()
     if department is None or _delivery_of(container, department).type != INBOX:
@@ -98,7 +81,7 @@ def deliver(container: Container, task_id: str, *, department: str | None = None
             return Outcome("unknown")
         department, target = task.department, _delivery_of(container, task.department)
         if target.type != INBOX:
-            return _deliver_webhook(container, state, task, target, now)
+            return _send_dispatch(container, state, task, target, now)
     delivered = record_inbox_delivery(
         container.engine,
         task_id=task_id,
@@ -109,71 +92,160 @@ def deliver(container: Container, task_id: str, *, department: str | None = None
     return Outcome("delivered" if delivered else "already")
 
 
-def _deliver_webhook(
+def _send_dispatch(
     container: Container, state: CaseState, task: TaskState, target: Delivery, now: datetime
 ) -> Outcome:
-    policy = container.delivery_policy
+    """A task's dispatch out through the department's channel (any type but the inbox)."""
     claim = claim_delivery(
         container.engine,
         task_id=task.task_id,
         case_id=state.case_id,
         department=task.department,
-        channel=WEBHOOK,
+        channel=target.type,
         now=now,
-        lease=policy.lease,
+        lease=container.delivery_policy.lease,
     )
     if isinstance(claim, Busy):
-        if claim.until is None:
-            return Outcome("already")
-        return Outcome("busy", retry_in=max(1, int((claim.until - now).total_seconds()) + 1))
+        return _busy(claim, now)
+    notice = dispatched_notice(state, task, _names(container))
     body = webhook_body(state, task, sent_at=now, attempt=claim.attempt)
+    job = deliver_task_job(task.task_id, task.department)
+    letter = {"task_id": task.task_id, "case_id": state.case_id, "kind": notice.kind}
+    return _attempt(container, claim, target, notice, body, job, letter, now)
+
+
+def deliver_notice(container: Container, case_id: str, version: int, department: str) -> Outcome:
+    """Tell ``department`` what the event at ``version`` of the case means for it."""
+    now = container.clock()
+    history = container.store.read_stream(case_id)
+    upto = [r for r in history if r.version <= version]
+    if not upto or upto[-1].version != version:
+        return Outcome("unknown")
+    state = fold(((registry.decode(r), r.recorded_at) for r in upto), case_id=case_id)
+    if state is None:
+        return Outcome("unknown")
+    notice = notice_for(state, registry.decode(upto[-1]), department, _names(container))
+    if notice is None:
+        return Outcome("unknown")
+    key = notice_id(case_id, version, department)
+    target = _delivery_of(container, department)
+    if target.type == INBOX:
+        recorded = record_inbox_notice(
+            container.engine,
+            key=key,
+            kind=notice.kind,
+            case_id=case_id,
+            task_id=notice.task_id,
+            department=department,
+            now=now,
+        )
+        return Outcome("delivered" if recorded else "already")
+    claim = claim_delivery(
+        container.engine,
+        task_id=key,
+        case_id=case_id,
+        department=department,
+        channel=target.type,
+        now=now,
+        lease=container.delivery_policy.lease,
+        table=notice_deliveries,
+        extra={"kind": notice.kind, "task_id": notice.task_id},
+    )
+    if isinstance(claim, Busy):
+        return _busy(claim, now)
+    body = notice_body(notice, sent_at=now, attempt=claim.attempt)
+    job = deliver_notice_job(case_id, version, department)
+    letter = {"notice_id": key, "case_id": case_id, "kind": notice.kind}
+    return _attempt(container, claim, target, notice, body, job, letter, now)
+
+
+def _busy(claim: Busy, now: datetime) -> Outcome:
+    if claim.until is None:
+        return Outcome("already")
+    return Outcome("busy", retry_in=max(1, int((claim.until - now).total_seconds()) + 1))
+
+
+def _attempt(
+    container: Container,
+    claim: Claim,
+    target: Delivery,
+    notice: Notice,
+    body: bytes,
+    job: JobSpec,
+    letter: dict[str, Any],
+    now: datetime,
+) -> Outcome:
+    """One try; on failure, a retry after the policy's back-off or, at the last, a dead letter
+    saying what it was (``delivery_kind``) and how it went (``type``)."""
+    policy = container.delivery_policy
     try:
-        post(target, task.task_id, body, sent_at=now, timeout=policy.timeout)
-    except WebhookFailed as error:
-        if claim.attempt >= policy.attempts:
-            job = deliver_task_job(task.task_id, task.department)
-            record_failed_attempt(
-                container.engine,
-                claim,
-                error=f"attempt {claim.attempt}: {error}",
-                now=container.clock(),
-                dead_letter={
-                    "kind": DELIVER_TASK,
-                    "job_id": job.id,
-                    "queue": job.queue,
-                    "payload": {
-                        "args": list(job.args),
-                        "task_id": task.task_id,
-                        "case_id": state.case_id,
-                        "department": task.department,
-                        "url": target.url,
-                        "attempts": claim.attempt,
-                    },
-                },
-            )
-            return Outcome("dead_letter")
+        send(target, notice, webhook_body=body, key=claim.key, sent_at=now, timeout=policy.timeout)
+    except SendFailed as error:
+        failure = f"attempt {claim.attempt}: {error}"
+        if claim.attempt < policy.attempts:
+            record_failed_attempt(container.engine, claim, error=failure, now=container.clock())
+            return Outcome("retrying", retry_in=policy.delay_after(claim.attempt))
+        payload = {
+            "args": list(job.args),
+            **{k: v for k, v in letter.items() if k != "kind"},
+            "delivery_kind": letter["kind"],
+            "type": target.type,
+            "department": notice.department,
+            "attempts": claim.attempt,
+        }
+        if target.url is not None:
+            payload["url"] = target.url.split("?", 1)[0]  # a robot's key sits in the query
         record_failed_attempt(
             container.engine,
             claim,
-            error=f"attempt {claim.attempt}: {error}",
+            error=failure,
             now=container.clock(),
+            dead_letter={
+                "kind": DELIVER_TASK if job.kind == DELIVER_TASK else DELIVER_NOTICE,
+                "job_id": job.id,
+                "queue": job.queue,
+                "payload": payload,
+            },
         )
-        return Outcome("retrying", retry_in=policy.delay_after(claim.attempt))
+        return Outcome("dead_letter")
     record_delivered(container.engine, claim, now=container.clock())
     return Outcome("delivered")
+
+
+def _names(container: Container) -> Names:
+    catalogue = _catalogue(container)
+    if catalogue is None:
+        return Names()
+    return Names(
+        departments={d.code: d.name for d in catalogue.departments},
+        categories={c.code: c.name for c in catalogue.categories},
+        zone=catalogue.zone,
+    )
+
+
+def notice_body(notice: Notice, *, sent_at: datetime, attempt: int) -> bytes:
+    """What a webhook receives for a notice: ``event`` is the kind, as for a dispatch."""
+    payload = {"event": notice.kind, "sent_at": sent_at.isoformat(), "attempt": attempt}
+    payload |= notice.payload()
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
 _catalogues: dict[int, tuple[float, Catalogue | None]] = {}
 CATALOGUE_TTL = 2.0  # seconds a worker keeps using the catalogue it looked up last
 
 
-def _delivery_of(container: Container, department: str) -> Delivery:
-    """The department's channel in the active catalogue; the inbox if it is no longer there."""
+def _catalogue(container: Container) -> Catalogue | None:
     checked, catalogue = _catalogues.get(id(container), (0.0, None))
     if time.monotonic() - checked > CATALOGUE_TTL:
         active = container.catalogue_source()
         catalogue = active[1] if active else None
         _catalogues[id(container)] = (time.monotonic(), catalogue)
+    return catalogue
+
+
+def _delivery_of(container: Container, department: str) -> Delivery:
+    """The department's channel in the active catalogue; the inbox if it is no longer there."""
+    catalogue = _catalogue(container)
     found = catalogue.department(department) if catalogue else None
     return found.delivery if found is not None else Delivery(type="inbox")
 
@@ -183,6 +255,7 @@ def webhook_body(state: CaseState, task: TaskState, *, sent_at: datetime, attemp
     location = state.location
     payload: dict[str, Any] = {
         "event": "task.dispatched",
+        "kind": "task.dispatched",
         "sent_at": sent_at.isoformat(),
         "attempt": attempt,
         "task": {
@@ -212,44 +285,3 @@ def webhook_body(state: CaseState, task: TaskState, *, sent_at: datetime, attemp
         },
     }
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-
-
-_client: httpx.Client | None = None
-_client_lock = threading.Lock()
-
-
-def _http() -> httpx.Client:
-    global _client
-    with _client_lock:
-        if _client is None:
-            _client = httpx.Client(follow_redirects=False, headers={"User-Agent": "street-whistle"})
-        return _client
-
-
-def post(target: Delivery, task_id: str, body: bytes, *, sent_at: datetime, timeout: float) -> None:
-    """POST ``body`` signed with the department's secret; raise ``WebhookFailed`` unless 2xx."""
-    assert target.url is not None
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        SIGNATURE_HEADER: sign(target.secret or "", body),
-        TIMESTAMP_HEADER: str(int(sent_at.timestamp())),
-        DELIVERY_HEADER: task_id,
-    }
-    try:
-        with _http().stream(
-            "POST", target.url, content=body, headers=headers, timeout=timeout
-        ) as response:
-            _drain(response)
-    except httpx.HTTPError as error:
-        raise WebhookFailed(f"{type(error).__name__}: {error}") from error
-    if not 200 <= response.status_code < 300:
-        raise WebhookFailed(f"HTTP {response.status_code}")
-
-
-def _drain(response: httpx.Response) -> None:
-    """Read up to ``RESPONSE_READ_MAX`` bytes of the answer and drop them."""
-    read = 0
-    for chunk in response.iter_raw():
-        read += len(chunk)
-        if read >= RESPONSE_READ_MAX:
-            break

@@ -51,6 +51,14 @@ def deliver_task(task_id: str) -> str | Retry:
     return outcome.state
 
 
+def deliver_notice(case_id: str, version: str, department: str) -> str | Retry:
+    """Tell a department about an urge, a ruling, a cancellation or an SLA warning."""
+    outcome = delivery.deliver_notice(container(), case_id, int(version), department)
+    if outcome.retry_in is not None:
+        return Retry(max=delivery.MAX_RQ_RETRIES, interval=outcome.retry_in)
+    return outcome.state
+
+
 def raise_sla_warnings() -> dict[str, int]:
     """Raise every yellow or red warning that has fallen due."""
     return timers.raise_due_warnings(container())

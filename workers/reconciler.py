@@ -31,7 +31,9 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry, clean_registries
 
 from dispatch.bootstrap import Container
+from dispatch.delivery.notice_state import notice_id
 from dispatch.delivery.queues import (
+    DELIVER_NOTICE,
     DELIVER_TASK,
     DEPARTMENT_PREFIX,
     ROUTE_CASE,
@@ -190,6 +192,9 @@ class Reconciler:
                 department = department_of(queue_name) or ""
                 payload.update(task_id=task_id, department=department)
                 record_gave_up(conn, task_id=task_id, department=department, error=error, now=now)
+            elif kind == DELIVER_NOTICE and len(args) == 3:
+                # A replay resets the notice's row, as it does a task's delivery.
+                payload.update(notice_id=notice_id(args[0], int(args[1]), args[2]))
             add_dead_letter(
                 conn,
                 kind=kind,

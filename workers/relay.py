@@ -2,8 +2,11 @@
 needs work (the log is the outbox).
 
 ``CaseReceived`` → ``route_case`` on ``routing``; ``CaseDispatched`` → ``deliver_task`` on
-``dept:<code>``. Jobs have deterministic ids, so a batch enqueued twice (a crash between the
-enqueue and the checkpoint, two schedulers for a moment) runs each job once. The checkpoint
+``dept:<code>``; an urge, a ruling, a cancellation or an SLA warning → one ``deliver_notice``
+per department it concerns (``dispatch.delivery.notices.addressees``, on the case folded up
+to that event, so relaying it again finds the same departments). Jobs have deterministic
+ids, so a batch enqueued twice (a crash between the enqueue and the checkpoint, two
+schedulers for a moment) runs each job once. The checkpoint
 moves only after every job of the batch is in Redis, and never inside an append: the relay
 reads committed events only. It polls every ``idle`` seconds while the log is quiet and
 loops at once while there is a backlog (the scheduler's fast loop).
@@ -11,22 +14,47 @@ loops at once while there is a backlog (the scheduler's fast loop).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import redis
 from sqlalchemy.engine import Engine
 
-from dispatch.delivery.queues import JobSpec, deliver_task_job, enqueue, route_case_job
+from dispatch.delivery.notices import NOTICE_EVENTS, addressees
+from dispatch.delivery.queues import (
+    JobSpec,
+    deliver_notice_job,
+    deliver_task_job,
+    enqueue,
+    route_case_job,
+)
+from dispatch.domain.case_evolve import fold
+from dispatch.domain.events import registry
 from dispatch.ops.backlog import RELAY_CHECKPOINT
 from events import EventStore, RecordedEvent
 from events.checkpoints import load_checkpoint, save_checkpoint
 from events.database import skip_flush_wait
 
+History = Callable[[str], list[RecordedEvent]]
 
-def job_for(recorded: RecordedEvent) -> JobSpec | None:
+
+def jobs_for(recorded: RecordedEvent, history: History) -> list[JobSpec]:
+    """The jobs one event needs; ``history`` reads a case's stream (notices need its tasks)."""
     if recorded.type == "CaseReceived":
-        return route_case_job(recorded.stream_id)
+        return [route_case_job(recorded.stream_id)]
     if recorded.type == "CaseDispatched":
-        return deliver_task_job(recorded.data["task_id"], recorded.data["department"])
-    return None
+        return [deliver_task_job(recorded.data["task_id"], recorded.data["department"])]
+    if recorded.type in NOTICE_EVENTS:
+        upto = [r for r in history(recorded.stream_id) if r.version <= recorded.version]
+        decoded = ((registry.decode(r), r.recorded_at) for r in upto)
+        state = fold(decoded, case_id=recorded.stream_id)
+        if state is None:
+            return []
+        event = registry.decode(recorded)
+        return [
+            deliver_notice_job(recorded.stream_id, recorded.version, department)
+            for department, _task in addressees(state, event)
+        ]
+    return []
 
 
 class Relay:
@@ -47,9 +75,16 @@ class Relay:
         batch = self.store.read_all(after=after, limit=self.batch, settle=0)
         if not batch:
             return 0
+        streams: dict[str, list[RecordedEvent]] = {}
+
+        def history(stream_id: str) -> list[RecordedEvent]:
+            # Read once per batch: a scan that warns on many tasks of one case folds it once.
+            if stream_id not in streams:
+                streams[stream_id] = self.store.read_stream(stream_id)
+            return streams[stream_id]
+
         for recorded in batch:
-            spec = job_for(recorded)
-            if spec is not None:
+            for spec in jobs_for(recorded, history):
                 enqueue(self.connection, spec)
         with self.store.transaction() as conn:
             # A checkpoint lost in a crash only relays its batch again, and enqueueing is

@@ -4,6 +4,7 @@ Pure functions over a validated, immutable ``Catalogue``; storing versions is ``
 """
 
 from dispatch.catalogue.consistency import advisories
+from dispatch.catalogue.delivery import DELIVERY_TYPES, Delivery
 from dispatch.catalogue.durations import Duration, parse_duration
 from dispatch.catalogue.model import (
     STREET_OFFICE,
@@ -11,7 +12,6 @@ from dispatch.catalogue.model import (
     Calendar,
     Catalogue,
     Category,
-    Delivery,
     Department,
     Grid,
     KpiWeightsSetting,
@@ -40,6 +40,7 @@ from dispatch.catalogue.sla import (
 from dispatch.catalogue.workcalendar import WorkCalendar
 
 __all__ = [
+    "DELIVERY_TYPES",
     "STREET_OFFICE",
     "URGENCIES",
     "Calendar",

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from dispatch.catalogue.delivery import Delivery
 from dispatch.catalogue.durations import DurationField
 
 T = TypeVar("T")
@@ -84,46 +85,6 @@ class Street(Strict):
     code: Code
     name: Name
     office: Code
-
-
-WEBHOOK_SECRET_MIN = 32
-
-
-class Delivery(Strict):
-    """How a department receives its tasks: the built-in inbox, or a signed webhook.
-
-    Whoever loads a catalogue decides where case data is posted (docs/operations.md), so a
-    webhook must be signed with a secret of at least 32 characters and speak https; plain
-    http only with ``allow_http: true``, for a receiver on the centre's own network.
-    """
-
-    type: Literal["inbox", "webhook"] = "inbox"
-    url: str | None = None
-    secret: str | None = None
-    allow_http: bool = False
-
-    @model_validator(mode="after")
-    def _webhook_is_signed_over_https(self, info: ValidationInfo) -> Delivery:
-        if self.type != "webhook":
-            return self
-        if not self.url:
-            raise ValueError("a webhook delivery needs a url")
-        if not self.url.startswith(("https://", "http://")):
-            raise ValueError(f"webhook url {self.url!r} must start with https://")
-        if (info.context or {}).get("stored"):
-            return self  # loaded under the rules of its day; see ``versions.STORED``
-        if self.url.startswith("http://") and not self.allow_http:
-            raise ValueError(
-                f"webhook url {self.url!r} is plain http: use https://, or add "
-                "allow_http: true for a receiver on the centre's own network"
-            )
-        if len(self.secret or "") < WEBHOOK_SECRET_MIN:
-            raise ValueError(
-                f"a webhook needs a secret of at least {WEBHOOK_SECRET_MIN} characters to sign "
-                "its deliveries; make one with: python -c "
-                "'import secrets; print(secrets.token_urlsafe(32))'"
-            )
-        return self
 
 
 class Department(Strict):

@@ -27,8 +27,9 @@ DEPARTMENT_PREFIX = "dept:"
 
 ROUTE_CASE = "route_case"
 DELIVER_TASK = "deliver_task"
+DELIVER_NOTICE = "deliver_notice"
 RAISE_SLA_WARNINGS = "raise_sla_warnings"
-KINDS = (ROUTE_CASE, DELIVER_TASK, RAISE_SLA_WARNINGS)
+KINDS = (ROUTE_CASE, DELIVER_TASK, DELIVER_NOTICE, RAISE_SLA_WARNINGS)
 JOB_MODULE = "workers.jobs"
 
 SERIALIZER = JSONSerializer
@@ -92,6 +93,12 @@ def route_case_job(case_id: str) -> JobSpec:
 
 def deliver_task_job(task_id: str, department: str) -> JobSpec:
     return JobSpec(DELIVER_TASK, department_queue(department), (task_id,))
+
+
+def deliver_notice_job(case_id: str, version: int, department: str) -> JobSpec:
+    """One event's notice to one department: the id is the same however often it is relayed."""
+    args = (case_id, str(version), department)
+    return JobSpec(DELIVER_NOTICE, department_queue(department), args)
 
 
 def sla_scan_job() -> JobSpec:

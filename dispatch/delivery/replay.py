@@ -9,6 +9,7 @@ from typing import Any
 
 import redis
 
+from dispatch.delivery.notice_state import fail_notice_again, reset_notice
 from dispatch.delivery.queues import KINDS, enqueue, redis_connection, spec_for
 from dispatch.delivery.state import get_dead_letter, mark_replayed, reopen_dead_letter
 from events import EventStore
@@ -49,6 +50,9 @@ def replay(
                 f"by {letter['replayed_by']}; a new failure makes a new dead letter",
             )
         mark_replayed(conn, letter_id, by=by, now=clock())
+        notice = letter["payload"].get("notice_id")
+        if notice:
+            reset_notice(conn, notice, now=clock())
     # Enqueued after the commit, so the job sees the reset delivery; undone if Redis is down.
     spec = spec_for(letter["kind"], letter["queue"], letter["payload"].get("args", []))
     try:
@@ -58,6 +62,8 @@ def replay(
     except redis.RedisError as error:
         with store.transaction() as conn:
             reopen_dead_letter(conn, letter_id, now=clock())
+            if notice:
+                fail_notice_again(conn, notice, now=clock())
         raise ReplayRefused(
             503,
             f"the job queue is unreachable ({type(error).__name__}); the dead letter stays "

@@ -84,11 +84,13 @@ def _chunks(values: list[str]) -> list[list[str]]:
 
 @dataclass(frozen=True)
 class Claim:
-    """A webhook attempt's right to post the task until ``lease_until``."""
+    """An attempt's right to send until ``lease_until``: ``key`` is the row's primary key in
+    ``table`` (a task id in ``deliveries``, a notice id in ``notice_deliveries``)."""
 
-    task_id: str
+    key: str
     attempt: int
     lease_until: datetime
+    table: sa.Table = deliveries
 
 
 @dataclass(frozen=True)
@@ -151,15 +153,22 @@ def claim_delivery(
     channel: str,
     now: datetime,
     lease: timedelta,
+    table: sa.Table = deliveries,
+    extra: dict[str, Any] | None = None,
 ) -> Claim | Busy:
-    """Start an attempt: count it and take the lease, unless the task is settled or leased."""
+    """Start an attempt: count it and take the lease, unless the row is settled or leased.
+
+    ``task_id`` is the row's key in ``table``; ``extra`` holds the other columns a first
+    attempt writes (a notice's kind and task)."""
     lease_until = now + lease
+    key = _key(table)
     with engine.begin() as conn:
-        row = _row(conn, task_id)
+        row = _row(conn, task_id, table)
         if row is None:
             fresh = _insert(
                 conn,
-                task_id=task_id,
+                table,
+                **{key.name: task_id},
                 case_id=case_id,
                 department=department,
                 channel=channel,
@@ -167,34 +176,31 @@ def claim_delivery(
                 attempts=1,
                 lease_until=lease_until,
                 updated_at=now,
+                **(extra or {}),
             )
-            return Claim(task_id, 1, lease_until) if fresh else Busy(now + lease)
+            return Claim(task_id, 1, lease_until, table) if fresh else Busy(now + lease)
         if row.state != PENDING:
             return Busy(None)
         held = utc(row.lease_until)
         if held is not None and held > now:
             return Busy(held)
         taken = conn.execute(
-            deliveries.update()
-            .where(
-                deliveries.c.task_id == task_id,
-                deliveries.c.state == PENDING,
-                deliveries.c.attempts == row.attempts,
-            )
+            table.update()
+            .where(key == task_id, table.c.state == PENDING, table.c.attempts == row.attempts)
             .values(
                 channel=channel, attempts=row.attempts + 1, lease_until=lease_until, updated_at=now
             )
         )
         if taken.rowcount != 1:
             return Busy(lease_until)
-        return Claim(task_id, row.attempts + 1, lease_until)
+        return Claim(task_id, row.attempts + 1, lease_until, table)
 
 
 def record_delivered(engine: Engine, claim: Claim, *, now: datetime) -> None:
     with engine.begin() as conn:
         conn.execute(
-            deliveries.update()
-            .where(deliveries.c.task_id == claim.task_id)
+            claim.table.update()
+            .where(_key(claim.table) == claim.key)
             .values(
                 state=DELIVERED, last_error=None, lease_until=None, delivered_at=now, updated_at=now
             )
@@ -213,8 +219,8 @@ def record_failed_attempt(
     is ``failed`` and the dead letter is written in the same transaction. Returns its id."""
     with engine.begin() as conn:
         conn.execute(
-            deliveries.update()
-            .where(deliveries.c.task_id == claim.task_id)
+            claim.table.update()
+            .where(_key(claim.table) == claim.key)
             .values(
                 state=FAILED if dead_letter is not None else PENDING,
                 last_error=error[:2000],
@@ -256,15 +262,19 @@ def count_deliveries(conn: Connection) -> dict[str, int]:
     return counts
 
 
-def _row(conn: Connection, task_id: str) -> sa.Row | None:
-    return conn.execute(sa.select(deliveries).where(deliveries.c.task_id == task_id)).first()
+def _key(table: sa.Table) -> sa.Column[Any]:
+    return next(iter(table.primary_key.columns))
 
 
-def _insert(conn: Connection, **values: Any) -> bool:
+def _row(conn: Connection, key: str, table: sa.Table = deliveries) -> sa.Row | None:
+    return conn.execute(sa.select(table).where(_key(table) == key)).first()
+
+
+def _insert(conn: Connection, table: sa.Table = deliveries, /, **values: Any) -> bool:
     """Insert a delivery row; False when another process inserted it first."""
     try:
         with conn.begin_nested():
-            conn.execute(deliveries.insert().values(**values))
+            conn.execute(table.insert().values(**values))
     except IntegrityError:
         return False
     return True
@@ -315,10 +325,19 @@ def open_dead_letter_job_ids(conn: Connection, job_ids: list[str]) -> set[str]:
 
 
 def dead_letter_json(row: sa.Row) -> dict[str, Any]:
+    """``kind`` is the job's; ``delivery_kind`` (``task.dispatched``, ``case.urged``, …) and
+    ``type`` (``webhook``, ``wecom``, …) say what a delivery job was sending, and how."""
     replayed_at = utc(row.replayed_at)
+    payload = row.payload or {}
+    delivery_kind = payload.get("delivery_kind")
+    if delivery_kind is None and row.kind == "deliver_task":
+        delivery_kind = "task.dispatched"  # dead letters written before deliveries had kinds
     return {
         "id": row.id,
         "kind": row.kind,
+        "delivery_kind": delivery_kind,
+        "type": payload.get("type"),
+        "department": payload.get("department"),
         "job_id": row.job_id,
         "queue": row.queue,
         "payload": row.payload,

@@ -43,6 +43,7 @@ class CaseListProjection(Projection):
     # 2: ``overdue`` means late now (cleared once the late step is done); ``was_overdue``
     # and the tasks' ``late_stages``, ``overdue`` and ``was_overdue`` added.
     #    ``callback_round`` (which round the last callback rated, for the 待回访 worklist).
+    #    ``urged_level``, ``urged_at``, ``urged_note`` on case_tasks.
     version = 2
     per_stream = True  # each row depends on its own case's events only
 
@@ -136,6 +137,9 @@ class CaseListProjection(Projection):
             sa.Column("late_stages", sa.String(32), nullable=False),  # "sign,reply": warned red
             sa.Column("overdue", sa.Boolean, nullable=False),  # late now for a step not done
             sa.Column("was_overdue", sa.Boolean, nullable=False),
+            sa.Column("urged_level", sa.String(16)),  # the latest urge concerning the task
+            _when("urged_at"),
+            sa.Column("urged_note", sa.Text),
             sa.Column("delivery", sa.String(16), server_default="pending"),
             _when("updated_at"),
         )

@@ -148,8 +148,10 @@ def apply_event(rows: CaseRows, recorded: RecordedEvent, event: Event) -> None:
                     "raised_at": at,
                 }
             )
-        case ev.CaseUrged():
+        case ev.CaseUrged(level=level, note=note, department=department):
             case["urge_count"] += 1
+            urge = {"urged_level": level, "urged_at": at, "urged_note": note}
+            _urge_tasks(rows, department, urge)
         case ev.CallbackRecorded(solved=solved, satisfaction=satisfaction):
             case.update(callback_solved=solved, callback_satisfaction=satisfaction)
             case["callback_round"] = case["reopen_count"]
@@ -166,6 +168,16 @@ def apply_event(rows: CaseRows, recorded: RecordedEvent, event: Event) -> None:
             case["closed_at"] = at
     if task is not None:
         task["updated_at"] = at
+
+
+def _urge_tasks(rows: CaseRows, department: str | None, urge: Row) -> None:
+    """The urge shows on the tasks it concerns (the same rule as its delivery,
+    ``dispatch.delivery.notices.addressees``): the named department's tasks, or every open
+    task when it names none."""
+    for task_id, task in rows.tasks.items():
+        if task["department"] == department if department else task["state"] in _OPEN:
+            task.update(urge)
+            rows.dirty_tasks.add(task_id)
 
 
 def _task(rows: CaseRows, task_id: str | None) -> Row | None:
@@ -214,6 +226,9 @@ def _dispatch(rows: CaseRows, recorded: RecordedEvent, event: ev.CaseDispatched)
         "late_stages": "",
         "overdue": False,
         "was_overdue": False,
+        "urged_level": None,
+        "urged_at": None,
+        "urged_note": None,
         "delivery": "pending",
         "updated_at": recorded.recorded_at,
     }

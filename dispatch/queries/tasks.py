@@ -84,6 +84,13 @@ def task_representation(row: Mapping[Any, Any]) -> dict[str, Any]:
         "warning_level": row["warning_level"],
         "overdue": bool(row["overdue"]),  # late now: a step past its deadline, not yet done
         "was_overdue": bool(row["was_overdue"]),
+        "urged": {
+            "level": row["urged_level"],
+            "at": iso(row["urged_at"]),
+            "note": row["urged_note"],
+        }
+        if row["urged_level"] is not None
+        else None,
     }
 
 

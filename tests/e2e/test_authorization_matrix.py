@@ -382,7 +382,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/exports/cases.csv", frozenset({SUPERVISOR})),
     Route("GET", "/exports/cases.xlsx", frozenset({SUPERVISOR})),
     Route("GET", "/events", frozenset({SUPERVISOR, ADMIN})),
-    # the routing pipeline's dead letters
+    # the routing pipeline's deliveries and dead letters
+    Route("GET", "/deliveries", frozenset({DISPATCHER})),
     Route("GET", "/deliveries/dead-letters", frozenset({DISPATCHER})),
     Route(
         "POST",

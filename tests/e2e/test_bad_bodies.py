@@ -376,6 +376,7 @@ COMMANDS: tuple[Command, ...] = (
         ok=201,
     ),
 )
+# GET /deliveries takes only a query (its bad values: the NUL and huge-id test below);
 # POST /deliveries/dead-letters/{id}/replay takes no body; POST /auth/token takes a form
 # (test_auth_api.py and test_the_token_form_names_what_is_wrong below).
 
@@ -559,6 +560,9 @@ def test_no_body_makes_a_command_answer_500(
         "/worklists/a%00b",
         "/worklists/dispatch?category=a%00b",
         f"/worklists/{'k' * 5000}",
+        "/deliveries?department=a%00b",
+        "/deliveries?kind=task.nope",
+        f"/deliveries?case_id={'c' * 5000}",
         f"/cases/{'c' * 5000}",
         "/cases/similar?phone=a%00b",
         "/cases/similar?category=a%00b&grid=XYL-01",

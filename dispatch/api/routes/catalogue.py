@@ -76,8 +76,13 @@ def current(user: CurrentUser, active: ActiveCatalogue) -> CatalogueOut:
         delivery = department["delivery"]
         if not admin:
             department["delivery"] = {"type": delivery["type"]}
-        elif delivery.get("secret"):
-            delivery["secret"] = SECRET_MASK
+        else:
+            if delivery.get("secret"):
+                delivery["secret"] = SECRET_MASK
+            # A chat robot's key (企业微信 ``key``, 钉钉 ``access_token``) is its URL's query.
+            url = delivery.get("url")
+            if delivery["type"] in ("wecom", "dingtalk") and url and "?" in url:
+                delivery["url"] = f"{url.split('?', 1)[0]}?{SECRET_MASK}"
     return CatalogueOut(number=number, version=catalogue.version, catalogue=body)
 
 
