@@ -113,8 +113,12 @@ def run_command(
     except StaleVersion as error:
         raise Problem(412, str(error), current_version=error.actual) from None
     except InvalidInput as error:
+        code = getattr(error, "code", None)
         raise Problem(
-            422, str(error), errors=[{"field": error.field, "message": str(error)}]
+            422,
+            str(error),
+            errors=[{"field": error.field, "message": str(error)}],
+            **({"code": code} if code else {}),
         ) from None
     except NotInScope:
         # The handler's message names who holds the case; an outsider learns nothing of it.
