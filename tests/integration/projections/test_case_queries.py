@@ -143,7 +143,7 @@ def test_one_case_carries_tasks_warnings_and_a_masked_phone(
         {"task_id": task["id"], "department": town["water"], "stage": "reply", "level": "red",
          "deadline": case["warnings"][0]["deadline"], "raised_at": case["warnings"][0]["raised_at"]}
     ]  # fmt: skip
-    assert case["reporter"] == {"name": "张三", "phone": "13800138000"}
+    assert case["reporter"] == {"name": "张三", "phone": "13800138000", "confidential": False}
     assert present_case(case, liaison(town["water"]))["reporter"]["phone"] == "138****8000"
     assert present_case(case, Viewer(frozenset({"operator"})))["reporter"]["phone"] == "13800138000"
     assert case["reporter"]["phone"] == "13800138000"  # present_case copies, never mutates
@@ -152,7 +152,11 @@ def test_one_case_carries_tasks_warnings_and_a_masked_phone(
         erase_personal_data(conn, town["ref"])
     with engine.connect() as conn:
         erased = get_case(conn, a)
-    assert erased is not None and erased["reporter"] == {"name": None, "phone": None}
+    assert erased is not None and erased["reporter"] == {
+        "name": None,
+        "phone": None,
+        "confidential": False,
+    }
 
 
 def test_masking_keeps_the_prefix_and_the_last_four() -> None:
