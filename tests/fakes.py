@@ -20,6 +20,7 @@ from typing import Any
 from dispatch.catalogue import Catalogue, parse_catalogue
 from dispatch.handlers import Handling, SystemActor
 from dispatch.handlers.errors import KeyTaken
+from dispatch.handlers.handling import RememberedKey
 from events import AppendResult, ConcurrencyError, Event, Meta, RecordedEvent
 
 SAMPLE = Path(__file__).parents[1] / "dispatch" / "catalogue" / "samples" / "sample.yaml"
@@ -33,8 +34,8 @@ class FakeLog:
         self.commands: dict[str, AppendResult] = {}
         self.position = 0
         self.rivals: list[Sequence[Event]] = []
-        self.keys: dict[str, str] = {}
-        self.vault: dict[str, dict[str, str | None]] = {}
+        self.keys: dict[str, RememberedKey] = {}
+        self.vault: dict[str, dict[str, str | bool | None]] = {}
         self.numbers = 0
 
     # -- the log ----------------------------------------------------------------------------
@@ -95,7 +96,7 @@ class FakeLog:
 
     # -- intake's records -------------------------------------------------------------------
 
-    def case_for_key(self, key: str) -> str | None:
+    def case_for_key(self, key: str) -> RememberedKey | None:
         return self.keys.get(key)
 
     def next_case_no(self, local_day: str) -> str:
@@ -110,16 +111,17 @@ class FakeLog:
         meta: Meta,
         now: datetime,
         reporter_ref: str | None,
-        reporter: dict[str, str | None],
+        reporter: dict[str, str | bool | None],
         key: str | None,
+        fingerprint: str | None = None,
     ) -> AppendResult:
         if key is not None and key in self.keys:
-            raise KeyTaken(self.keys[key])
+            raise KeyTaken(*self.keys[key])
         result = self.append(case_id, new_events, expected_version=0, meta=meta, now=now)
         if reporter_ref is not None:
             self.vault[reporter_ref] = reporter
         if key is not None:
-            self.keys[key] = case_id
+            self.keys[key] = RememberedKey(case_id, fingerprint)
         return result
 
 

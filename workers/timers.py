@@ -5,6 +5,10 @@ of every scan, so a scheduler or worker that was down for a week finds every dea
 meanwhile. When a stage's red timer is due its yellow one is moot: only red is raised. The
 handler's command id (``sla:<task>:<stage>:<level>``) makes a second raise a no-op; a warning
 the handler drops (a parked case, a task awaiting a return ruling) is asked again later.
+
+The same scan raises 挂账到期 (``CaseParkReviewDue``) for parked cases whose ``review_on`` has
+come in the catalogue's timezone; its command id (``park-review:<case>:<date>``) and the
+domain's once-per-parking rule make two schedulers raise it once.
 """
 
 from __future__ import annotations
@@ -12,15 +16,17 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.bootstrap import Container
-from dispatch.handlers import sla_warning_raised
+from dispatch.handlers import park_review_raised, sla_warning_raised
+from dispatch.projections.kpi import KPI_TIMEZONE
 from dispatch.projections.runner import ProjectionRunner
-from dispatch.projections.sla_timers import SlaTimers, due_timers
+from dispatch.projections.sla_timers import SlaTimers, due_park_reviews, due_timers
 from events.database import read_only_connection
 
 RECHECK = timedelta(minutes=10)
@@ -74,6 +80,19 @@ def raise_due_warnings(container: Container, *, limit: int = BATCH) -> dict[str,
             dropped += 1
             with _lock:
                 _dropped[key] = now + RECHECK
-    if raised:
+    reviews = raise_due_park_reviews(container, runner, now, limit=limit)
+    if raised or reviews:
         runner.catch_up()  # fold them in, so the next scan does not ask again
-    return {"due": len(due), "raised": raised, "dropped": dropped}
+    return {"due": len(due), "raised": raised, "dropped": dropped, "park_reviews": reviews}
+
+
+def raise_due_park_reviews(
+    container: Container, runner: ProjectionRunner, now: datetime, *, limit: int = BATCH
+) -> int:
+    """挂账到期: CaseParkReviewDue for each parked case whose review day has come."""
+    active = container.handling.catalogue_source()
+    zone = active[1].zone if active is not None else ZoneInfo(KPI_TIMEZONE)
+    with read_only_connection(container.engine) as conn:
+        reviews = runner.tables(SlaTimers.name)["park_reviews"]
+        due = due_park_reviews(conn, reviews, now.astimezone(zone).date(), limit=limit)
+    return sum(park_review_raised(container.handling, r.case_id, r.review_on) for r in due)

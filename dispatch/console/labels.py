@@ -96,6 +96,7 @@ CASE_ACTION = {
     "dispatch": N_("Dispatch"),
     "whistle": N_("Blow the whistle"),
     "urge": N_("Urge"),
+    "recall": N_("Recall"),
 }
 
 TIMELINE_STAGE = {

@@ -17,15 +17,19 @@ from dispatch.domain.case_guards import (
     check_assignments_fit,
     check_assignments_present,
     check_attachment_allowed,
+    check_callback_settled,
     check_case_allows,
     check_case_is_new,
     check_department_holds_open_task,
     check_extension_is_later,
     check_extension_within_cap,
+    check_merge_target,
+    check_no_task_signed,
     check_not_merged_into_itself,
     check_not_summoned,
     check_reply_photo,
     check_report_by_in_future,
+    check_something_to_recall,
     check_task_allows,
     check_task_known,
     check_whistle_is_new,
@@ -53,6 +57,7 @@ def receive_case(state: CaseState | None, c: cmd.ReceiveCase, now: datetime) -> 
     received = ev.CaseReceived(
         case_no=c.case_no,
         channel=c.channel,
+        nature=c.nature,
         category=c.category,
         description=c.description,
         urgency=c.urgency,
@@ -60,12 +65,28 @@ def receive_case(state: CaseState | None, c: cmd.ReceiveCase, now: datetime) -> 
         reporter_ref=c.reporter_ref,
         received_at=c.received_at,
     )
-    return [received]
+    # 直接答复 at intake: answered in the same append, so no router ever sees it unanswered.
+    answered = [ev.CaseAnswered(answer=c.answer)] if c.answer else []
+    return [received, *answered]
 
 
 def answer_case(state: CaseState, c: cmd.AnswerCase, now: datetime) -> list[Event]:
+    check_no_task_signed(state, "answer")
     check_case_allows(state, "answer")
-    return [ev.CaseAnswered(answer=c.answer)]
+    return [*_take_back(state, "answered by the centre"), ev.CaseAnswered(answer=c.answer)]
+
+
+def recall_case(state: CaseState, c: cmd.RecallCase, now: datetime) -> list[Event]:
+    check_no_task_signed(state, "recall")
+    check_something_to_recall(state)
+    check_case_allows(state, "recall")
+    reason = f"recalled: {c.reason}" if c.reason else "recalled"
+    return _take_back(state, reason)
+
+
+def _take_back(state: CaseState, reason: str) -> list[Event]:
+    """Cancel every open task (none is signed: ``check_no_task_signed`` came first)."""
+    return [ev.TaskCancelled(task_id=t.task_id, reason=reason) for t in state.open_tasks]
 
 
 def mark_unroutable(state: CaseState, c: cmd.MarkUnroutable, now: datetime) -> list[Event]:
@@ -236,6 +257,19 @@ def park_case(state: CaseState, c: cmd.ParkCase, now: datetime) -> list[Event]:
     return [ev.CaseParked(plan=c.plan, review_on=c.review_on)]
 
 
+def raise_park_review_due(
+    state: CaseState, c: cmd.RaiseParkReviewDue, now: datetime
+) -> list[Event]:
+    # Timer output, like SLA warnings: once per parking, and nothing for a stale timer (the
+    # case was unparked, or parked again with another date).
+    parking = state.parking
+    if state.status != CaseStatus.PARKED or parking is None:
+        return []
+    if parking.review_due or parking.review_on != c.review_on:
+        return []
+    return [ev.CaseParkReviewDue(review_on=c.review_on)]
+
+
 def unpark_case(state: CaseState, c: cmd.UnparkCase, now: datetime) -> list[Event]:
     check_case_allows(state, "unpark")
     return [ev.CaseUnparked(note=c.note)]
@@ -244,6 +278,7 @@ def unpark_case(state: CaseState, c: cmd.UnparkCase, now: datetime) -> list[Even
 def merge_case(state: CaseState, c: cmd.MergeCase, now: datetime) -> list[Event]:
     check_case_allows(state, "merge")
     check_not_merged_into_itself(state, c.into)
+    check_merge_target(state, c)
     reason = f"merged into {c.into}"
     cancelled: list[Event] = [
         ev.TaskCancelled(task_id=t.task_id, reason=reason) for t in state.open_tasks
@@ -253,12 +288,14 @@ def merge_case(state: CaseState, c: cmd.MergeCase, now: datetime) -> list[Event]
 
 def close_case(state: CaseState, c: cmd.CloseCase, now: datetime) -> list[Event]:
     check_case_allows(state, "close")
-    return [ev.CaseClosed(note=c.note)]
+    check_callback_settled(state, c)
+    return [ev.CaseClosed(note=c.note, override_reason=c.override_reason)]
 
 
 DECISIONS: dict[type[cmd.Command], Callable[[Any, Any, datetime], list[Event]]] = {
     cmd.ReceiveCase: receive_case,
     cmd.AnswerCase: answer_case,
+    cmd.RecallCase: recall_case,
     cmd.MarkUnroutable: mark_unroutable,
     cmd.DispatchCase: dispatch_case,
     cmd.BlowWhistle: blow_whistle,
@@ -278,6 +315,7 @@ DECISIONS: dict[type[cmd.Command], Callable[[Any, Any, datetime], list[Event]]] 
     cmd.RecordCallback: record_callback,
     cmd.ReopenCase: reopen_case,
     cmd.ParkCase: park_case,
+    cmd.RaiseParkReviewDue: raise_park_review_due,
     cmd.UnparkCase: unpark_case,
     cmd.MergeCase: merge_case,
     cmd.CloseCase: close_case,

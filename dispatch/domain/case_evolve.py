@@ -61,6 +61,7 @@ def _received(e: ev.CaseReceived, at: datetime) -> CaseState:
         case_no=e.case_no,
         status=CaseStatus.RECEIVED,
         channel=e.channel,
+        nature=e.nature,
         category=e.category,
         urgency=e.urgency,
         description=e.description,
@@ -203,7 +204,7 @@ def _urged(s: CaseState, e: ev.CaseUrged, at: datetime) -> CaseState:
 
 
 def _callback(s: CaseState, e: ev.CallbackRecorded, at: datetime) -> CaseState:
-    callback = Callback(e.solved, e.satisfaction, e.note, at)
+    callback = Callback(e.solved, e.satisfaction, e.note, at, round=s.reopen_count)
     return replace(s, callbacks=(*s.callbacks, callback))
 
 
@@ -215,6 +216,12 @@ def _reopened(s: CaseState, e: ev.CaseReopened, at: datetime) -> CaseState:
 
 def _parked(s: CaseState, e: ev.CaseParked, at: datetime) -> CaseState:
     return replace(s, parking=Parking(e.plan, e.review_on, at))
+
+
+def _park_review_due(s: CaseState, e: ev.CaseParkReviewDue, at: datetime) -> CaseState:
+    if s.parking is None:
+        return s
+    return replace(s, parking=replace(s.parking, review_due=True))
 
 
 def _unparked(s: CaseState, e: ev.CaseUnparked, at: datetime) -> CaseState:
@@ -251,6 +258,7 @@ EVOLVERS: dict[type[Event], Callable[[CaseState, Any, datetime], CaseState]] = {
     ev.CallbackRecorded: _callback,
     ev.CaseReopened: _reopened,
     ev.CaseParked: _parked,
+    ev.CaseParkReviewDue: _park_review_due,
     ev.CaseUnparked: _unparked,
     ev.CaseMerged: _merged,
     ev.CaseClosed: _closed,

@@ -15,6 +15,7 @@ from dispatch.domain import commands as cmd
 from dispatch.domain.case_state import (
     CASE_ACTIONS,
     OPEN_TASK,
+    SIGNED_OR_LATER,
     CaseState,
     CaseStatus,
     TaskState,
@@ -244,6 +245,79 @@ def check_department_holds_open_task(state: CaseState, department: str) -> None:
 def check_not_merged_into_itself(state: CaseState, into: str) -> None:
     if into in (state.case_id, state.case_no):
         _refuse_case(state, "a case cannot be merged into itself", code="merge_into_itself")
+
+
+def check_no_task_signed(state: CaseState, action: str) -> None:
+    """answer / recall take back unsigned tasks only: once signed, a task is the department's
+    (in_progress: some task of this round is signed; the other states have their own rules)."""
+    if state.status != CaseStatus.IN_PROGRESS:
+        return
+    signed = sorted(
+        {t.department for t in state.current_tasks if t.is_active and t.state in SIGNED_OR_LATER}
+    )
+    allowed = allowed_case_actions(state)
+    why = (
+        f"case {_name(state)} has a task signed by {', '.join(signed)}, "
+        f"so the centre cannot {action} it"
+    )
+    raise IllegalTransition(
+        _refusal(why, allowed),
+        allowed,
+        code="task_already_signed",
+        facts={"case_no": _name(state), "action": action, "departments": signed},
+    )
+
+
+def check_something_to_recall(state: CaseState) -> None:
+    """A received case has no task out with a department: there is nothing to take back."""
+    if state.status != CaseStatus.RECEIVED:
+        return
+    allowed = allowed_case_actions(state)
+    why = f"case {_name(state)} has no task out with a department to recall"
+    raise IllegalTransition(
+        _refusal(why, allowed), allowed, code="nothing_to_recall", facts={"case_no": _name(state)}
+    )
+
+
+def check_merge_target(state: CaseState, c: cmd.MergeCase) -> None:
+    """The case merged into must be open and not merged itself (so merges never loop)."""
+    target = c.target
+    if target is None:
+        return
+    if target.case_id == state.case_id:
+        _refuse_case(state, "a case cannot be merged into itself", code="merge_into_itself")
+    allowed = allowed_case_actions(state)
+    facts = {"case_no": _name(state), "target_case_no": target.case_no, "status": target.status}
+    if target.status == CaseStatus.MERGED or target.merged_into is not None:
+        why = f"case {target.case_no} was itself merged into another case: merge into that one"
+        raise IllegalTransition(
+            _refusal(why, allowed), allowed, code="merge_target_merged", facts=facts
+        )
+    if target.status in (CaseStatus.CLOSED, CaseStatus.ANSWERED):
+        why = f"case {target.case_no} is {target.status}: a duplicate merges into an open case"
+        raise IllegalTransition(
+            _refusal(why, allowed), allowed, code="merge_target_closed", facts=facts
+        )
+
+
+def check_callback_settled(state: CaseState, c: cmd.CloseCase) -> None:
+    """回访不满意: a case whose citizen was not satisfied is reopened, or closed with a reason."""
+    last = state.last_callback
+    if last is None or last.round != state.reopen_count or not last.unsatisfied:
+        return
+    if c.override_reason:
+        return
+    allowed = allowed_case_actions(state)
+    why = (
+        f"the last callback on case {_name(state)} was {last.solved} / {last.satisfaction}: "
+        "reopen it, or close it with an override_reason"
+    )
+    raise IllegalTransition(
+        _refusal(why, allowed),
+        allowed,
+        code="callback_unsatisfied",
+        facts={"case_no": _name(state), "solved": last.solved, "satisfaction": last.satisfaction},
+    )
 
 
 def check_attachment_allowed(state: CaseState, c: cmd.AddAttachment) -> None:

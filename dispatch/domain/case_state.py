@@ -33,13 +33,23 @@ Case rules (``CASE_ACTIONS``; the status is derived from the tasks of the curren
   only from a whistle, whose id is new, report_by in the future and departments named.
   Re-dispatch (replace_open) cancels the open lead/assist tasks first, never summoned ones;
   with no assignments it recalls the case to the dispatcher.
-- answered (直接答复) and unroutable (router only) from received; closed (结案) from replied
-  or answered; callback (回访) while replied or answered, repeatable (the last one counts).
+- answered (直接答复) and unroutable (router only) from received; answer also from
+  dispatched or reopened, while no task is signed: the unsigned tasks are cancelled first
+  (once a task is signed: ``task_already_signed``). An answer given at intake is the same
+  CaseAnswered, appended with CaseReceived, so the case is never routed.
+- recall (撤回) from dispatched or reopened: the unsigned tasks are cancelled and the case is
+  received again with no live task (the dispatchers' 待派单); refused once a task is signed.
+- closed (结案) from replied or answered; after a callback of this round rated unsolved or
+  unsatisfied only with an ``override_reason`` (else ``callback_unsatisfied``: reopen
+  instead). callback (回访) while replied or answered, repeatable (the last one counts).
 - parked (挂账) from dispatched, reopened, in_progress or replied; unpark restores the derived
-  status. A parked case is frozen: only unpark and merge.
+  status. A parked case is frozen: only unpark and merge. When ``review_on`` comes the timer
+  scan raises CaseParkReviewDue, once per parking (park_review_due is internal).
 - reopen (重办) from replied, answered or closed: a new round of tasks; the old round's replies
   stay as history but no longer count for the status.
-- merge from any case not closed, answered or merged: open tasks are cancelled first.
+- merge from any case not closed, answered or merged, into a case that is neither closed,
+  answered (``merge_target_closed``) nor merged (``merge_target_merged``; so no cycles):
+  open tasks are cancelled first.
 - urge (催办/督办) while tasks are open; a named department must hold one of them.
 """
 
@@ -109,23 +119,25 @@ TASK_TRANSITIONS: dict[TaskStatus, dict[str, TaskStatus]] = {
 }
 
 _OPEN_WORK = ("dispatch", "merge", "park", "urge", "whistle")
+_UNSIGNED_WORK = ("answer", *_OPEN_WORK, "recall")
 CASE_ACTIONS: dict[CaseStatus, tuple[str, ...]] = {
     CaseStatus.RECEIVED: ("answer", "dispatch", "merge", "unroutable", "whistle"),
-    CaseStatus.DISPATCHED: _OPEN_WORK,
-    CaseStatus.REOPENED: _OPEN_WORK,
+    CaseStatus.DISPATCHED: _UNSIGNED_WORK,
+    CaseStatus.REOPENED: _UNSIGNED_WORK,
     CaseStatus.IN_PROGRESS: _OPEN_WORK,
     CaseStatus.REPLIED: ("callback", "close", "dispatch", "merge", "park", "reopen", "whistle"),
-    CaseStatus.PARKED: ("merge", "unpark"),
+    CaseStatus.PARKED: ("merge", "park_review_due", "unpark"),
     CaseStatus.ANSWERED: ("callback", "close", "reopen"),
     CaseStatus.CLOSED: ("reopen",),
     CaseStatus.MERGED: (),
 }
 
 # Done by the centre's own machinery, never offered to a user.
-INTERNAL_ACTIONS = frozenset({"cancel", "unroutable"})
+INTERNAL_ACTIONS = frozenset({"cancel", "park_review_due", "unroutable"})
 OPEN_TASK = frozenset({_D, _S, _C, _RR})
 INACTIVE_TASK = frozenset({_RT, _X})
-_SIGNED_OR_LATER = frozenset({_S, _C, _RP})
+SIGNED_OR_LATER = frozenset({_S, _C, _RP})
+_SIGNED_OR_LATER = SIGNED_OR_LATER
 
 
 @dataclass(frozen=True)
@@ -194,6 +206,11 @@ class Callback:
     satisfaction: str
     note: str | None
     at: datetime
+    round: int = 0  # the reopen_count it judged: a 重办 answers an earlier verdict
+
+    @property
+    def unsatisfied(self) -> bool:
+        return self.solved == "unsolved" or self.satisfaction == "unsatisfied"
 
 
 @dataclass(frozen=True)
@@ -211,6 +228,7 @@ class Parking:
     plan: str
     review_on: date
     at: datetime
+    review_due: bool = False  # CaseParkReviewDue was raised for this parking
 
 
 @dataclass(frozen=True)
@@ -238,6 +256,7 @@ class CaseState:
     location: Location
     reporter_ref: str | None
     received_at: datetime
+    nature: str = "complaint"
     tasks: dict[str, TaskState] = field(default_factory=dict)
     warnings: frozenset[tuple[str, str, str]] = frozenset()
     whistles: tuple[Whistle, ...] = ()

@@ -16,7 +16,9 @@ from dispatch.domain.events import (
     Channel,
     Deadlines,
     Location,
+    Nature,
     ReturnReason,
+    RoutingCandidate,
     Satisfaction,
     Solved,
     Stage,
@@ -47,29 +49,39 @@ class TaskAssignment(BaseModel):
     deadlines: Deadlines
     calendar_version: str
     whistle_id: str | None = None
+    candidates: tuple[RoutingCandidate, ...] = ()
 
 
 # -- intake ---------------------------------------------------------------------------------
 
 
 class ReceiveCase(Command):
-    """受理."""
+    """受理; with ``answer`` the operator answers at once (直接答复) and the case is never
+    routed."""
 
     case_id: str
     case_no: str
     channel: Channel
+    nature: Nature = "complaint"
     category: str
     description: str
     urgency: Urgency
     location: Location
     reporter_ref: str | None = None
     received_at: datetime
+    answer: str | None = None
 
 
 class AnswerCase(Command):
-    """直接答复."""
+    """直接答复; while no task is signed, the unsigned tasks are cancelled first."""
 
     answer: str
+
+
+class RecallCase(Command):
+    """撤回: the centre takes back its unsigned tasks; the case waits to be dispatched again."""
+
+    reason: str | None = None
 
 
 class MarkUnroutable(Command):
@@ -221,15 +233,36 @@ class ParkCase(Command):
     review_on: date
 
 
+class RaiseParkReviewDue(Command):
+    """挂账到期, from the scheduler's timer scan, for the parking that set ``review_on``."""
+
+    review_on: date
+
+
 class UnparkCase(Command):
     note: str | None = None
 
 
+class MergeTarget(BaseModel):
+    """What the merge needs to know of the case it folds into (the caller loads it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    case_id: str
+    case_no: str
+    status: str
+    merged_into: str | None = None
+
+
 class MergeCase(Command):
+    """并案; ``target`` is the case named by ``into`` as it stands now."""
+
     into: str
+    target: MergeTarget | None = None
 
 
 class CloseCase(Command):
-    """结案."""
+    """结案; after an unsolved or unsatisfied callback only with an ``override_reason``."""
 
     note: str | None = None
+    override_reason: str | None = None

@@ -8,7 +8,7 @@ Personal data never appears here: a reporter is referenced by ``reporter_ref``.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -26,6 +26,8 @@ UrgeLevel = Literal["reminder", "supervision"]
 Solved = Literal["solved", "partly", "unsolved"]
 Satisfaction = Literal["satisfied", "basic", "unsatisfied", "none"]
 AttachmentStage = Literal["intake", "progress", "reply"]
+# 诉求性质: 咨询 | 求助 | 投诉 | 举报 | 建议; a case received before it was asked is a complaint.
+Nature = Literal["consult", "help", "complaint", "report", "suggestion"]
 
 
 class Value(BaseModel):
@@ -47,16 +49,29 @@ class Deadlines(Value):
     calendar_assumed: bool = False
 
 
+class RoutingCandidate(Value):
+    """A routing rule the router considered, and why it did or did not match."""
+
+    rule_id: str
+    matched: bool
+    reason: str
+
+
 # -- intake ---------------------------------------------------------------------------------
 
 
 @registry.register
 class CaseReceived(Event):
-    """受理: a complaint entered by an operator, a street officer, or a citizen app."""
+    """受理: a complaint entered by an operator, a street officer, or a citizen app.
+
+    v2 added ``nature`` (诉求性质); a v1 event reads as a complaint (投诉).
+    """
 
     type = "CaseReceived"
+    schema_version = 2
     case_no: str
     channel: Channel
+    nature: Nature = "complaint"
     category: str
     description: str
     urgency: Urgency
@@ -87,9 +102,14 @@ class CaseUnroutable(Event):
 
 @registry.register
 class CaseDispatched(Event):
-    """派单: one task for one department, with its deadlines."""
+    """派单: one task for one department, with its deadlines.
+
+    v2 added ``candidates``: the routing rules the router weighed (empty for a dispatcher's
+    manual dispatch, a whistle, a reopening, and every v1 event).
+    """
 
     type = "CaseDispatched"
+    schema_version = 2
     task_id: str
     department: str
     role: TaskRole
@@ -101,6 +121,7 @@ class CaseDispatched(Event):
     deadlines: Deadlines
     calendar_version: str
     whistle_id: str | None = None
+    candidates: tuple[RoutingCandidate, ...] = ()
 
 
 @registry.register
@@ -275,6 +296,14 @@ class CaseParked(Event):
 
 
 @registry.register
+class CaseParkReviewDue(Event):
+    """挂账到期: the parked case's ``review_on`` has come; raised once per parking."""
+
+    type = "CaseParkReviewDue"
+    review_on: date
+
+
+@registry.register
 class CaseUnparked(Event):
     type = "CaseUnparked"
     note: str | None = None
@@ -290,7 +319,28 @@ class CaseMerged(Event):
 
 @registry.register
 class CaseClosed(Event):
-    """结案."""
+    """结案. ``override_reason``: why it is closed although the last callback was unsolved or
+    unsatisfied (v2; a v1 event had none)."""
 
     type = "CaseClosed"
+    schema_version = 2
     note: str | None = None
+    override_reason: str | None = None
+
+
+# -- upcasters: old payloads to the current shapes (stored rows are never rewritten) ---------
+
+
+@registry.upcaster("CaseReceived", from_version=1)
+def _received_as_complaint(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "nature": "complaint"}
+
+
+@registry.upcaster("CaseDispatched", from_version=1)
+def _dispatched_without_candidates(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "candidates": []}
+
+
+@registry.upcaster("CaseClosed", from_version=1)
+def _closed_without_override(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "override_reason": None}

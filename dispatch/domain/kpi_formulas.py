@@ -10,6 +10,8 @@ What is counted (the SQL side follows these rules):
   or cancelled is due only for the steps whose deadline passed before it left the department;
 - tasks are counted in the period they were dispatched, cases in the period they were received;
 - merged (duplicate) and answered (直接答复) cases are left out of everything;
+- parked (挂账) cases are left out of 办结率 and of the three timeliness rates while they are
+  parked (as of the time asked); their tasks still count as dispatched and returned;
 - per department, a case's outcome (closure, callback, reopening) belongs to its current lead
   (主办) task: the latest lead dispatch that was not returned or cancelled.
 """
@@ -84,6 +86,7 @@ class KpiCounts:
     replied_on_time: int = 0
     returned: int = 0
     received: int = 0  # cases received (per department: cases it leads)
+    parked: int = 0  # of those, parked (挂账) now: out of the closure denominator
     closed: int = 0  # closed now (a reopened case is not)
     ever_closed: int = 0
     reopened: int = 0
@@ -127,8 +130,8 @@ def on_time_rate(c: KpiCounts) -> float | None:
 
 
 def closure_rate(c: KpiCounts) -> float | None:
-    """办结率 = cases closed / cases received."""
-    return rate(c.closed, c.received)
+    """办结率 = cases closed / cases received, parked cases (挂账) left out while parked."""
+    return rate(c.closed, c.received - c.parked)
 
 
 def solve_rate(c: KpiCounts, w: KpiWeights = DEFAULT_WEIGHTS) -> float | None:

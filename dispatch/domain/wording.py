@@ -163,6 +163,20 @@ REFUSALS: Final[dict[str, Words]] = {
         "{department} holds no open task on {case} to urge.",
     ),
     "merge_into_itself": Words("{case}不能合并到它自己。", "{case} cannot be merged into itself."),
+    "merge_target_merged": Words(
+        "{case}不能并入工单 {target_case_no}：它已并入另一张工单，请并入那张主工单。",
+        "{case} cannot be merged into case {target_case_no}: that case was itself merged into"
+        " another; merge into that one.",
+    ),
+    "merge_target_closed": Words(
+        "{case}不能并入工单 {target_case_no}：它已结案或已直接答复，重复诉求只能并入在办工单。",
+        "{case} cannot be merged into case {target_case_no}: it is closed or answered; a"
+        " duplicate merges into an open case.",
+    ),
+    "nothing_to_recall": Words(
+        "{case}没有派给部门的任务，无需召回。",
+        "{case} has no task out with a department to recall.",
+    ),
     "photo_required": Words(
         "“{category}”类工单办结前须上传现场照片：请先为{task}上传办结照片。",
         'Cases of "{category}" need a photo to reply: add a reply photo for {task} first.',

@@ -2,7 +2,7 @@
 
 from dispatch.handlers.actions import CASE_ACTIONS, TASK_ACTIONS, Action, Requested
 from dispatch.handlers.actor import SYSTEM, Actor, SystemActor
-from dispatch.handlers.commands import handle, sla_warning_raised
+from dispatch.handlers.commands import handle, park_review_raised, sla_warning_raised
 from dispatch.handlers.errors import (
     ApplicationError,
     CaseBusy,
@@ -41,6 +41,7 @@ __all__ = [
     "handle",
     "load_case",
     "new_case_id",
+    "park_review_raised",
     "routed_tasks",
     "sla_warning_raised",
 ]

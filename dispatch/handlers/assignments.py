@@ -9,7 +9,7 @@ from dispatch.catalogue import Catalogue, deadlines_for
 from dispatch.domain.case import CaseState
 from dispatch.domain.commands import TaskAssignment
 from dispatch.domain.deadlines import task_deadlines
-from dispatch.domain.events import TaskRole
+from dispatch.domain.events import RoutingCandidate, TaskRole
 from dispatch.domain.ids import next_task_ids
 from dispatch.handlers.errors import InvalidInput
 
@@ -22,6 +22,7 @@ def assign(
     *,
     now: datetime,
     rule_id: str | None = None,
+    candidates: Sequence[RoutingCandidate] = (),
     whistle_id: str | None = None,
     report_by: datetime | None = None,
     field: str = "departments.{index}",
@@ -57,6 +58,7 @@ def assign(
             deadlines=deadlines,
             calendar_version=due.calendar_version,
             whistle_id=whistle_id,
+            candidates=tuple(candidates),
         )
         for task_id, (code, role) in zip(
             next_task_ids(state, len(departments)), departments, strict=True

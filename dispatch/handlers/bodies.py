@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from dispatch.domain.events import (
     Channel,
+    Nature,
     ReturnReason,
     Satisfaction,
     Solved,
@@ -48,6 +49,8 @@ class LocationIn(Body):
 class ReporterIn(Body):
     name: str | None = Field(default=None, max_length=50)
     phone: str | None = Field(default=None, max_length=20)
+    # 保密: the caller asked that their number be shown to no department.
+    confidential: bool = False
 
     @field_validator("phone")
     @classmethod
@@ -59,24 +62,30 @@ class ReporterIn(Body):
 
 class IntakeIn(Body):
     channel: Channel = "phone"
+    nature: Nature = "complaint"
     category: str = Field(min_length=1, max_length=64)
     description: str = Field(min_length=1, max_length=4000)
     urgency: Urgency = "normal"
     location: LocationIn = Field(default_factory=LocationIn)
     reporter: ReporterIn = Field(default_factory=ReporterIn)
+    # 直接答复: the operator's answer; the case is created answered and never routed.
+    answer: str | None = Field(default=None, min_length=1, max_length=4000)
 
     def complaint(self) -> Complaint:
         return Complaint(
             channel=self.channel,
+            nature=self.nature,
             category=self.category,
             description=self.description,
             urgency=self.urgency,
+            answer=self.answer,
             address=self.location.address,
             lat=self.location.lat,
             lon=self.location.lon,
             grid=self.location.grid,
             reporter_name=self.reporter.name,
             reporter_phone=self.reporter.phone,
+            reporter_confidential=self.reporter.confidential,
         )
 
 
@@ -119,6 +128,16 @@ class ParkIn(Body):
 
 class NoteIn(Body):
     note: str | None = Field(default=None, max_length=2000)
+
+
+class RecallIn(Body):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class CloseIn(Body):
+    note: str | None = Field(default=None, max_length=2000)
+    # Needed when the last callback was unsolved or unsatisfied (else 409 callback_unsatisfied).
+    override_reason: str | None = Field(default=None, min_length=1, max_length=2000)
 
 
 class MergeIn(Body):

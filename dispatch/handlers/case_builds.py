@@ -76,7 +76,8 @@ def reopen_case(s: Situation, body: ReasonIn) -> c.ReopenCase:
 
 
 def merge_case(s: Situation, body: MergeIn) -> c.MergeCase:
-    """Fold a duplicate into another case, which must exist."""
+    """Fold a duplicate into another case, which must exist; the domain judges whether it is
+    still open (``check_merge_target``)."""
     if body.into == s.target:
         raise InvalidInput(
             "into",
@@ -85,12 +86,20 @@ def merge_case(s: Situation, body: MergeIn) -> c.MergeCase:
             facts={"case_no": s.state.case_no},
         )
     try:
-        load_case(s.deps.log, body.into)
+        target, _version = load_case(s.deps.log, body.into)
     except CaseNotFound:
         raise InvalidInput(
             "into", f"no case with id {body.into!r}", code="merge_target_unknown"
         ) from None
-    return c.MergeCase(into=body.into)
+    return c.MergeCase(
+        into=body.into,
+        target=c.MergeTarget(
+            case_id=body.into,
+            case_no=target.case_no,
+            status=str(target.status),
+            merged_into=target.merged_into,
+        ),
+    )
 
 
 def request_extension(s: Situation, body: ExtensionIn) -> c.RequestExtension:

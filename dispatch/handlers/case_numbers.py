@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from dispatch.handlers.errors import KeyTaken
+from dispatch.handlers.handling import RememberedKey
 from events import AppendResult, Event, EventStore, Meta, StoreUnavailable
 from events.database import autocommit_connection
 from events.vault import store_personal_data
@@ -29,6 +30,8 @@ idempotency_keys = sa.Table(
     sa.Column("key", sa.String(200), primary_key=True),
     sa.Column("case_id", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # sha256 of the request (``Complaint.fingerprint``): a reused key with another body is 422.
+    sa.Column("fingerprint", sa.String(64), nullable=True),
 )
 
 
@@ -69,14 +72,20 @@ _NEXT_NUMBER_PG = sa.text(
 )
 
 
-def case_for_key(conn: Connection, key: str) -> str | None:
-    return conn.execute(
-        sa.select(idempotency_keys.c.case_id).where(idempotency_keys.c.key == key)
-    ).scalar()
+def case_for_key(conn: Connection, key: str) -> RememberedKey | None:
+    keys = idempotency_keys.c
+    row = conn.execute(sa.select(keys.case_id, keys.fingerprint).where(keys.key == key)).first()
+    return RememberedKey(row.case_id, row.fingerprint) if row is not None else None
 
 
-def remember_key(conn: Connection, key: str, case_id: str, now: datetime) -> None:
-    conn.execute(idempotency_keys.insert().values(key=key, case_id=case_id, created_at=now))
+def remember_key(
+    conn: Connection, key: str, case_id: str, now: datetime, fingerprint: str | None = None
+) -> None:
+    conn.execute(
+        idempotency_keys.insert().values(
+            key=key, case_id=case_id, created_at=now, fingerprint=fingerprint
+        )
+    )
 
 
 class StoredIntake:
@@ -86,7 +95,7 @@ class StoredIntake:
         self.store = store
         self.phone_key = phone_key  # indexes the reporter's phone (events.vault)
 
-    def case_for_key(self, key: str) -> str | None:
+    def case_for_key(self, key: str) -> RememberedKey | None:
         with self.store.reading() as conn:
             return case_for_key(conn, key)
 
@@ -104,8 +113,9 @@ class StoredIntake:
         meta: Meta,
         now: datetime,
         reporter_ref: str | None,
-        reporter: dict[str, str | None],
+        reporter: dict[str, str | bool | None],
         key: str | None,
+        fingerprint: str | None = None,
     ) -> AppendResult:
         store = self.store
         try:
@@ -118,10 +128,10 @@ class StoredIntake:
                 if key is not None:
                     # A concurrent request with the same key fails here, at the key's primary
                     # key, and its whole transaction (the event too) rolls back.
-                    remember_key(conn, key, case_id, now)
+                    remember_key(conn, key, case_id, now, fingerprint)
         except IntegrityError:
             existing = self.case_for_key(key) if key is not None else None
             if existing is None:
                 raise
-            raise KeyTaken(existing) from None
+            raise KeyTaken(*existing) from None
         return result

@@ -9,6 +9,7 @@ Each handler loads the case, checks scope, builds the domain command and appends
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from dispatch.domain import commands as c
@@ -81,6 +82,17 @@ def sla_warning_raised(deps: Handling, task_id: str, stage: str, level: str) -> 
         return False
 
 
+def park_review_raised(deps: Handling, case_id: str, review_on: date) -> bool:
+    """The park-review timer's call: was CaseParkReviewDue raised (not already, not stale)?"""
+    key = f"park-review:{case_id}:{review_on.isoformat()}"
+    issuer = Issuer(actor=SYSTEM, role="system", command_id=key)
+    command = c.RaiseParkReviewDue(review_on=review_on)
+    try:
+        return bool(case_command(deps, case_id, command, issuer).events)
+    except CaseNotFound:
+        return False
+
+
 HANDLERS: dict[type, Handler] = {
     Complaint: receive_complaint,
     RouteCase: route_case,
@@ -88,7 +100,16 @@ HANDLERS: dict[type, Handler] = {
     c.RaiseSlaWarning: raise_sla_warning,
     c.AddAttachment: add_attachment,
     **dict.fromkeys(
-        (c.AnswerCase, c.RecordCallback, c.ParkCase, c.UnparkCase, c.CloseCase, c.UrgeCase),
+        (
+            c.AnswerCase,
+            c.RecallCase,
+            c.RecordCallback,
+            c.ParkCase,
+            c.UnparkCase,
+            c.CloseCase,
+            c.UrgeCase,
+            c.RaiseParkReviewDue,
+        ),
         case_command,
     ),
     **dict.fromkeys(

@@ -82,6 +82,19 @@ class InvalidInput(ApplicationError):
         )
 
 
+class IdempotencyKeyReused(InvalidInput):
+    """The Idempotency-Key already made a case from a different body (DESIGN.md §8.2)."""
+
+    code = "idempotency_key_reused"
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__(
+            "Idempotency-Key",
+            "this key was already used for a different request: send a new key for a new case",
+        )
+        self.case_id = case_id
+
+
 class NoCatalogue(ApplicationError):
     status = 409
     code = "no_catalogue"
@@ -112,8 +125,10 @@ class CaseBusy(ApplicationError, ConcurrencyError):
 
 
 class KeyTaken(Exception):
-    """A concurrent intake with the same Idempotency-Key won: its case is the answer."""
+    """A concurrent intake with the same Idempotency-Key won: its case is the answer (if the
+    winner's body, by ``fingerprint``, was the same)."""
 
-    def __init__(self, case_id: str) -> None:
+    def __init__(self, case_id: str, fingerprint: str | None = None) -> None:
         super().__init__(f"the idempotency key already names case {case_id}")
         self.case_id = case_id
+        self.fingerprint = fingerprint

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from dispatch.catalogue import Catalogue
 from dispatch.handlers.actor import Actor
@@ -34,11 +34,18 @@ class EventLog(Protocol):
     ) -> AppendResult: ...
 
 
+class RememberedKey(NamedTuple):
+    """An Idempotency-Key's case, and the fingerprint of the body that made it."""
+
+    case_id: str
+    fingerprint: str | None
+
+
 class IntakeBook(Protocol):
     """What intake writes beside the case's first event: its number, the caller's personal
     data (kept in the vault, not the log) and the client's idempotency key."""
 
-    def case_for_key(self, key: str) -> str | None:
+    def case_for_key(self, key: str) -> RememberedKey | None:
         """The case an earlier intake with this (user-scoped) key created, if any."""
         ...
 
@@ -52,8 +59,9 @@ class IntakeBook(Protocol):
         meta: Meta,
         now: datetime,
         reporter_ref: str | None,
-        reporter: dict[str, str | None],
+        reporter: dict[str, str | bool | None],
         key: str | None,
+        fingerprint: str | None = None,
     ) -> AppendResult:
         """Append the first events, the reporter and the key atomically; ``KeyTaken`` when
         a concurrent intake with the same key won."""

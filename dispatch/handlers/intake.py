@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from dispatch.catalogue import Catalogue, locate
 from dispatch.domain.commands import ReceiveCase
 from dispatch.domain.events import Location
 from dispatch.handlers.actor import Actor
-from dispatch.handlers.errors import InvalidInput, KeyTaken, NotInScope
+from dispatch.handlers.errors import IdempotencyKeyReused, InvalidInput, KeyTaken, NotInScope
 from dispatch.handlers.executor import CommandResult, execute_first, meta_for, replayed
-from dispatch.handlers.handling import Handling, Issuer
+from dispatch.handlers.handling import Handling, Issuer, RememberedKey
 from events.vault import new_ref
 
 
@@ -27,6 +29,14 @@ class Complaint:
     grid: str | None = None
     reporter_name: str | None = None
     reporter_phone: str | None = None
+    nature: str = "complaint"
+    reporter_confidential: bool = False  # 保密
+    answer: str | None = None  # 直接答复 at intake
+
+    def fingerprint(self) -> str:
+        """What an Idempotency-Key promises: the same key names the same request."""
+        canonical = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def new_case_id() -> str:
@@ -76,26 +86,34 @@ def receive_complaint(
         )
     location = place_complaint(catalogue, command)
     key = f"{issuer.actor.username}:{issuer.command_id}" if issuer.command_id else None
+    fingerprint = command.fingerprint()
     now = deps.clock()
     if key is not None:
         existing = deps.intake.case_for_key(key)
         if existing is not None:
-            return replayed(deps, existing)
+            return _replay(deps, existing, fingerprint)
     case_no = deps.intake.next_case_no(now.astimezone(catalogue.zone).strftime("%Y%m%d"))
-    reporter = {"name": command.reporter_name, "phone": command.reporter_phone}
+    reporter: dict[str, str | bool | None] = {
+        "name": command.reporter_name,
+        "phone": command.reporter_phone,
+    }
     reporter_ref = new_ref() if any(reporter.values()) else None
+    if command.reporter_confidential:
+        reporter["confidential"] = True
     # Channel and urgency arrive as text (form, Open311, demo): validated here.
     receive = ReceiveCase.model_validate(
         {
             "case_id": case_id,
             "case_no": case_no,
             "channel": command.channel,
+            "nature": command.nature,
             "category": command.category,
             "description": command.description,
             "urgency": command.urgency,
             "location": location,
             "reporter_ref": reporter_ref,
             "received_at": now,
+            "answer": command.answer,
         }
     )
     try:
@@ -112,8 +130,17 @@ def receive_complaint(
                 reporter_ref=reporter_ref,
                 reporter=reporter,
                 key=key,
+                fingerprint=fingerprint,
             ),
         )
     except KeyTaken as taken:
         # Lost the race for the same Idempotency-Key: the winner's case is the answer.
-        return replayed(deps, taken.case_id)
+        return _replay(deps, RememberedKey(taken.case_id, taken.fingerprint), fingerprint)
+
+
+def _replay(deps: Handling, existing: RememberedKey, fingerprint: str) -> CommandResult:
+    """The key's case again, if the body is the one that made it (keys stored before
+    fingerprints were kept have none, and are trusted)."""
+    if existing.fingerprint is not None and existing.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(existing.case_id)
+    return replayed(deps, existing.case_id)

@@ -12,7 +12,7 @@ from datetime import datetime
 from dispatch.catalogue import route
 from dispatch.domain.case import CaseState
 from dispatch.domain.commands import DispatchCase, MarkUnroutable
-from dispatch.domain.events import TaskRole
+from dispatch.domain.events import RoutingCandidate, TaskRole
 from dispatch.handlers.actor import SYSTEM
 from dispatch.handlers.assignments import assign
 from dispatch.handlers.errors import CaseNotFound
@@ -37,7 +37,20 @@ def routing_command(
         return MarkUnroutable(reason=decision.reason, catalogue_version=number)
     departments: list[tuple[str, TaskRole]] = [(decision.lead, "lead")]
     departments += [(code, "assist") for code in decision.assist]
-    assignments = assign(catalogue, number, state, departments, now=now, rule_id=decision.rule_id)
+    # Why it went there: every rule weighed, matched or not, kept in each CaseDispatched.
+    candidates = [
+        RoutingCandidate(rule_id=c.id, matched=c.matched, reason=c.reason)
+        for c in decision.candidates
+    ]
+    assignments = assign(
+        catalogue,
+        number,
+        state,
+        departments,
+        now=now,
+        rule_id=decision.rule_id,
+        candidates=candidates,
+    )
     return DispatchCase(assignments=assignments)
 
 

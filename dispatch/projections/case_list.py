@@ -44,6 +44,7 @@ class CaseListProjection(Projection):
     # and the tasks' ``late_stages``, ``overdue`` and ``was_overdue`` added.
     #    ``callback_round`` (which round the last callback rated, for the 待回访 worklist).
     #    ``urged_level``, ``urged_at``, ``urged_note`` on case_tasks.
+    #    nature, park_review_due and case_callers (§8.2, §8.5).
     version = 2
     per_stream = True  # each row depends on its own case's events only
 
@@ -57,6 +58,7 @@ class CaseListProjection(Projection):
             sa.Column("status", sa.String(16), nullable=False),
             sa.Column("version", sa.Integer, nullable=False),
             sa.Column("channel", sa.String(16), nullable=False),
+            sa.Column("nature", sa.String(16), nullable=False),
             sa.Column("category", code, nullable=False),
             sa.Column("urgency", sa.String(16), nullable=False),
             sa.Column("description", sa.Text, nullable=False),
@@ -79,6 +81,8 @@ class CaseListProjection(Projection):
             sa.Column("unroutable", sa.Text),  # the reason, while no rule matched
             _when("answered_at"),
             sa.Column("parked_review_on", sa.Date),
+            # CaseParkReviewDue was raised for the current parking (the park_review worklist).
+            sa.Column("park_review_due", sa.Boolean, nullable=False),
             sa.Column("merged_into", sa.String(64)),
             _when("closed_at"),
             sa.Column("urge_count", sa.Integer, nullable=False),
@@ -162,7 +166,26 @@ class CaseListProjection(Projection):
             _when("raised_at"),
         )
         sa.Index(f"ix_case_warnings{suffix}_case_id", warnings.c.case_id)
-        return {"case_list": cases, "case_tasks": tasks, "case_warnings": warnings}
+
+        # 并案: one row per duplicate, written from the duplicate's own stream (its CaseMerged
+        # and what its CaseReceived said), so the target lists its callers without a fold.
+        callers = sa.Table(
+            f"case_callers{suffix}",
+            metadata,
+            sa.Column("case_id", sa.String(64), primary_key=True),  # the merged duplicate
+            sa.Column("into", sa.String(64), nullable=False),
+            sa.Column("case_no", sa.String(32), nullable=False),
+            sa.Column("channel", sa.String(16), nullable=False),
+            _when("received_at"),
+            _when("merged_at"),
+        )
+        sa.Index(f"ix_case_callers{suffix}_into", callers.c.into)
+        return {
+            "case_list": cases,
+            "case_tasks": tasks,
+            "case_warnings": warnings,
+            "case_callers": callers,
+        }
 
     def apply(
         self, conn: Connection, tables: dict[str, sa.Table], batch: Sequence[RecordedEvent]
@@ -171,6 +194,7 @@ class CaseListProjection(Projection):
         _upsert(conn, tables["case_list"], [r.case for r in touched])
         _upsert(conn, tables["case_tasks"], [r.tasks[t] for r in touched for t in r.dirty_tasks])
         _upsert(conn, tables["case_warnings"], [w for r in touched for w in r.warnings])
+        _upsert(conn, tables["case_callers"], [r.caller for r in touched if r.caller])
 
     def fill(
         self, conn: Connection, tables: dict[str, sa.Table], batch: Sequence[RecordedEvent]
@@ -186,6 +210,7 @@ class CaseListProjection(Projection):
             for warning in rows.warnings:
                 warnings.setdefault(_key(tables["case_warnings"], warning), warning)
         _insert(conn, tables["case_warnings"], list(warnings.values()))
+        _insert(conn, tables["case_callers"], [r.caller for r in touched if r.caller])
 
 
 def _fold(touched: dict[str, CaseRows], batch: Sequence[RecordedEvent]) -> list[CaseRows]:

@@ -35,6 +35,7 @@ class CaseRows:
     tasks: dict[str, Row] = field(default_factory=dict)
     dirty_tasks: set[str] = field(default_factory=set)
     warnings: list[Row] = field(default_factory=list)
+    caller: Row | None = None  # this case, merged into another: a row of the target's callers
     dirty: bool = False
 
 
@@ -46,6 +47,7 @@ def new_case(recorded: RecordedEvent, event: ev.CaseReceived) -> CaseRows:
         "status": CaseStatus.RECEIVED.value,
         "version": recorded.version,
         "channel": event.channel,
+        "nature": event.nature,
         "category": event.category,
         "urgency": event.urgency,
         "description": event.description,
@@ -68,6 +70,7 @@ def new_case(recorded: RecordedEvent, event: ev.CaseReceived) -> CaseRows:
         "unroutable": None,
         "answered_at": None,
         "parked_review_on": None,
+        "park_review_due": False,
         "merged_into": None,
         "closed_at": None,
         "urge_count": 0,
@@ -159,11 +162,21 @@ def apply_event(rows: CaseRows, recorded: RecordedEvent, event: Event) -> None:
             case["reopen_count"] += 1
             case.update(answered_at=None, closed_at=None)
         case ev.CaseParked(review_on=review_on):
-            case["parked_review_on"] = review_on
+            case.update(parked_review_on=review_on, park_review_due=False)
+        case ev.CaseParkReviewDue():
+            case["park_review_due"] = True
         case ev.CaseUnparked():
-            case["parked_review_on"] = None
+            case.update(parked_review_on=None, park_review_due=False)
         case ev.CaseMerged(into=into):
             case["merged_into"] = into
+            rows.caller = {
+                "case_id": case["id"],
+                "into": into,
+                "case_no": case["case_no"],
+                "channel": case["channel"],
+                "received_at": case["received_at"],
+                "merged_at": at,
+            }
         case ev.CaseClosed():
             case["closed_at"] = at
     if task is not None:

@@ -55,7 +55,9 @@ KPI_TIMEZONE = "Asia/Shanghai"
 
 class KpiProjection(Projection):
     name: ClassVar[str] = "kpi"
-    version: ClassVar[int] = 1
+    # 2: nature (诉求性质) as a dimension; parked cases out of the closure and timeliness
+    # denominators (the ``parked`` count, park/unpark in the case log).
+    version: ClassVar[int] = 2
     per_stream: ClassVar[bool] = True  # every fact is one case's: streams fold independently
 
     def __init__(self, timezone: str = KPI_TIMEZONE) -> None:

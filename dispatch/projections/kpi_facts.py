@@ -39,6 +39,7 @@ def blank_case(case_id: str) -> Row:
     return {
         "case_id": case_id,
         "case_no": None,
+        "nature": None,
         "category": None,
         "grid": None,
         "street": None,
@@ -87,6 +88,7 @@ class KpiFold:
         received = as_utc(e.received_at)
         facts.case.update(
             case_no=e.case_no,
+            nature=e.nature,
             category=e.category,
             grid=e.location.grid,
             street=e.location.street,
@@ -126,13 +128,14 @@ class KpiFold:
         )
         self._log(facts, r, "callback", at, solved=e.solved, satisfaction=e.satisfaction)
 
-    def _on_CaseParked(self, facts: CaseFacts, _r: RecordedEvent, _e: Event, _at: datetime) -> None:
+    def _on_CaseParked(self, facts: CaseFacts, r: RecordedEvent, _e: Event, at: datetime) -> None:
+        # 挂账: out of the closure and timeliness denominators while parked; logged for as_of.
         facts.case["case_parked"] = True
+        self._log(facts, r, "parked", at)
 
-    def _on_CaseUnparked(
-        self, facts: CaseFacts, _r: RecordedEvent, _e: Event, _at: datetime
-    ) -> None:
+    def _on_CaseUnparked(self, facts: CaseFacts, r: RecordedEvent, _e: Event, at: datetime) -> None:
         facts.case["case_parked"] = False
+        self._log(facts, r, "unparked", at)
 
     def _log(
         self, facts: CaseFacts, r: RecordedEvent, kind: str, at: datetime, **extra: Any
@@ -167,6 +170,7 @@ class KpiFold:
             "department": e.department,
             "role": e.role,
             "hop": hop,
+            "nature": case["nature"],
             "category": case["category"],
             "grid": case["grid"],
             "street": case["street"],

@@ -24,7 +24,8 @@ from dispatch.projections.kpi_tables import COUNTS
 Row = dict[str, Any]
 # No "day" dimension: every task and case falls in exactly one street row (key "" when the
 # street is unknown) of its day, so a day's totals are the sum of that day's street rows.
-DIMENSIONS = ("department", "category", "grid", "street")
+DIMENSIONS = ("department", "nature", "category", "grid", "street")
+CASE_DIMENSIONS = DIMENSIONS[1:]  # a case has no department of its own
 RATED = ("satisfied", "basic", "unsatisfied")  # "none": no verdict given, not 参评
 STEPS = (("signed_at", "sign_by"), ("contacted_at", "contact_by"), ("replied_at", "reply_by"))
 Key = tuple[str, str, date]  # (dimension, key or "", local day)
@@ -56,6 +57,9 @@ def task_part(task: Row) -> Row:
     contacted = task["contacted_at"] is not None
     replied = task["replied_at"] is not None
     signed_on_time = signed and task["signed_at"] <= task["sign_by"]
+    if task["case_parked"]:
+        # 挂账: while the case is parked its tasks count in no timeliness rate, either way.
+        return {"dispatched": 1, "returned": task["returned_at"] is not None}
     return {
         "dispatched": 1,
         "due_sign": signed or pending(task, task["sign_by"]),
@@ -77,6 +81,7 @@ def outcome(row: Row) -> Row:
     solved = row["callback_solved"] if rated else None
     return {
         "received": 1,
+        "parked": bool(row["case_parked"]),  # out of 办结率's denominator while parked
         "closed": row["case_closed_at"] is not None,
         "ever_closed": row["case_first_closed_at"] is not None,
         "reopened": row["case_reopened_at"] is not None,
@@ -107,7 +112,7 @@ def task_contributions(task: Row) -> Iterator[tuple[Key, Row]]:
     day = task["dispatched_day"]
     department = dict(own, **outcome(task)) if owns_outcome(task) else own
     yield ("department", task["department"], day), department
-    for dimension in ("category", "grid", "street"):
+    for dimension in CASE_DIMENSIONS:
         yield (dimension, task[dimension] or "", day), own
 
 
@@ -117,7 +122,7 @@ def case_contributions(case: Row) -> Iterator[tuple[Key, Row]]:
         return
     counts = outcome(case)
     day = case["received_day"]
-    for dimension in ("category", "grid", "street"):
+    for dimension in CASE_DIMENSIONS:
         yield (dimension, case[dimension] or "", day), counts
 
 

@@ -37,6 +37,7 @@ def define_kpi_tables(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.T
         sa.Column("department", sa.String(64), nullable=False),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("hop", sa.Integer, nullable=True),  # 1, 2, … for lead tasks
+        sa.Column("nature", sa.String(16), nullable=True),
         sa.Column("category", sa.String(64), nullable=True),
         sa.Column("grid", sa.String(64), nullable=True),
         sa.Column("street", sa.String(64), nullable=True),
@@ -83,6 +84,7 @@ def define_kpi_tables(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.T
         metadata,
         sa.Column("case_id", sa.String(64), primary_key=True),
         sa.Column("case_no", sa.String(64), nullable=True),
+        sa.Column("nature", sa.String(16), nullable=True),
         sa.Column("category", sa.String(64), nullable=True),
         sa.Column("grid", sa.String(64), nullable=True),
         sa.Column("street", sa.String(64), nullable=True),
@@ -110,7 +112,8 @@ def define_kpi_tables(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.T
         metadata,
         sa.Column("position", Position, primary_key=True, autoincrement=False),
         sa.Column("case_id", sa.String(64), nullable=False),
-        sa.Column("kind", sa.String(16), nullable=False),  # closed | reopened | callback
+        # closed | reopened | callback | parked | unparked
+        sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("recorded_at", Moment, nullable=False),
         sa.Column("solved", sa.String(16), nullable=True),
         sa.Column("satisfaction", sa.String(16), nullable=True),

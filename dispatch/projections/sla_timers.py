@@ -7,6 +7,9 @@ A stage the department has passed closes its timers; a raised warning, a reply, 
 approved return removes them; an approved extension moves the reply timers; a return that is
 rejected (驳回) sends the task back to be signed, so its sign timers open again.
 
+Park reviews (挂账到期) are timers too: ``CaseParked`` sets one per case at its ``review_on``
+date; unparking, merging, closing or the raised ``CaseParkReviewDue`` removes it.
+
 The SLA job reads ``due`` timers; the handler decides whether the warning still applies
 (``raise_sla_warning`` drops it for a parked case or a task awaiting a return ruling).
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,11 +36,14 @@ LEVELS = ("yellow", "red")
 _CLOSES = {"TaskSigned": ("sign",), "CitizenContacted": ("sign", "contact")}
 _ENDS_TASK = frozenset({"TaskReplied", "TaskCancelled", "TaskReturnApproved"})
 _ENDS_CASE = frozenset({"CaseMerged", "CaseAnswered", "CaseClosed"})
+_ENDS_PARKING = frozenset({"CaseUnparked", "CaseParkReviewDue", "CaseMerged", "CaseClosed"})
 HANDLED = frozenset(
     {"CaseDispatched", "TaskReturnRejected", "ExtensionApproved", "SlaWarningRaised"}
+    | {"CaseParked"}
     | set(_CLOSES)
     | _ENDS_TASK
     | _ENDS_CASE
+    | _ENDS_PARKING
 )
 
 
@@ -51,7 +57,7 @@ class DueTimer:
 
 class SlaTimers(Projection):
     name = "sla_timers"
-    version = 1
+    version = 2  # 2: park_reviews
 
     def define(self, metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
         timers = sa.Table(
@@ -68,15 +74,35 @@ class SlaTimers(Projection):
         )
         sa.Index(f"ix_sla_timers{suffix}_due_at", timers.c.closed, timers.c.due_at)
         sa.Index(f"ix_sla_timers{suffix}_case_id", timers.c.case_id)
-        return {"sla_timers": timers}
+        reviews = sa.Table(
+            f"park_reviews{suffix}",
+            metadata,
+            sa.Column("case_id", sa.String(64), primary_key=True),
+            sa.Column("review_on", sa.Date, nullable=False),
+        )
+        sa.Index(f"ix_park_reviews{suffix}_review_on", reviews.c.review_on)
+        return {"sla_timers": timers, "park_reviews": reviews}
 
     def apply(
         self, conn: Connection, tables: dict[str, sa.Table], batch: Sequence[RecordedEvent]
     ) -> None:
-        timers = tables["sla_timers"]
+        timers, reviews = tables["sla_timers"], tables["park_reviews"]
         for recorded in batch:
             if recorded.type in HANDLED:
-                _apply(conn, timers, recorded, registry.decode(recorded))
+                event = registry.decode(recorded)
+                _apply(conn, timers, recorded, event)
+                _apply_parking(conn, reviews, recorded, event)
+
+
+def _apply_parking(
+    conn: Connection, reviews: sa.Table, recorded: RecordedEvent, event: Any
+) -> None:
+    case_id = recorded.stream_id
+    if isinstance(event, ev.CaseParked):
+        conn.execute(reviews.delete().where(reviews.c.case_id == case_id))
+        conn.execute(reviews.insert().values(case_id=case_id, review_on=event.review_on))
+    elif recorded.type in _ENDS_PARKING:
+        conn.execute(reviews.delete().where(reviews.c.case_id == case_id))
 
 
 def _apply(conn: Connection, timers: sa.Table, recorded: RecordedEvent, event: Any) -> None:
@@ -168,3 +194,22 @@ def due_timers(
         DueTimer(row.task_id, row.stage, row.level, as_utc(row.due_at))
         for row in conn.execute(query)
     ]
+
+
+@dataclass(frozen=True)
+class DueReview:
+    case_id: str
+    review_on: date
+
+
+def due_park_reviews(
+    conn: Connection, reviews: sa.Table, today: date, *, limit: int = 1000
+) -> list[DueReview]:
+    """Parked cases whose ``review_on`` is ``today`` (the centre's local date) or earlier."""
+    query = (
+        sa.select(reviews.c.case_id, reviews.c.review_on)
+        .where(reviews.c.review_on <= today)
+        .order_by(reviews.c.review_on, reviews.c.case_id)
+        .limit(limit)
+    )
+    return [DueReview(row.case_id, row.review_on) for row in conn.execute(query)]

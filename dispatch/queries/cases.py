@@ -40,6 +40,7 @@ def case_summary(row: Mapping[Any, Any]) -> dict[str, Any]:
         "status": row["status"],
         "version": row["version"],
         "channel": row["channel"],
+        "nature": row["nature"],
         "category": row["category"],
         "urgency": row["urgency"],
         "description": row["description"],
@@ -64,6 +65,7 @@ def case_summary(row: Mapping[Any, Any]) -> dict[str, Any]:
         "unroutable": row["unroutable"],
         "answered_at": iso(row["answered_at"]),
         "parked_review_on": iso(row["parked_review_on"]),
+        "park_review_due": bool(row["park_review_due"]),
         "merged_into": row["merged_into"],
         "closed_at": iso(row["closed_at"]),
         "callback": {"solved": row["callback_solved"], "satisfaction": row["callback_satisfaction"]}
@@ -77,6 +79,7 @@ def list_cases(
     viewer: Viewer,
     *,
     status: str | Iterable[str] | None = None,
+    nature: str | None = None,
     category: str | None = None,
     department: str | None = None,
     grid: str | None = None,
@@ -104,6 +107,8 @@ def list_cases(
     if status is not None:
         wanted = status.split(",") if isinstance(status, str) else list(status)
         conditions.append(cases.c.status.in_([s.strip() for s in wanted if s.strip()]))
+    if nature is not None:
+        conditions.append(cases.c.nature.in_([n.strip() for n in nature.split(",") if n.strip()]))
     if category is not None:
         if category.endswith("*"):
             prefix = category.rstrip("*")
@@ -167,6 +172,9 @@ def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
         return None
     case = case_summary(row)
     case["reporter"] = _reporter(conn, row["reporter_ref"])
+    case["callers"] = _callers(conn, tables["case_callers"], case_id)
+    if row["merged_into"] is not None:
+        case["callback_by_target"] = _target_callback(conn, cases, row["merged_into"])
     case["tasks"] = tasks_of_case(conn, case_id)
     query = sa.select(warnings).where(warnings.c.case_id == case_id)
     case["warnings"] = [
@@ -189,14 +197,65 @@ def case_exists(conn: Connection, case_id: str) -> bool:
 
 
 def _reporter(conn: Connection, ref: str | None) -> dict[str, Any]:
-    """Name, phone and 保密 from the vault; an erased or anonymous reporter gives nulls.
-    A reporter kept before ``confidential`` existed is not confidential."""
+    """Name and phone from the vault; an erased or anonymous reporter gives nulls.
+    ``confidential`` (保密) is kept with them: the caller asked that no department see the
+    number."""
     data = load_personal_data(conn, [ref]).get(ref) if ref else None
     data = data or {}
     return {
         "name": data.get("name"),
         "phone": data.get("phone"),
-        "confidential": bool(data.get("confidential")),
+        "confidential": bool(data.get("confidential", False)),
+    }
+
+
+def _callers(conn: Connection, callers: sa.Table, case_id: str) -> list[dict[str, Any]]:
+    """并案: the duplicates merged into this case, earliest call first; its callback (回访)
+    answers them all."""
+    query = (
+        sa.select(callers.c.case_id, callers.c.case_no, callers.c.received_at, callers.c.channel)
+        .where(callers.c.into == case_id)
+        .order_by(callers.c.received_at, callers.c.case_no)
+    )
+    return [
+        {
+            "id": row.case_id,
+            "case_no": row.case_no,
+            "received_at": iso(row.received_at),
+            "channel": row.channel,
+        }
+        for row in conn.execute(query)
+    ]
+
+
+def _target_callback(conn: Connection, cases: sa.Table, target_id: str) -> dict[str, Any]:
+    """A merged duplicate is called back through the case it was merged into: that case's
+    callback is this caller's answer too."""
+    target = (
+        conn.execute(
+            sa.select(
+                cases.c.id,
+                cases.c.case_no,
+                cases.c.status,
+                cases.c.callback_solved,
+                cases.c.callback_satisfaction,
+            ).where(cases.c.id == target_id)
+        )
+        .mappings()
+        .first()
+    )
+    if target is None:
+        return {"case_id": target_id, "case_no": None, "status": None, "callback": None}
+    callback = (
+        {"solved": target["callback_solved"], "satisfaction": target["callback_satisfaction"]}
+        if target["callback_solved"] is not None
+        else None
+    )
+    return {
+        "case_id": target["id"],
+        "case_no": target["case_no"],
+        "status": target["status"],
+        "callback": callback,
     }
 
 

@@ -100,6 +100,15 @@ def _outcome(table: sa.Table, as_of: datetime | None) -> list[sa.Label[Any]]:
     ]
 
 
+def _parked(table: sa.Table, as_of: datetime | None) -> sa.Label[Any]:
+    """挂账 at ``as_of`` (now: the row's flag), as 1 or 0."""
+    if as_of is None:
+        parked: Any = table.c.case_parked.is_(True)
+    else:
+        parked = _last_log(table, "kind", ("parked", "unparked"), as_of) == "parked"
+    return sa.case((parked, 1), else_=0).label("parked")
+
+
 def _facts(query: sa.Select[Any]) -> sa.Subquery:
     # OFFSET 0 keeps the planner from folding this select into the aggregate above it, which
     # would run each correlated ``as_of`` subquery once per reference instead of once per row.
@@ -124,16 +133,21 @@ def _task_counts(f: Any, reference: datetime, as_of: datetime | None) -> list[sa
     contacted = _known(f.contacted_at, as_of)
     replied = _known(f.replied_at, as_of)
     signed_on_time = sa.and_(signed, f.signed_at <= f.sign_by)
+    live = f.parked == 0  # a parked case's tasks count in no timeliness rate
+
+    def timely(condition: Condition, label: str) -> sa.Label[Any]:
+        return _count(sa.and_(live, condition), label)
+
     return [
         sa.func.count().label("dispatched"),
-        _count(_due(f, signed, f.sign_by, reference), "due_sign"),
-        _count(signed_on_time, "signed_on_time"),
-        _count(_due(f, contacted, f.contact_by, reference), "due_contact"),
-        _count(
+        timely(_due(f, signed, f.sign_by, reference), "due_sign"),
+        timely(signed_on_time, "signed_on_time"),
+        timely(_due(f, contacted, f.contact_by, reference), "due_contact"),
+        timely(
             sa.and_(signed_on_time, contacted, f.contacted_at <= f.contact_by), "responded_on_time"
         ),
-        _count(_due(f, replied, f.effective_reply_by, reference), "due_reply"),
-        _count(sa.and_(replied, f.replied_at <= f.effective_reply_by), "replied_on_time"),
+        timely(_due(f, replied, f.effective_reply_by, reference), "due_reply"),
+        timely(sa.and_(replied, f.replied_at <= f.effective_reply_by), "replied_on_time"),
         _count(_known(f.returned_at, as_of), "returned"),
     ]
 
@@ -143,6 +157,7 @@ def _outcome_counts(f: Any, counted: Condition, as_of: datetime | None) -> list[
     rated = sa.and_(counted, f.satisfaction.in_(RATED))
     columns = [
         _count(counted, "received"),
+        _count(sa.and_(counted, f.parked == 1), "parked"),
         _count(sa.and_(counted, f.closed_kind == "closed"), "closed"),
         _count(sa.and_(counted, _known(f.case_first_closed_at, as_of)), "ever_closed"),
         _count(sa.and_(counted, _known(f.case_reopened_at, as_of)), "reopened"),
@@ -183,6 +198,7 @@ def _task_query(
         *(t[name] for name in ("replied_at", "returned_at", "cancelled_at", "role")),
         t.superseded_at,
         _reply_by(as_of).label("effective_reply_by"),
+        _parked(tasks, as_of),
     ]
     department = group_by == "department"
     if department:
@@ -202,7 +218,9 @@ def _case_query(
     where = [c.received_at >= start, c.received_at < end, _not_yet(c.excluded_at, as_of)]
     if as_of is not None:
         where.append(c.recorded_at < as_of)
-    f = _facts(sa.select(key.label("key"), *_outcome(cases, as_of)).where(*where)).c
+    f = _facts(
+        sa.select(key.label("key"), *_outcome(cases, as_of), _parked(cases, as_of)).where(*where)
+    ).c
     return sa.select(f.key, *_outcome_counts(f, sa.true(), as_of)).group_by(f.key)
 
 

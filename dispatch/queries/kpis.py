@@ -24,8 +24,8 @@ from dispatch.projections.kpi import KPI_TIMEZONE
 from dispatch.projections.kpi_tables import COUNTS, define_kpi_tables
 from dispatch.queries.kpi_exact import fact_queries
 
-GroupBy = Literal["department", "category", "grid", "street", "day"]
-GROUPS: tuple[str, ...] = ("department", "category", "grid", "street", "day")
+GroupBy = Literal["department", "nature", "category", "grid", "street", "day"]
+GROUPS: tuple[str, ...] = ("department", "nature", "category", "grid", "street", "day")
 # (the step's done column, its deadline, the count it is due for)
 STEPS = (
     ("signed_at", "sign_by", "due_sign"),
@@ -83,6 +83,7 @@ def _not_yet_due_query(
         sa.select(key.label("key"), *columns)
         .where(
             t.settle_at > now,
+            t.case_parked.is_(False),  # the rollup counted nothing due for a parked case
             t.dispatched_at >= start,
             t.dispatched_at < end,
             t.excluded_at.is_(None),

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from dispatch.catalogue.workcalendar import WorkCalendar
+from dispatch.domain import events as ev
 from dispatch.domain.events import registry
 from events import EventStore, RecordedEvent, as_utc
 
@@ -161,6 +162,10 @@ def case_timeline(
             "actor_role": recorded.meta.get("role"),
             "start": start,
         }
+        if isinstance(event, ev.CaseDispatched):
+            # Why the router sent it there (§8.5): the rule that matched and every rule weighed.
+            entry["rule_id"] = event.rule_id
+            entry["candidates"] = [c.model_dump() for c in event.candidates]
         entry.update(durations.span(start, end))
         if end is None and stage in _RESTING:
             entry.update(ongoing=False, seconds=None, working_seconds=None)

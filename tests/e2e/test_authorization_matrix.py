@@ -301,6 +301,13 @@ ROUTES: tuple[Route, ...] = (
         scene=Scenes.two_cases,
         body=lambda scene: {"into": scene.other_case_id},
     ),
+    Route(
+        "POST",
+        "/cases/{id}/recall",
+        frozenset({DISPATCHER}),
+        scene=Scenes.dispatched_case,
+        body=fixed({"reason": "派错部门"}),
+    ),
     Route("POST", "/cases/{id}/close", CENTRE, scene=Scenes.replied_case, body=EMPTY),
     Route(
         "POST",

@@ -39,7 +39,7 @@ def test_erasing_a_reporter_forgets_name_and_phone_and_the_chain_still_verifies(
     assert case["case_no"] in result.output
 
     shown = client.get(f"{API}/cases/{case['id']}", headers=operator).json()
-    assert shown["reporter"] == {"name": None, "phone": None}
+    assert shown["reporter"] == {"name": None, "phone": None, "confidential": False}
     assert [e.as_json() for e in app_container.store.read_stream(case["id"])] == raw
     assert verify_log(app_container.engine).ok
 

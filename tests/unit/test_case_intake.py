@@ -73,11 +73,14 @@ def test_a_received_case_can_be_answered_directly() -> None:
     assert given(received(), *events).status == CaseStatus.ANSWERED
 
 
-def test_a_dispatched_case_cannot_be_answered_directly() -> None:
-    state = given(received(), dispatched())
+def test_a_dispatched_case_answered_before_signing_cancels_its_unsigned_tasks() -> None:
+    a = assignment()
+    state = given(received(), dispatched(a))
 
-    with pytest.raises(IllegalTransition, match="cannot answer; allowed next: dispatch"):
-        when(state, cmd.AnswerCase(answer="x"))
+    events = when(state, cmd.AnswerCase(answer="x"))
+
+    assert [type(e) for e in events] == [ev.TaskCancelled, ev.CaseAnswered]
+    assert events[0] == ev.TaskCancelled(task_id=a.task_id, reason="answered by the centre")
 
 
 def test_an_answered_case_cannot_be_answered_again() -> None:

@@ -110,7 +110,10 @@ def case_command(draw: Draw, state: CaseState, action: str, now: datetime) -> cm
         "park": lambda: cmd.ParkCase(plan="p", review_on=date(2026, 12, 1)),
         "unpark": lambda: cmd.UnparkCase(),
         "merge": lambda: cmd.MergeCase(into=draw(st.sampled_from(["case-other", "case-self"]))),
-        "close": lambda: cmd.CloseCase(),
+        "close": lambda: cmd.CloseCase(
+            override_reason=draw(st.sampled_from([None, "市民诉求超出政策范围"]))
+        ),
+        "recall": lambda: cmd.RecallCase(reason=draw(st.sampled_from([None, "派错了"]))),
     }
     return factories[action]()
 
@@ -121,7 +124,7 @@ TASK_ACTIONS = [
 ]  # fmt: skip
 CASE_ACTIONS = [
     "answer", "unroutable", "dispatch", "whistle", "urge", "callback", "reopen", "park",
-    "unpark", "merge", "close",
+    "unpark", "merge", "close", "recall",
 ]  # fmt: skip
 
 

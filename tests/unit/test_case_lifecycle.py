@@ -79,6 +79,14 @@ CASE_COMMANDS: dict[str, Callable[[], cmd.Command]] = {
     "merge": lambda: cmd.MergeCase(into="case-original"),
     "close": lambda: cmd.CloseCase(),
     "unroutable": lambda: cmd.MarkUnroutable(reason="no rule"),
+    "recall": lambda: cmd.RecallCase(reason="派错了"),
+}
+
+# Refusals with a rule of their own, before the table's general one (§8.2).
+SPECIFIC_REFUSALS = {
+    ("answer", CaseStatus.IN_PROGRESS): "task_already_signed",
+    ("recall", CaseStatus.IN_PROGRESS): "task_already_signed",
+    ("recall", CaseStatus.RECEIVED): "nothing_to_recall",
 }
 
 
@@ -90,6 +98,10 @@ def test_every_case_action_follows_the_transition_table(status: CaseStatus, acti
 
     if action in CASE_ACTIONS[status]:
         assert when(state, CASE_COMMANDS[action]()) != []
+    elif (action, status) in SPECIFIC_REFUSALS:
+        with pytest.raises(IllegalTransition) as refused:
+            when(state, CASE_COMMANDS[action]())
+        assert refused.value.code == SPECIFIC_REFUSALS[(action, status)]
     else:
         with pytest.raises(IllegalTransition, match=f"is {status}, cannot {action}; allowed next"):
             when(state, CASE_COMMANDS[action]())
@@ -100,14 +112,14 @@ def test_the_table_offers_what_the_centre_expects() -> None:
 
     assert offered == {
         CaseStatus.RECEIVED: ["answer", "dispatch", "merge", "whistle"],
-        CaseStatus.DISPATCHED: ["dispatch", "merge", "park", "urge", "whistle"],
+        CaseStatus.DISPATCHED: ["answer", "dispatch", "merge", "park", "recall", "urge", "whistle"],
         CaseStatus.IN_PROGRESS: ["dispatch", "merge", "park", "urge", "whistle"],
         CaseStatus.REPLIED: ["callback", "close", "dispatch", "merge", "park", "reopen", "whistle"],
         CaseStatus.CLOSED: ["reopen"],
         CaseStatus.ANSWERED: ["callback", "close", "reopen"],
         CaseStatus.PARKED: ["merge", "unpark"],
         CaseStatus.MERGED: [],
-        CaseStatus.REOPENED: ["dispatch", "merge", "park", "urge", "whistle"],
+        CaseStatus.REOPENED: ["answer", "dispatch", "merge", "park", "recall", "urge", "whistle"],
     }
 
 

@@ -122,7 +122,7 @@ def test_liaison_task_cannot_be_signed_twice() -> None:
 def test_an_unknown_task_is_refused_with_the_case_actions() -> None:
     state = given(received(), dispatched())
 
-    with pytest.raises(UnknownTask, match="has no task nope; allowed next: dispatch"):
+    with pytest.raises(UnknownTask, match="has no task nope; allowed next: answer, dispatch"):
         when(state, cmd.SignTask(task_id="nope"))
 
 

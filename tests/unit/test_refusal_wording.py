@@ -30,6 +30,7 @@ SOURCES = [ROOT / "dispatch" / "domain", ROOT / "dispatch" / "handlers"]
 TASK_ID = f"{uuid.uuid4().hex}-1"
 SAMPLE_FACTS: dict[str, object] = {
     "case_no": "20261202-00092",
+    "target_case_no": "20261202-00088",
     "task_id": TASK_ID,
     "whistle_id": "w_3f9c2a7b1e0d",
     "department": "roads",

@@ -26,6 +26,14 @@ def cases(
     container: ContainerDep,
     user: CurrentUser,
     status: Annotated[str | None, Query(max_length=200)] = None,
+    nature: Annotated[
+        str | None,
+        Query(
+            pattern=r"^(consult|help|complaint|report|suggestion)"
+            r"(,(consult|help|complaint|report|suggestion))*$",
+            description="诉求性质, one or several, comma-separated",
+        ),
+    ] = None,
     category: Code = None,
     department: Code = None,
     grid: Code = None,
@@ -48,6 +56,7 @@ def cases(
             conn,
             user,
             status=status,
+            nature=nature,
             category=category,
             department=department,
             grid=grid,

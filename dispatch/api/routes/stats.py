@@ -21,7 +21,7 @@ router = APIRouter(tags=["stats"])
 
 Reader = Annotated[User, Depends(roles("supervisor", "dispatcher"))]
 Moment = Annotated[str | None, Query(max_length=40)]
-GroupBy = Literal["department", "category", "grid", "street", "day"]
+GroupBy = Literal["department", "nature", "category", "grid", "street", "day"]
 
 
 def zone_and_weights(container: Container) -> tuple[ZoneInfo, KpiWeights]:

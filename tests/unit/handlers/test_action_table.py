@@ -21,6 +21,7 @@ def test_every_command_of_the_design_is_in_the_table_once() -> None:
         "merge",
         "close",
         "urge",
+        "recall",  # §8.2
     }
     assert set(TASK_ACTIONS) == {
         "sign",
