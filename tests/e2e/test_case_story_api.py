@@ -213,7 +213,8 @@ def test_a_liaison_sees_its_own_inbox_and_not_other_departments_cases(client, lo
     assert client.get(f"{API}/cases/{case['id']}", headers=gas).status_code == 403
     seen = client.get(f"{API}/cases/{case['id']}", headers=water)
     assert seen.status_code == 200
-    assert seen.json()["reporter"]["phone"] == "138****8000"
+    # Water holds the live task: its liaison must call the citizen (联系诉求人, §8.2).
+    assert seen.json()["reporter"]["phone"] == "13800138000"
     assert seen.headers["ETag"] == f'"{seen.json()["version"]}"'
 
 

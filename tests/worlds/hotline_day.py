@@ -58,6 +58,7 @@ CASE_MOVES = (
     "park",
     "unpark",
     "merge",
+    "recall",
     "urge",
 )
 TASK_MOVES = (
@@ -124,6 +125,7 @@ class HotlineDay:
             self._try(lambda: self._task_move(move, task.task_id, task.department, pick))
             return f"{move} {task.task_id[-2:]}"
         allowed = ["route" if m == "unroutable" else m for m in STATUS_MOVES[state.status]]
+        allowed = [m for m in allowed if m in CASE_MOVES]  # timer-raised ones are not moves
         move = pick(allowed or CASE_MOVES) if pick(range(8)) else pick(CASE_MOVES)
         self._try(lambda: self._case_move(move, case_id, state, pick))
         return move
@@ -170,6 +172,8 @@ class HotlineDay:
                 return staff("dispatcher"), {"plan": "列入计划", "review_on": review_on.isoformat()}
             case "unpark":
                 return staff("dispatcher"), {}
+            case "recall":
+                return staff("dispatcher"), {"reason": "派错了，收回重派"}
             case "merge":
                 others = [c for c in self.case_ids if c != case_id]
                 into = pick(others) if others else case_id
