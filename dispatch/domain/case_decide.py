@@ -187,6 +187,15 @@ def add_attachment(state: CaseState, c: cmd.AddAttachment, now: datetime) -> lis
     ]
 
 
+def erase_intake_photos(state: CaseState, c: cmd.EraseIntakePhotos, now: datetime) -> list[Event]:
+    """Only what is not erased yet: running the erase again appends nothing."""
+    return [
+        ev.AttachmentErased(attachment_id=a.attachment_id, sha256=a.sha256)
+        for a in state.attachments
+        if a.stage == "intake" and a.erased_at is None
+    ]
+
+
 # A stage is still running while the task has not passed it. A task awaiting a return ruling
 # is with the dispatcher, not the department, so nothing warns about it.
 _STAGE_OPEN: dict[str, frozenset[TaskStatus]] = {
@@ -271,6 +280,7 @@ DECISIONS: dict[type[cmd.Command], Callable[[Any, Any, datetime], list[Event]]] 
     cmd.NoteProgress: note_progress,
     cmd.ReplyTask: reply_task,
     cmd.AddAttachment: add_attachment,
+    cmd.EraseIntakePhotos: erase_intake_photos,
     cmd.RaiseSlaWarning: raise_sla_warning,
     cmd.UrgeCase: urge_case,
     cmd.RecordCallback: record_callback,

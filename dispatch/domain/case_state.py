@@ -224,6 +224,7 @@ class Attachment:
     filename: str | None
     by: str
     at: datetime
+    erased_at: datetime | None = None
 
 
 @dataclass(frozen=True)

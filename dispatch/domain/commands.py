@@ -180,6 +180,11 @@ class AddAttachment(Command):
     by: str
 
 
+class EraseIntakePhotos(Command):
+    """Privacy erase: the files the reporter supplied with the complaint (every ``intake``
+    attachment of the case) are to be deleted; allowed in any status, closed cases too."""
+
+
 class RaiseSlaWarning(Command):
     """预警 / 超期, from the SLA timer."""
 

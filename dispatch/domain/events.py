@@ -224,6 +224,17 @@ class AttachmentAdded(Event):
 
 
 @registry.register
+class AttachmentErased(Event):
+    """A stored file deleted for privacy (个人信息删除): the ``AttachmentAdded`` before it and
+    its sha256 stay in the hash chain, so ``dispatch verify`` can tell erased from missing."""
+
+    type = "AttachmentErased"
+    attachment_id: str
+    sha256: str
+    reason: Literal["privacy"] = "privacy"
+
+
+@registry.register
 class SlaWarningRaised(Event):
     """预警 (yellow) or 超期 (red), raised once per (task, stage, level)."""
 

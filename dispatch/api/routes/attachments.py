@@ -74,6 +74,7 @@ def _present(a: Attachment) -> dict[str, Any]:
         "filename": a.filename,
         "by": a.by,
         "at": a.at.isoformat(),
+        "erased_at": a.erased_at.isoformat() if a.erased_at else None,
     }
 
 
@@ -146,6 +147,14 @@ def attachment(
     found = next((a for a in state.attachments if a.attachment_id == attachment_id), None)
     if found is None:
         raise Problem(404, f"case {state.case_no} has no attachment {attachment_id!r}")
+    if found.erased_at is not None:
+        raise Problem(
+            410,
+            f"attachment {attachment_id} of case {state.case_no} was erased on "
+            f"{found.erased_at:%Y-%m-%d} at the reporter's request (privacy erase); its record "
+            "and sha256 stay in the case history, the file is gone for good",
+            code="attachment_erased",
+        )
     try:
         chunks = container.media_store.open(found.sha256, thumbnail=thumbnail)
     except MediaNotFound:
