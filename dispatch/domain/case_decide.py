@@ -57,8 +57,9 @@ def receive_case(state: CaseState | None, c: cmd.ReceiveCase, now: datetime) -> 
         location=c.location,
         reporter_ref=c.reporter_ref,
         received_at=c.received_at,
+        media_url=c.media_url,
     )
-    return [received]
+    return [received, *(attachment_added(a) for a in c.attachments)]
 
 
 def answer_case(state: CaseState, c: cmd.AnswerCase, now: datetime) -> list[Event]:
@@ -173,18 +174,21 @@ def reply_task(state: CaseState, c: cmd.ReplyTask, now: datetime) -> list[Event]
 
 def add_attachment(state: CaseState, c: cmd.AddAttachment, now: datetime) -> list[Event]:
     check_attachment_allowed(state, c)
-    return [
-        ev.AttachmentAdded(
-            attachment_id=c.attachment_id,
-            sha256=c.sha256,
-            size=c.size,
-            media_type=c.media_type,
-            stage=c.stage,
-            task_id=c.task_id,
-            filename=c.filename,
-            by=c.by,
-        )
-    ]
+    return [attachment_added(c)]
+
+
+def attachment_added(c: cmd.AddAttachment) -> ev.AttachmentAdded:
+    return ev.AttachmentAdded(
+        attachment_id=c.attachment_id,
+        sha256=c.sha256,
+        size=c.size,
+        media_type=c.media_type,
+        stage=c.stage,
+        task_id=c.task_id,
+        filename=c.filename,
+        by=c.by,
+        location=c.location,
+    )
 
 
 def erase_intake_photos(state: CaseState, c: cmd.EraseIntakePhotos, now: datetime) -> list[Event]:

@@ -189,7 +189,16 @@ def _replied(s: CaseState, e: ev.TaskReplied, at: datetime) -> CaseState:
 
 def _attachment_added(s: CaseState, e: ev.AttachmentAdded, at: datetime) -> CaseState:
     attachment = Attachment(
-        e.attachment_id, e.sha256, e.size, e.media_type, e.stage, e.task_id, e.filename, e.by, at
+        e.attachment_id,
+        e.sha256,
+        e.size,
+        e.media_type,
+        e.stage,
+        e.task_id,
+        e.filename,
+        e.by,
+        at,
+        location=e.location,
     )
     return replace(s, attachments=(*s.attachments, attachment))
 

@@ -225,6 +225,7 @@ class Attachment:
     by: str
     at: datetime
     erased_at: datetime | None = None
+    location: Location | None = None
 
 
 @dataclass(frozen=True)

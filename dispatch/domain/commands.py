@@ -64,6 +64,9 @@ class ReceiveCase(Command):
     location: Location
     reporter_ref: str | None = None
     received_at: datetime
+    media_url: str | None = None
+    # Photos that came with the complaint, already stored: recorded in the same append.
+    attachments: tuple[AddAttachment, ...] = ()
 
 
 class AnswerCase(Command):
@@ -178,6 +181,7 @@ class AddAttachment(Command):
     task_id: str | None = None
     filename: str | None = None
     by: str
+    location: Location | None = None
 
 
 class EraseIntakePhotos(Command):

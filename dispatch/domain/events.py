@@ -63,6 +63,8 @@ class CaseReceived(Event):
     location: Location
     reporter_ref: str | None = None
     received_at: datetime
+    # Open311 ``media_url``: a citizen's link to a picture, kept as given and never fetched.
+    media_url: str | None = None
 
 
 @registry.register
@@ -221,6 +223,8 @@ class AttachmentAdded(Event):
     task_id: str | None = None
     filename: str | None = None
     by: str
+    # Where the photo was taken, kept on purpose by staff (never left in the stored file).
+    location: Location | None = None
 
 
 @registry.register

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from dispatch.catalogue import Catalogue, locate
-from dispatch.domain.commands import ReceiveCase
+from dispatch.domain.commands import AddAttachment, ReceiveCase
 from dispatch.domain.events import Location
 from dispatch.handlers.actor import Actor
 from dispatch.handlers.errors import InvalidInput, KeyTaken, NotInScope
@@ -27,6 +27,8 @@ class Complaint:
     grid: str | None = None
     reporter_name: str | None = None
     reporter_phone: str | None = None
+    media_url: str | None = None
+    attachments: tuple[AddAttachment, ...] = ()  # stored already (``store_upload``)
 
 
 def new_case_id() -> str:
@@ -85,6 +87,8 @@ def receive_complaint(
             "location": location,
             "reporter_ref": reporter_ref,
             "received_at": now,
+            "media_url": command.media_url,
+            "attachments": command.attachments,
         }
     )
     try:
