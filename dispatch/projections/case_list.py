@@ -40,7 +40,8 @@ def _when(name: str) -> sa.Column[Any]:
 
 class CaseListProjection(Projection):
     name = "case_list"
-    version = 1
+    # 2: ``media_url`` (Open311's link to a picture, shown again by GET requests)
+    version = 2
     per_stream = True  # each row depends on its own case's events only
 
     def define(self, metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
@@ -72,6 +73,7 @@ class CaseListProjection(Projection):
             sa.Column("hops", sa.Integer, nullable=False),
             sa.Column("reopen_count", sa.Integer, nullable=False),
             sa.Column("unroutable", sa.Text),  # the reason, while no rule matched
+            sa.Column("media_url", sa.Text),
             _when("answered_at"),
             sa.Column("parked_review_on", sa.Date),
             sa.Column("merged_into", sa.String(64)),
