@@ -10,8 +10,8 @@ from dispatch.api.routes.attachments import UPLOAD_PATH, upload_body_limit
 from dispatch.api.routes.catalogue import MAX_BODY as CATALOGUE_MAX_BODY
 from dispatch.api.security_headers import SecurityHeaders
 from dispatch.bootstrap import Container
-from dispatch.console import install_console
-from dispatch.open311 import OPEN311, create_open311_app
+from dispatch.console import CONSOLE_PHOTOS, CONSOLE_UPLOAD_PATH, install_console
+from dispatch.open311 import MEDIA_UPLOAD_PATH, OPEN311, create_open311_app
 
 
 def create_app(container: Container) -> FastAPI:
@@ -22,7 +22,11 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(
         BodyLimit,
         larger={f"{API}/catalogue": CATALOGUE_MAX_BODY},
-        larger_matching={UPLOAD_PATH: upload_body_limit(container.settings)},
+        larger_matching={
+            UPLOAD_PATH: upload_body_limit(container.settings),
+            MEDIA_UPLOAD_PATH: upload_body_limit(container.settings),
+            CONSOLE_UPLOAD_PATH: upload_body_limit(container.settings) * CONSOLE_PHOTOS,
+        },
     )
     app.add_middleware(SecurityHeaders)
     return app

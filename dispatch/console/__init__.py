@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from dispatch.console.i18n import N_
 from dispatch.console.routes import (
+    attachments,
     audit,
     case_actions,
     cases,
@@ -35,6 +36,9 @@ from dispatch.console.web import (
 )
 
 STATIC = Path(__file__).parent / "static"
+# The intake forms carry photos: the body limit allows a few uploads' worth.
+CONSOLE_UPLOAD_PATH = r"/console/(intake|street/report)"
+CONSOLE_PHOTOS = 4
 
 
 def install_console(app: FastAPI) -> None:
@@ -42,7 +46,7 @@ def install_console(app: FastAPI) -> None:
     # Specific paths before the catch-all case actions (/cases/{id}/{action}).
     for module in (login, dashboard):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
-    for module in (intake, cases, tasks, desk, street, worklists, audit, case_actions):
+    for module in (intake, cases, tasks, desk, street, worklists, audit, attachments, case_actions):
         app.include_router(
             module.router,
             prefix=PREFIX,

@@ -124,6 +124,10 @@ TIMELINE_STAGE = {
     "unparked": N_("Unparked"),
     "merged": N_("Merged"),
     "closed": N_("Closed"),
+    "attachment_intake": N_("Intake photo added"),
+    "attachment_progress": N_("Progress photo added"),
+    "attachment_reply": N_("Reply photo added"),
+    "attachment_erased": N_("Photo erased (privacy)"),
 }
 
 KPI = {

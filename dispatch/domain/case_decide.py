@@ -64,10 +64,11 @@ def receive_case(state: CaseState | None, c: cmd.ReceiveCase, now: datetime) -> 
         location=c.location,
         reporter_ref=c.reporter_ref,
         received_at=c.received_at,
+        media_url=c.media_url,
     )
     # 直接答复 at intake: answered in the same append, so no router ever sees it unanswered.
     answered = [ev.CaseAnswered(answer=c.answer)] if c.answer else []
-    return [received, *answered]
+    return [received, *(attachment_added(a) for a in c.attachments), *answered]
 
 
 def answer_case(state: CaseState, c: cmd.AnswerCase, now: datetime) -> list[Event]:
@@ -196,17 +197,29 @@ def reply_task(state: CaseState, c: cmd.ReplyTask, now: datetime) -> list[Event]
 
 def add_attachment(state: CaseState, c: cmd.AddAttachment, now: datetime) -> list[Event]:
     check_attachment_allowed(state, c)
+    return [attachment_added(c)]
+
+
+def attachment_added(c: cmd.AddAttachment) -> ev.AttachmentAdded:
+    return ev.AttachmentAdded(
+        attachment_id=c.attachment_id,
+        sha256=c.sha256,
+        size=c.size,
+        media_type=c.media_type,
+        stage=c.stage,
+        task_id=c.task_id,
+        filename=c.filename,
+        by=c.by,
+        location=c.location,
+    )
+
+
+def erase_intake_photos(state: CaseState, c: cmd.EraseIntakePhotos, now: datetime) -> list[Event]:
+    """Only what is not erased yet: running the erase again appends nothing."""
     return [
-        ev.AttachmentAdded(
-            attachment_id=c.attachment_id,
-            sha256=c.sha256,
-            size=c.size,
-            media_type=c.media_type,
-            stage=c.stage,
-            task_id=c.task_id,
-            filename=c.filename,
-            by=c.by,
-        )
+        ev.AttachmentErased(attachment_id=a.attachment_id, sha256=a.sha256)
+        for a in state.attachments
+        if a.stage == "intake" and a.erased_at is None
     ]
 
 
@@ -310,6 +323,7 @@ DECISIONS: dict[type[cmd.Command], Callable[[Any, Any, datetime], list[Event]]] 
     cmd.NoteProgress: note_progress,
     cmd.ReplyTask: reply_task,
     cmd.AddAttachment: add_attachment,
+    cmd.EraseIntakePhotos: erase_intake_photos,
     cmd.RaiseSlaWarning: raise_sla_warning,
     cmd.UrgeCase: urge_case,
     cmd.RecordCallback: record_callback,

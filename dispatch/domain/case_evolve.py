@@ -190,9 +190,25 @@ def _replied(s: CaseState, e: ev.TaskReplied, at: datetime) -> CaseState:
 
 def _attachment_added(s: CaseState, e: ev.AttachmentAdded, at: datetime) -> CaseState:
     attachment = Attachment(
-        e.attachment_id, e.sha256, e.size, e.media_type, e.stage, e.task_id, e.filename, e.by, at
+        e.attachment_id,
+        e.sha256,
+        e.size,
+        e.media_type,
+        e.stage,
+        e.task_id,
+        e.filename,
+        e.by,
+        at,
+        location=e.location,
     )
     return replace(s, attachments=(*s.attachments, attachment))
+
+
+def _attachment_erased(s: CaseState, e: ev.AttachmentErased, at: datetime) -> CaseState:
+    kept = tuple(
+        replace(a, erased_at=at) if a.attachment_id == e.attachment_id else a for a in s.attachments
+    )
+    return replace(s, attachments=kept)
 
 
 def _sla_warning(s: CaseState, e: ev.SlaWarningRaised, at: datetime) -> CaseState:
@@ -253,6 +269,7 @@ EVOLVERS: dict[type[Event], Callable[[CaseState, Any, datetime], CaseState]] = {
     ev.ProgressNoted: _progress_noted,
     ev.TaskReplied: _replied,
     ev.AttachmentAdded: _attachment_added,
+    ev.AttachmentErased: _attachment_erased,
     ev.SlaWarningRaised: _sla_warning,
     ev.CaseUrged: _urged,
     ev.CallbackRecorded: _callback,

@@ -242,6 +242,8 @@ class Attachment:
     filename: str | None
     by: str
     at: datetime
+    erased_at: datetime | None = None
+    location: Location | None = None
 
 
 @dataclass(frozen=True)

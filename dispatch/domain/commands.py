@@ -70,6 +70,9 @@ class ReceiveCase(Command):
     reporter_ref: str | None = None
     received_at: datetime
     answer: str | None = None
+    media_url: str | None = None
+    # Photos that came with the complaint, already stored: recorded in the same append.
+    attachments: tuple[AddAttachment, ...] = ()
 
 
 class AnswerCase(Command):
@@ -190,6 +193,12 @@ class AddAttachment(Command):
     task_id: str | None = None
     filename: str | None = None
     by: str
+    location: Location | None = None
+
+
+class EraseIntakePhotos(Command):
+    """Privacy erase: the files the reporter supplied with the complaint (every ``intake``
+    attachment of the case) are to be deleted; allowed in any status, closed cases too."""
 
 
 class RaiseSlaWarning(Command):

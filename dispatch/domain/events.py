@@ -78,6 +78,8 @@ class CaseReceived(Event):
     location: Location
     reporter_ref: str | None = None
     received_at: datetime
+    # Open311 ``media_url``: a citizen's link to a picture, kept as given and never fetched.
+    media_url: str | None = None
 
 
 @registry.register
@@ -242,6 +244,19 @@ class AttachmentAdded(Event):
     task_id: str | None = None
     filename: str | None = None
     by: str
+    # Where the photo was taken, kept on purpose by staff (never left in the stored file).
+    location: Location | None = None
+
+
+@registry.register
+class AttachmentErased(Event):
+    """A stored file deleted for privacy (个人信息删除): the ``AttachmentAdded`` before it and
+    its sha256 stay in the hash chain, so ``dispatch verify`` can tell erased from missing."""
+
+    type = "AttachmentErased"
+    attachment_id: str
+    sha256: str
+    reason: Literal["privacy"] = "privacy"
 
 
 @registry.register

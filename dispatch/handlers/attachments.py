@@ -1,7 +1,9 @@
 """随手拍 · 影像证明 (DESIGN §8.6): recording a stored file on a case, the one handler shape.
 
 The HTTP layer has judged and stored the bytes already; the handler checks who may add to this
-case and appends ``AttachmentAdded`` through ``execute``.
+case and appends ``AttachmentAdded`` through ``execute``. Privacy erase records
+``AttachmentErased`` first and deletes the files after, so a crash between the two leaves a
+stray file (``dispatch verify --strays`` lists it) rather than a file the log calls missing.
 """
 
 from __future__ import annotations
@@ -35,3 +37,10 @@ def add_attachment(
         issuer,
         scope=lambda state: check_may_attach(state, issuer),
     )
+
+
+def erase_intake_photos(
+    deps: Handling, target: str, command: c.EraseIntakePhotos, issuer: Issuer
+) -> CommandResult:
+    """Run by an administrator (``dispatch privacy erase``): no scope to check."""
+    return execute(deps, target, lambda _state, _now: command, issuer)

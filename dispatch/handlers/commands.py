@@ -17,7 +17,7 @@ from dispatch.domain.case import CaseState
 from dispatch.domain.ids import case_id_of
 from dispatch.handlers.actions import Requested
 from dispatch.handlers.actor import SYSTEM
-from dispatch.handlers.attachments import add_attachment
+from dispatch.handlers.attachments import add_attachment, erase_intake_photos
 from dispatch.handlers.errors import CaseNotFound
 from dispatch.handlers.executor import CommandResult, execute
 from dispatch.handlers.handling import Handling, Issuer
@@ -99,6 +99,7 @@ HANDLERS: dict[type, Handler] = {
     Requested: take_action,
     c.RaiseSlaWarning: raise_sla_warning,
     c.AddAttachment: add_attachment,
+    c.EraseIntakePhotos: erase_intake_photos,
     **dict.fromkeys(
         (
             c.AnswerCase,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 
 from dispatch.catalogue import Catalogue, locate
-from dispatch.domain.commands import ReceiveCase
+from dispatch.domain.commands import AddAttachment, ReceiveCase
 from dispatch.domain.events import Location
 from dispatch.handlers.actor import Actor
 from dispatch.handlers.errors import IdempotencyKeyReused, InvalidInput, KeyTaken, NotInScope
@@ -32,10 +33,15 @@ class Complaint:
     nature: str = "complaint"
     reporter_confidential: bool = False  # 保密
     answer: str | None = None  # 直接答复 at intake
+    media_url: str | None = None
+    attachments: tuple[AddAttachment, ...] = ()  # stored already (``store_upload``)
 
     def fingerprint(self) -> str:
-        """What an Idempotency-Key promises: the same key names the same request."""
-        canonical = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+        """What an Idempotency-Key promises: the same key names the same request. Photos count
+        by their bytes (sha256), not by the ids their upload was given."""
+        fields = {f.name: getattr(self, f.name) for f in dataclass_fields(self)}
+        fields["attachments"] = sorted(a.sha256 for a in self.attachments)
+        canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -114,6 +120,8 @@ def receive_complaint(
             "reporter_ref": reporter_ref,
             "received_at": now,
             "answer": command.answer,
+            "media_url": command.media_url,
+            "attachments": command.attachments,
         }
     )
     try:

@@ -20,12 +20,12 @@ from dispatch.bootstrap import Container
 from dispatch.handlers.text import has_control_characters
 from dispatch.open311.errors import Open311Error
 from dispatch.open311.formats import Document, format_of_path, render
-from dispatch.open311.routes import router
+from dispatch.open311.routes import MEDIA_UPLOAD_PATH, router
 from events import StoreUnavailable
 
 OPEN311 = "/open311/v2"
 
-__all__ = ["OPEN311", "Open311Error", "create_open311_app"]
+__all__ = ["MEDIA_UPLOAD_PATH", "OPEN311", "Open311Error", "create_open311_app"]
 
 
 def create_open311_app(container: Container) -> FastAPI:

@@ -3,8 +3,10 @@
 Everything the form carries is checked here and refused with a 400 that names the field, so
 the handler only ever sees well-formed input. Answers to the category's extra questions
 (``attribute[code]``, ``attribute[code][]`` for a multi-value list) are appended to the
-description, one line per question, in the catalogue's order. ``email``, ``device_id`` and
-``media_url`` are accepted and not kept: the vault holds a reporter's name and phone only.
+description, one line per question, in the catalogue's order. ``email`` and ``device_id``
+are accepted and not kept: the vault holds a reporter's name and phone only. ``media_url`` is
+kept as a link (http or https, checked here) and shown again on GET; it is never fetched, so
+a link can neither make this server call another nor bring a file in unchecked.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from dispatch.catalogue import Catalogue, Category
 from dispatch.catalogue.model import Attribute
@@ -24,6 +27,7 @@ CHANNEL = "open311"
 DESCRIPTION_MAX = 4000
 NAME_MAX = 50
 ADDRESS_MAX = 300
+MEDIA_URL_MAX = 2000
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{4,19}$")
 ATTRIBUTE_KEY = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 
@@ -57,7 +61,25 @@ def complaint_from_form(form: Form, catalogue: Catalogue) -> Complaint:
         lon=lon,
         reporter_name=name[:NAME_MAX] or None,
         reporter_phone=phone,
+        media_url=_media_url(form),
     )
+
+
+def _media_url(form: Form) -> str | None:
+    url = _text(form, "media_url", MEDIA_URL_MAX)
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise Open311Error(400, "media_url must be an http:// or https:// link to the picture")
+    if any(ch.isspace() for ch in url) or parts.username or parts.password:
+        raise Open311Error(400, "media_url: a plain link, without spaces or a user name in it")
+    return url
 
 
 def _text(form: Form, field: str, limit: int) -> str | None:

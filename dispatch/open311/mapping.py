@@ -122,7 +122,7 @@ def service_request(
         "zipcode": None,
         "lat": row["lat"],
         "long": row["lon"],
-        "media_url": "",
+        "media_url": row["media_url"] or "",
     }
 
 

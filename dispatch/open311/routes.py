@@ -15,6 +15,7 @@ is why GeoReport's ``tokens`` resource exists.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
@@ -27,8 +28,11 @@ from dispatch.auth.apikeys import check_api_key
 from dispatch.bootstrap import Container
 from dispatch.catalogue import Catalogue
 from dispatch.catalogue.versions import list_versions
+from dispatch.domain.commands import AddAttachment
 from dispatch.handlers import ApplicationError, Issuer, SystemActor, new_case_id
 from dispatch.handlers.text import has_control_characters
+from dispatch.handlers.uploads import Upload, store_upload
+from dispatch.media import MediaRefused, upload_limit_bytes
 from dispatch.open311.errors import Open311Error
 from dispatch.open311.formats import Document, Format, parse_format, render
 from dispatch.open311.intake import complaint_from_form
@@ -44,6 +48,9 @@ IDEMPOTENCY_KEY_MAX = 128
 DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_FIELDS = 200
+MEDIA_FIELD = "media"
+# The body limit lets a POST of a request carry one upload (plus the multipart framing).
+MEDIA_UPLOAD_PATH = r"/open311/v2/requests\.(json|xml)"
 
 
 def container_of(request: Request) -> Container:
@@ -118,46 +125,57 @@ async def post_request(fmt: str, request: Request) -> Response:
     ``open311``; answers ``[{service_request_id, token, service_notice, account_id}]``.
 
     A key in the query string is checked before the body is read; one in the body is checked
-    before any field is. The body is at most 1 MiB (``BodyLimit``), and a form with a file
-    in it is refused unread: media is a ``media_url``, never an upload here.
+    before any field is. The body is at most 1 MiB plus the upload limit (``BodyLimit``).
+    A picture comes as a ``media_url`` link, or as one multipart file named ``media`` (as
+    several GeoReport servers take it): judged like any upload and recorded with the case in
+    one append, so a refused file is a 4xx and no case.
     """
     fmt_ = format_from(fmt)
     container = container_of(request)
     query_key = request.query_params.get("api_key")
     if query_key:
         await run_in_threadpool(_client, container, query_key)
-    fields = await _form_fields(request)
-    if fields is None:  # not a form: no key can be in it
+    form = await _form(request)
+    if form is None:  # not a form: no key can be in it
         if not query_key:
             raise Open311Error(403, "api_key is required: send the request as a form with it")
         raise Open311Error(
             400, "the body must be application/x-www-form-urlencoded or multipart/form-data"
         )
+    fields, media = form
     key = request.headers.get("Idempotency-Key")
-    answer = await run_in_threadpool(submit, container, fields, query_key, key)
+    language = request.headers.get("Accept-Language", "en")
+    answer = await run_in_threadpool(
+        submit, container, fields, query_key, key, media=media, language=language
+    )
     return render(fmt_, Document.SERVICE_REQUESTS, answer, status=201)
 
 
-async def _form_fields(request: Request) -> dict[str, list[str]] | None:
-    """The form's text fields (every value, in order); ``None`` when the body is no form."""
+async def _form(request: Request) -> tuple[dict[str, list[str]], Upload | None] | None:
+    """The form's text fields (every value, in order) and its ``media`` file; ``None`` when
+    the body is no form."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in FORM_TYPES:
         return None
     try:
-        form = await request.form(max_files=0, max_fields=MAX_FIELDS)
+        form = await request.form(max_files=1, max_fields=MAX_FIELDS)
     except StarletteHTTPException as error:
         if "files" in str(error.detail):
-            raise Open311Error(
-                400, "files are not accepted: give media_url, a link to the picture"
-            ) from None
+            raise Open311Error(400, "one file at most, named media") from None
         raise Open311Error(400, f"the form could not be read: {error.detail}") from None
     except Exception:  # a malformed body of any kind is the client's 400
         raise Open311Error(400, "the form could not be read") from None
     fields: dict[str, list[str]] = {}
+    media: Upload | None = None
     for name, value in form.multi_items():
         if isinstance(value, str):
             fields.setdefault(name, []).append(value)
-    return fields
+        elif name != MEDIA_FIELD:
+            raise Open311Error(400, f"a file may only come as media, not as {name}")
+        else:
+            limit = upload_limit_bytes(container_of(request).settings)
+            media = Upload(await value.read(limit + 1), value.filename, value.content_type)
+    return fields, media
 
 
 def submit(
@@ -165,6 +183,9 @@ def submit(
     form: Mapping[str, Sequence[str]],
     query_key: str | None,
     idempotency_key: str | None,
+    *,
+    media: Upload | None = None,
+    language: str = "en",
 ) -> list[dict[str, object]]:
     client = _client(container, (form.get("api_key") or [query_key or ""])[-1])
     catalogue = catalogue_of(container)
@@ -177,6 +198,9 @@ def submit(
     ):
         raise Open311Error(400, f"Idempotency-Key: 1 to {IDEMPOTENCY_KEY_MAX} plain characters")
     actor = SystemActor(username=f"open311:{client}"[:USERNAME_MAX], roles=frozenset({ROLE}))
+    if media is not None:
+        photo = _stored_media(container, media, by=actor.username, language=language)
+        complaint = replace(complaint, attachments=(photo,))
     try:
         issuer = Issuer(actor=actor, role=ROLE, command_id=idempotency_key)
         result = container.handle(new_case_id(), complaint, issuer)
@@ -193,6 +217,20 @@ def submit(
             "account_id": account,
         }
     ]
+
+
+def _stored_media(container: Container, media: Upload, *, by: str, language: str) -> AddAttachment:
+    try:
+        stored = store_upload(
+            container.media_store,
+            media,
+            max_bytes=upload_limit_bytes(container.settings),
+            stage="intake",
+            by=by,
+        )
+    except MediaRefused as refused:
+        raise Open311Error(400, f"media: {refused.message(language)}") from None
+    return stored.command
 
 
 def _client(container: Container, key: str) -> str:

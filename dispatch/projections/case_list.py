@@ -45,6 +45,7 @@ class CaseListProjection(Projection):
     #    ``callback_round`` (which round the last callback rated, for the 待回访 worklist).
     #    ``urged_level``, ``urged_at``, ``urged_note`` on case_tasks.
     #    nature, park_review_due and case_callers (§8.2, §8.5).
+    #    ``media_url`` (Open311's link to a picture, shown again by GET requests).
     version = 2
     per_stream = True  # each row depends on its own case's events only
 
@@ -79,6 +80,7 @@ class CaseListProjection(Projection):
             sa.Column("hops", sa.Integer, nullable=False),
             sa.Column("reopen_count", sa.Integer, nullable=False),
             sa.Column("unroutable", sa.Text),  # the reason, while no rule matched
+            sa.Column("media_url", sa.Text),
             _when("answered_at"),
             sa.Column("parked_review_on", sa.Date),
             # CaseParkReviewDue was raised for the current parking (the park_review worklist).

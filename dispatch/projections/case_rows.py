@@ -68,6 +68,7 @@ def new_case(recorded: RecordedEvent, event: ev.CaseReceived) -> CaseRows:
         "hops": 0,
         "reopen_count": 0,
         "unroutable": None,
+        "media_url": event.media_url,
         "answered_at": None,
         "parked_review_on": None,
         "park_review_due": False,

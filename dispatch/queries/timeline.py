@@ -67,6 +67,9 @@ STAGES: dict[str, tuple[str, frozenset[str], bool]] = {
     "CaseUnparked": ("unparked", frozenset(), False),
     "CaseMerged": ("merged", frozenset(), False),
     "CaseClosed": ("closed", frozenset({"CaseReopened"}), False),
+    # Photos are instants; the stage name says which (attachment_intake, _progress, _reply).
+    "AttachmentAdded": ("attachment", frozenset(), False),
+    "AttachmentErased": ("attachment_erased", frozenset(), False),
 }
 # Stages that simply last while nothing follows them: the case is still in that state.
 _RESTING = frozenset({"closed"})
@@ -142,6 +145,8 @@ def case_timeline(
         if rule is None:
             continue
         stage, ends, same_task = rule
+        if recorded.type == "AttachmentAdded":
+            stage = f"attachment_{event.stage}"  # type: ignore[attr-defined]
         start = as_utc(recorded.recorded_at)
         end: datetime | None = start if not ends else None
         for later, later_event in events[index + 1 :]:
@@ -160,6 +165,7 @@ def case_timeline(
             "hop": hops.get(task_id or "") if recorded.type == "CaseDispatched" else None,
             "actor": recorded.meta.get("actor"),
             "actor_role": recorded.meta.get("role"),
+            "attachment_id": getattr(event, "attachment_id", None),
             "start": start,
         }
         if isinstance(event, ev.CaseDispatched):

@@ -190,6 +190,74 @@ def test_exif_gps_is_absent_from_what_is_served(client: TestClient, scenes: Scen
     assert b"Xiaomi" not in served.content
 
 
+def test_an_operator_keeps_a_photos_location_on_the_attachment_never_in_the_file(
+    client: TestClient, scenes: Scenes
+) -> None:
+    scene = scenes.dispatched_case()
+
+    created = upload(
+        client,
+        scene.case_id,
+        scenes.operator,
+        jpeg_with_gps(),
+        name="p.jpg",
+        media_type="image/jpeg",
+        keep_location="true",
+    )
+
+    assert created.status_code == 201, created.text
+    kept = created.json()["location"]
+    assert kept == pytest.approx({"lat": 39.9042, "lon": 116.3975}, abs=1e-4)
+    listed = client.get(f"{API}/cases/{scene.case_id}/attachments", headers=scenes.operator)
+    assert listed.json()["items"][0]["location"] == kept
+    served = client.get(
+        f"{API}/cases/{scene.case_id}/attachments/{created.json()['id']}",
+        headers=scenes.operator,
+    )
+    assert not Image.open(io.BytesIO(served.content)).getexif().get_ifd(ExifTags.IFD.GPSInfo)
+
+
+def test_without_keep_location_the_photos_location_is_not_kept(
+    client: TestClient, scenes: Scenes
+) -> None:
+    scene = scenes.dispatched_case()
+
+    created = upload(
+        client,
+        scene.case_id,
+        scenes.operator,
+        jpeg_with_gps(),
+        name="p.jpg",
+        media_type="image/jpeg",
+    )
+
+    assert "location" not in created.json()
+    listed = client.get(f"{API}/cases/{scene.case_id}/attachments", headers=scenes.operator)
+    assert listed.json()["items"][0]["location"] is None
+
+
+def test_a_liaison_may_not_keep_a_photos_location(
+    client: TestClient, scenes: Scenes, people: Login
+) -> None:
+    scene = scenes.signed_task()
+    liaison = people("liaison", department=DEPARTMENT)
+    before = event_types(client, scenes, scene.case_id)
+
+    refused = upload(
+        client,
+        scene.case_id,
+        liaison,
+        jpeg_with_gps(),
+        name="p.jpg",
+        media_type="image/jpeg",
+        stage="progress",
+        keep_location="true",
+    )
+
+    assert "keep_location" in assert_problem(refused, 403)["detail"]
+    assert event_types(client, scenes, scene.case_id) == before
+
+
 def test_a_pdf_is_served_as_a_download(client: TestClient, scenes: Scenes) -> None:
     scene = scenes.dispatched_case()
     created = upload(

@@ -88,7 +88,8 @@ def receive_command(case_id: str | None = None, **overrides: Any) -> cmd.Receive
 def received(**overrides: Any) -> ev.CaseReceived:
     command = receive_command(**overrides)
     return ev.CaseReceived(
-        **command.model_dump(exclude={"case_id", "location", "answer"}), location=command.location
+        **command.model_dump(exclude={"case_id", "location", "answer", "attachments"}),
+        location=command.location,
     )
 
 

@@ -6,7 +6,6 @@ the handler; a refusal stores nothing in the log. Reads stream the stored bytes 
 type recorded in the event, to whoever may see the case.
 """
 
-import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, UploadFile
@@ -18,17 +17,16 @@ from dispatch.api.deps import require_roles as roles
 from dispatch.api.problems import Problem
 from dispatch.auth.users import User
 from dispatch.bootstrap import Container
-from dispatch.domain import commands as c
 from dispatch.domain.case import Attachment, CaseState
 from dispatch.handlers import CaseNotFound, Issuer, load_case
 from dispatch.handlers.attachments import check_may_attach
+from dispatch.handlers.uploads import LOCATION_KEEPERS, Upload, store_upload
 from dispatch.handlers.wording import language_of, title_for
 from dispatch.media import (
     THUMBNAIL_MEDIA_TYPE,
     MediaNotFound,
     MediaRefused,
     MediaSettings,
-    accept_upload,
     upload_limit_bytes,
 )
 from dispatch.queries.scope import can_view_case
@@ -75,6 +73,8 @@ def _present(a: Attachment) -> dict[str, Any]:
         "filename": a.filename,
         "by": a.by,
         "at": a.at.isoformat(),
+        "erased_at": a.erased_at.isoformat() if a.erased_at else None,
+        "location": {"lat": a.location.lat, "lon": a.location.lon} if a.location else None,
     }
 
 
@@ -86,17 +86,37 @@ def upload_attachment(
     file: Annotated[UploadFile, File()],
     stage: Annotated[Literal["intake", "progress", "reply"], Form()],
     task_id: Annotated[str | None, Form(min_length=1, max_length=64)] = None,
+    keep_location: Annotated[bool, Form()] = False,
     accept_language: Annotated[str, Header()] = "zh",
 ) -> JSONResponse:
-    """Add a photo or document (JPEG, PNG, WebP, PDF) to the case (sync: runs in a thread)."""
-    issuer = Issuer(actor=user, role=str(user.role_for(*UPLOADERS)))
+    """Add a photo or document (JPEG, PNG, WebP, PDF) to the case (sync: runs in a thread).
+
+    ``keep_location=true`` (operator, dispatcher): the photo's EXIF position is kept as the
+    attachment's ``location``; the stored file is stripped either way."""
+    role = str(user.role_for(*UPLOADERS))
+    if keep_location and role not in LOCATION_KEEPERS:
+        raise Problem(
+            403,
+            "只有话务员或派单员可以保留照片的拍摄位置；请不带 keep_location 重新上传。"
+            if language_of(accept_language) == "zh"
+            else "keep_location: only an operator or a dispatcher may keep where a photo was "
+            "taken; send the photo without keep_location",
+            code="keep_location_not_allowed",
+        )
+    issuer = Issuer(actor=user, role=role)
     # A NotInScope goes to the problem handlers, worded without naming who holds the case.
     check_may_attach(_case(container, case_id), issuer)
     limit = upload_limit_bytes(container.settings)
-    data = file.file.read(limit + 1)
+    upload = Upload(file.file.read(limit + 1), file.filename, file.content_type)
     try:
-        accepted = accept_upload(
-            data, filename=file.filename, declared_type=file.content_type, max_bytes=limit
+        stored = store_upload(
+            container.media_store,
+            upload,
+            max_bytes=limit,
+            stage=stage,
+            by=user.username,
+            task_id=task_id,
+            keep_location=keep_location,
         )
     except MediaRefused as refused:
         language = language_of(accept_language)
@@ -106,28 +126,17 @@ def upload_attachment(
             title=title_for(refused.status, language),
             code=refused.code,
         ) from None
-    store = container.media_store
-    stored = store.put(accepted.data, accepted.media_type)
-    if accepted.thumbnail is not None:
-        store.put_thumbnail(stored.sha256, accepted.thumbnail)
-    command = c.AddAttachment(
-        attachment_id="att_" + uuid.uuid4().hex[:16],
-        sha256=stored.sha256,
-        size=stored.size,
-        media_type=accepted.media_type,
-        stage=stage,
-        task_id=task_id,
-        filename=accepted.filename,
-        by=user.username,
-    )
+    command = stored.command
     run_command(container, lambda: container.handle(case_id, command, issuer))
-    body = {
+    body: dict[str, Any] = {
         "id": command.attachment_id,
         "sha256": command.sha256,
         "size": command.size,
         "media_type": command.media_type,
         "stage": command.stage,
     }
+    if command.location is not None:
+        body["location"] = {"lat": command.location.lat, "lon": command.location.lon}
     return JSONResponse(body, status_code=201)
 
 
@@ -151,6 +160,14 @@ def attachment(
     found = next((a for a in state.attachments if a.attachment_id == attachment_id), None)
     if found is None:
         raise Problem(404, f"case {state.case_no} has no attachment {attachment_id!r}")
+    if found.erased_at is not None:
+        raise Problem(
+            410,
+            f"attachment {attachment_id} of case {state.case_no} was erased on "
+            f"{found.erased_at:%Y-%m-%d} at the reporter's request (privacy erase); its record "
+            "and sha256 stay in the case history, the file is gone for good",
+            code="attachment_erased",
+        )
     try:
         chunks = container.media_store.open(found.sha256, thumbnail=thumbnail)
     except MediaNotFound:

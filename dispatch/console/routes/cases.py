@@ -10,6 +10,7 @@ from starlette.responses import Response
 from dispatch.auth.users import User
 from dispatch.console.buttons import case_buttons, task_buttons
 from dispatch.console.i18n import N_
+from dispatch.console.routes.attachments import photo_columns
 from dispatch.console.web import ConsoleError, catalogue_of, container_of, render, require
 from dispatch.handlers import CaseNotFound
 from dispatch.handlers.executor import load_case
@@ -96,5 +97,6 @@ def case_page(
         "departments": catalogue.departments if catalogue else [],
         "may_audit": user.has_any("supervisor", "dispatcher"),
         "back": request.url.path,
+        "photos": photo_columns(state),
     }
     return render(request, "case.html", context)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from dispatch.auth.users import User
+from dispatch.bootstrap import Container
 from dispatch.catalogue import Catalogue
 from dispatch.console.forms import FormInvalid, text_fields, validate, worded
 from dispatch.console.i18n import N_
@@ -18,6 +20,7 @@ from dispatch.console.web import (
     PostedForm,
     catalogue_of,
     container_of,
+    language_of,
     redirect,
     render,
     require,
@@ -33,6 +36,8 @@ from dispatch.handlers import (
 )
 from dispatch.handlers.bodies import IntakeIn
 from dispatch.handlers.intake import check_in_own_street, place_complaint
+from dispatch.handlers.uploads import LOCATION_KEEPERS, Upload, store_upload
+from dispatch.media import MediaRefused, upload_limit_bytes
 from dispatch.queries.worklists import likely_duplicates
 
 router = APIRouter()
@@ -119,7 +124,7 @@ def file_complaint(
     catalogue = catalogue_of(request)
     if catalogue is None:
         raise ConsoleError(409, N_("No catalogue is loaded yet: an administrator must load one."))
-    values = {name: form.get(name) or "" for name in (*FIELDS, "form_id")}
+    values = {name: form.get(name) or "" for name in (*FIELDS, "form_id", "keep_location")}
     street = user.street if role == "street" else None
     try:
         complaint = complaint_from(form, catalogue, channel=channel)
@@ -142,6 +147,11 @@ def file_complaint(
         if duplicates:
             return _form_again(request, page, values, duplicates=duplicates, street=street)
     container = container_of(request)
+    try:
+        complaint = with_photos(container, user, form, complaint, role=role)
+    except MediaRefused as refused:
+        errors = {"photos": refused.message(language_of(request))}
+        return _form_again(request, page, values, errors=errors, street=street)
     issuer = Issuer(actor=user, role=role, command_id=str(form.get("form_id") or "") or None)
     try:
         result = container.handle(new_case_id(), complaint, issuer)
@@ -153,6 +163,35 @@ def file_complaint(
     container.after_command(result)
     routed_tasks(container.handling, result.case_id)  # no-op when already routed in-process
     return redirect(request, f"/cases/{result.case_id}?new=1")
+
+
+def with_photos(
+    container: Container, user: User, form: FormData, complaint: Complaint, *, role: str
+) -> Complaint:
+    """The complaint with its photos judged and stored (``MediaRefused`` on the first unfit
+    one); with ``keep_location`` the first photo's position becomes the case's coordinates
+    when the form gave none."""
+    files = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
+    if not files:
+        return complaint
+    limit = upload_limit_bytes(container.settings)
+    keep = form.get("keep_location") == "true" and role in LOCATION_KEEPERS
+    stored = [
+        store_upload(
+            container.media_store,
+            Upload(f.file.read(limit + 1), f.filename, f.content_type),
+            max_bytes=limit,
+            stage="intake",
+            by=user.username,
+            keep_location=keep,
+        )
+        for f in files
+    ]
+    attachments = tuple(s.command for s in stored)
+    located = next((s.gps for s in stored if s.gps is not None), None)
+    if keep and located is not None and complaint.lat is None and complaint.lon is None:
+        return replace(complaint, attachments=attachments, lat=located.lat, lon=located.lon)
+    return replace(complaint, attachments=attachments)
 
 
 def _form_again(
@@ -177,6 +216,7 @@ def form_context(request: Request, *, street: str | None = None) -> dict[str, An
         "categories": catalogue.categories if catalogue else [],
         "grids": [grid for grid in grids if street is None or grid.street == street],
         "new_form_id": secrets.token_urlsafe(16),
+        "keep_location_allowed": street is None,
     }
 
 

@@ -40,4 +40,82 @@
       if (field) field.focus();
     }
   }, true);
+
+  // Photos: a drop zone fills the file input it holds (phones use the camera input itself).
+  document.querySelectorAll("[data-drop-zone]").forEach(function (zone) {
+    var input = zone.querySelector("input[type=file]");
+    var list = zone.querySelector("[data-chosen]");
+    function show() {
+      if (!list) return;
+      list.textContent = "";
+      Array.prototype.forEach.call(input.files, function (file) {
+        var item = document.createElement("li");
+        item.textContent = file.name + " (" + Math.ceil(file.size / 1024) + " KB)";
+        list.appendChild(item);
+      });
+    }
+    input.addEventListener("change", show);
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (event) {
+        event.preventDefault();
+        zone.classList.add("dragging");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function () { zone.classList.remove("dragging"); });
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      var dropped = event.dataTransfer && event.dataTransfer.files;
+      if (!dropped || !dropped.length) return;
+      var chosen = new DataTransfer();
+      Array.prototype.forEach.call(input.files, function (file) { chosen.items.add(file); });
+      Array.prototype.forEach.call(dropped, function (file) {
+        if (file.type.indexOf("image/") === 0) chosen.items.add(file);
+      });
+      input.files = chosen.files;
+      show();
+    });
+  });
+
+  // Lightbox: a thumbnail opens its photo over the page; Esc, a click or the button closes it.
+  var opener = null;
+  function closeLightbox() {
+    var box = document.getElementById("lightbox");
+    if (!box) return;
+    box.remove();
+    if (opener) opener.focus();
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-lightbox]");
+    if (!link) return;
+    event.preventDefault();
+    closeLightbox();
+    opener = link;
+    var box = document.createElement("div");
+    box.id = "lightbox";
+    box.className = "lightbox";
+    box.setAttribute("role", "dialog");
+    box.setAttribute("aria-modal", "true");
+    box.setAttribute("aria-label", link.dataset.caption || "");
+    var image = document.createElement("img");
+    image.src = link.href;
+    image.alt = link.dataset.caption || "";
+    var caption = document.createElement("p");
+    caption.textContent = link.dataset.caption || "";
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "close";
+    close.textContent = "×";
+    close.setAttribute("aria-label", body.dataset.close || "Close");
+    box.appendChild(close);
+    box.appendChild(image);
+    box.appendChild(caption);
+    box.addEventListener("click", function (e) { if (e.target !== image) closeLightbox(); });
+    body.appendChild(box);
+    close.focus();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeLightbox();
+  });
 })();

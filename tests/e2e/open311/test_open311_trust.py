@@ -110,12 +110,12 @@ def test_no_phone_number_in_any_form_appears_in_public_output(
 
 
 @pytest.mark.usefixtures("sample_catalogue")
-def test_open311_refuses_files(client: TestClient, api_key: str):
+def test_open311_refuses_a_file_that_is_not_the_one_media_upload(client: TestClient, api_key: str):
     form = {"api_key": api_key, "service_code": "road.pothole", "address_string": "西一路12号"}
-    files = {"media": ("photo.jpg", b"\xff\xd8" + b"0" * 1000, "image/jpeg")}
+    files = {"photo": ("photo.jpg", b"\xff\xd8" + b"0" * 1000, "image/jpeg")}
     response = client.post(f"{OPEN311}/requests.json", data=form, files=files)
     assert response.status_code == 400
-    assert "media_url" in response.json()[0]["description"]
+    assert "media" in response.json()[0]["description"]
 
 
 def test_open311_checks_a_query_key_before_it_reads_the_body(client: TestClient):
