@@ -65,7 +65,7 @@ def test_a_posted_request_becomes_an_open311_case(client, api_key, login, unique
     assert case["channel"] == "open311"
     assert case["category"] == "road.pothole"
     assert case["location"]["grid"] == "XYL-01"
-    assert case["reporter"] == {"name": "王丽", "phone": "13800138000"}
+    assert case["reporter"] == {"name": "王丽", "phone": "13800138000", "confidential": False}
     events = client.get(f"{API}/cases/{created['token']}/events", headers=dispatcher).json()
     received = events["items"][0]
     assert received["meta"]["actor"].startswith("open311:city-app-")
