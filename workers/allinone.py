@@ -19,17 +19,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import typer
-import uvicorn
 
 from dispatch.app import create_app
 from dispatch.bootstrap import bootstrap
 from dispatch.cli.common import fail
 from dispatch.ops.embedded_redis import EmbeddedRedis
+from dispatch.ops.http_server import run_uvicorn
 from dispatch.ops.migrations import prepare_database
 from dispatch.settings import Settings
 
 PARENT_ENV = "DISPATCH_PARENT_PID"
-STOP_TIMEOUT = 15.0
+STOP_TIMEOUT = 30.0  # a worker finishes its job, the scheduler its batch
 
 
 def serve_all_in_one(config: Settings, *, host: str, port: int) -> None:
@@ -49,7 +49,8 @@ def serve_all_in_one(config: Settings, *, host: str, port: int) -> None:
             f"Street Whistle on http://{host}:{port}  (API docs: /docs); embedded Redis, "
             f"worker pid {children[0].pid}, scheduler pid {children[1].pid}"
         )
-        run_until_signalled(lambda: uvicorn.run(create_app(container), host=host, port=port))
+        app = create_app(container)
+        run_until_signalled(lambda: run_uvicorn(app, host=host, port=port))
     finally:
         stop_children(children)
         container.close()

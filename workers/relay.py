@@ -11,6 +11,8 @@ loops at once while there is a backlog (the scheduler's fast loop).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import redis
 from sqlalchemy.engine import Engine
 
@@ -27,6 +29,11 @@ def job_for(recorded: RecordedEvent) -> JobSpec | None:
     if recorded.type == "CaseDispatched":
         return deliver_task_job(recorded.data["task_id"], recorded.data["department"])
     return None
+
+
+def correlated_with(spec: JobSpec, recorded: RecordedEvent) -> JobSpec:
+    """The job carries the correlation id of the event (of the request) that caused it."""
+    return replace(spec, correlation_id=recorded.meta.get("correlation_id"))
 
 
 class Relay:
@@ -50,7 +57,7 @@ class Relay:
         for recorded in batch:
             spec = job_for(recorded)
             if spec is not None:
-                enqueue(self.connection, spec)
+                enqueue(self.connection, correlated_with(spec, recorded))
         with self.store.transaction() as conn:
             # A checkpoint lost in a crash only relays its batch again, and enqueueing is
             # idempotent (deterministic job ids): no need to wait for the disk here.
