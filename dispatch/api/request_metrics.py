@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 
-from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dispatch.ops.logs import logger
@@ -23,15 +22,22 @@ log = logger("dispatch.access")
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's path template, with the prefix of any mount it sits under."""
-    route = scope.get("route") or scope.get("router_route")
-    path = getattr(route, "path_format", None) or getattr(route, "path", None)
-    if route is None or not isinstance(path, str):
+    """The path with each path parameter put back as ``{name}``: the route's template.
+
+    Read from what routing left in the scope (``endpoint``, ``path_params``), which every
+    Starlette router, mount and FastAPI version sets, rather than from a route object whose
+    prefixes are kept differently from one FastAPI version to the next.
+    """
+    if scope.get("endpoint") is None:
         return UNMATCHED
-    if isinstance(route, Mount):
-        path = path + "/{path}"
-    mounted = str(scope.get("root_path", ""))[len(str(scope.get("app_root_path", ""))) :]
-    return mounted + path
+    path = str(scope.get("path", ""))
+    params = {str(v): k for k, v in dict(scope.get("path_params") or {}).items() if v != ""}
+    segments = [f"{{{params[s]}}}" if s in params else s for s in path.split("/")]
+    template = "/".join(segments)
+    for value, name in params.items():
+        if "/" in value:  # a ``{name:path}`` parameter spans segments
+            template = template.replace(value, f"{{{name}}}")
+    return template
 
 
 class RequestMetrics:
