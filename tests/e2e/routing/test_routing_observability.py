@@ -101,14 +101,16 @@ def test_metrics_count_requests_by_route_template_and_status_never_by_raw_path(w
         client.get("/healthz")
         text = client.get("/metrics", headers=scraper(world)).text
 
-    route = 'dispatch_http_requests_total{method="GET",route="/api/v1/cases/{case_id}",status="401"}'
+    route = (
+        'dispatch_http_requests_total{method="GET",route="/api/v1/cases/{case_id}",status="401"}'
+    )
     assert sample(text, route) >= 2
     assert sample(text, 'dispatch_http_requests_total{method="GET",route="/healthz",status="200"}')
     unmatched = 'dispatch_http_requests_total{method="GET",route="<unmatched>",status="404"}'
     assert sample(text, unmatched) >= 1
     latency = 'dispatch_http_request_duration_seconds_count{method="GET",route="/healthz"}'
     assert sample(text, latency) >= 1
-    assert "dispatch_requests_shed_total 0.0" in text or "dispatch_requests_shed_total" in text
+    assert "# TYPE dispatch_requests_shed_total counter" in text
     for line in request_samples(text):
         assert case_id not in line and "/123" not in line, line
 
