@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -49,36 +48,11 @@ def serve_all_in_one(config: Settings, *, host: str, port: int) -> None:
             f"Street Whistle on http://{host}:{port}  (API docs: /docs); embedded Redis, "
             f"worker pid {children[0].pid}, scheduler pid {children[1].pid}"
         )
-        app = create_app(container)
-        run_until_signalled(lambda: run_uvicorn(app, host=host, port=port))
+        run_uvicorn(create_app(container), host=host, port=port)
     finally:
         stop_children(children)
         container.close()
         embedded.stop()
-
-
-class Stopped(Exception):
-    pass
-
-
-def run_until_signalled(serve: Callable[[], None]) -> None:
-    """Run ``serve``; return normally on Ctrl-C or SIGTERM so that everything is shut down.
-
-    uvicorn handles the signal itself, and once it has shut down re-raises it to whatever
-    handler was installed before: ours, which unwinds to the caller's ``finally``.
-    """
-
-    def stop(_signum: int, _frame: object) -> None:
-        raise Stopped()
-
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        serve()
-    except Stopped:
-        pass
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def spawn(arguments: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

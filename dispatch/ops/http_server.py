@@ -7,6 +7,8 @@ to ``GRACEFUL_SECONDS``; a service manager should wait a little longer before SI
 
 from __future__ import annotations
 
+import signal
+
 import uvicorn
 from fastapi import FastAPI
 
@@ -30,14 +32,34 @@ def serve_http(config: Settings, *, host: str, port: int) -> None:
         container.close()
 
 
+class Stopped(Exception):
+    pass
+
+
 def run_uvicorn(app: FastAPI, *, host: str, port: int) -> None:
-    """Our logging (JSON, one line per request from ``dispatch.api.request_metrics``) instead
-    of uvicorn's, and a graceful shutdown."""
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=GRACEFUL_SECONDS,
-    )
+    """Serve until Ctrl-C or SIGTERM, then return normally, so the caller's ``finally``
+    closes what it opened and the process exits 0.
+
+    uvicorn handles the signal itself (stops listening, lets requests in flight finish for
+    up to ``GRACEFUL_SECONDS``), then re-raises it to the handler installed before: ours.
+    Logging is ours too (JSON, one line per request from ``dispatch.api.request_metrics``).
+    """
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise Stopped()
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        )
+    except Stopped:
+        pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
