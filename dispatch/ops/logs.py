@@ -61,6 +61,8 @@ def configure_logging(*, format: str = "json", level: int | str = logging.INFO) 
         named = logging.getLogger(name)
         named.handlers[:] = []
         named.propagate = True
+    # Alembic says which dialect it uses at every start: noise, not news.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
