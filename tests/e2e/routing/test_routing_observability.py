@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -176,3 +179,25 @@ def test_readyz_is_503_within_a_few_seconds_when_redis_is_unreachable(world: Wor
     assert response.json()["checks"]["redis"].startswith("unreachable")
     assert response.json()["checks"]["database"] == "ok"
     assert took < 5
+
+
+DASHBOARD = Path(__file__).parents[3] / "deploy/grafana/street-whistle.json"
+
+
+def test_the_grafana_dashboard_queries_only_metrics_that_exist(world: World):
+    world.submit()
+    world.settle()
+    with TestClient(create_app(world.container)) as client:
+        client.get("/healthz")
+        text = client.get("/metrics", headers=scraper(world)).text
+    exposed = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+    dashboard = json.loads(DASHBOARD.read_text())
+
+    queried = {
+        re.sub(r"_(bucket|count|sum)$", "", name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b(?:dispatch|street_whistle)_[a-z_]+", target["expr"])
+    }
+    assert queried and queried <= exposed, queried - exposed
+    assert {v["name"] for v in dashboard["templating"]["list"]} >= {"datasource"}
