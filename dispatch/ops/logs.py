@@ -28,6 +28,11 @@ def add_correlation_id(_: WrappedLogger, __: str, event: EventDict) -> EventDict
     return event
 
 
+def drop_color_message(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    event.pop("color_message", None)  # uvicorn's copy of the message with terminal colours
+    return event
+
+
 def configure_logging(*, format: str = "json", level: int | str = logging.INFO) -> None:
     """Route every log record through structlog's renderer on stderr."""
     shared: list[Processor] = [
@@ -45,7 +50,7 @@ def configure_logging(*, format: str = "json", level: int | str = logging.INFO) 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), drop_color_message],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
