@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run demo test test-pg test-unit test-integration test-e2e lint typecheck format bench clean
+.PHONY: install run demo test test-pg test-unit test-integration test-e2e lint typecheck format bench clean restore-drill
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -56,6 +56,14 @@ bench: install
 	$(PY) bench/rebuild.py --cases 1000000 --json bench/results/rebuild.json
 	$(PY) bench/kpi_query.py --cases 1000000 --json bench/results/kpi.json
 	$(PY) bench/report.py bench/results
+
+# Backup → restore into a scratch database → `dispatch verify` (deploy/restore-drill.sh).
+# `make restore-drill DRILL_URL=postgresql://…/whistle`; on an empty database add DRILL_SEED=200
+# to fill it with demo cases first.
+DRILL_URL ?= $(DISPATCH_DATABASE_URL)
+restore-drill: install
+	DISPATCH="$(VENV)/bin/dispatch" PYTHON="$(PY)" DRILL_SEED="$(DRILL_SEED)" \
+		deploy/restore-drill.sh $(DRILL_URL)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache dispatch.db* .redis

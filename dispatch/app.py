@@ -6,6 +6,8 @@ from fastapi import FastAPI
 
 from dispatch.api.app import API, create_api
 from dispatch.api.body_limit import BodyLimit
+from dispatch.api.correlation import Correlation
+from dispatch.api.request_metrics import RequestMetrics
 from dispatch.api.routes.attachments import UPLOAD_PATH, upload_body_limit
 from dispatch.api.routes.catalogue import MAX_BODY as CATALOGUE_MAX_BODY
 from dispatch.api.security_headers import SecurityHeaders
@@ -29,4 +31,7 @@ def create_app(container: Container) -> FastAPI:
         },
     )
     app.add_middleware(SecurityHeaders)
+    # Outside everything else, so that every answer is counted, timed and correlated.
+    app.add_middleware(RequestMetrics)
+    app.add_middleware(Correlation)
     return app

@@ -10,6 +10,7 @@ import secrets
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +43,19 @@ class Settings(BaseSettings):
     )
     metrics_token: str | None = Field(
         None, description="bearer token for /metrics and /readyz details; unset: loopback only"
+    )
+    log_format: Literal["json", "text"] = Field(
+        "json", description="json: one JSON object a line (structlog); text: for a terminal"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
+    ready_max_relay_lag: int = Field(
+        10_000, ge=0, description="/readyz fails above this many events not relayed; 0: off"
+    )
+    ready_max_projection_lag: int = Field(
+        10_000, ge=0, description="/readyz fails when a projection is this many events behind"
+    )
+    ready_max_queue_depth: int = Field(
+        50_000, ge=0, description="/readyz fails when an RQ queue holds more jobs; 0: off"
     )
     embedded_redis_dir: str = Field(
         ".redis", description="where the embedded Redis keeps its socket"

@@ -15,21 +15,20 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import typer
-import uvicorn
 
 from dispatch.app import create_app
 from dispatch.bootstrap import bootstrap
 from dispatch.cli.common import fail
 from dispatch.ops.embedded_redis import EmbeddedRedis
+from dispatch.ops.http_server import run_uvicorn
 from dispatch.ops.migrations import prepare_database
 from dispatch.settings import Settings
 
 PARENT_ENV = "DISPATCH_PARENT_PID"
-STOP_TIMEOUT = 15.0
+STOP_TIMEOUT = 30.0  # a worker finishes its job, the scheduler its batch
 
 
 def serve_all_in_one(config: Settings, *, host: str, port: int) -> None:
@@ -49,35 +48,11 @@ def serve_all_in_one(config: Settings, *, host: str, port: int) -> None:
             f"Street Whistle on http://{host}:{port}  (API docs: /docs); embedded Redis, "
             f"worker pid {children[0].pid}, scheduler pid {children[1].pid}"
         )
-        run_until_signalled(lambda: uvicorn.run(create_app(container), host=host, port=port))
+        run_uvicorn(create_app(container), host=host, port=port)
     finally:
         stop_children(children)
         container.close()
         embedded.stop()
-
-
-class Stopped(Exception):
-    pass
-
-
-def run_until_signalled(serve: Callable[[], None]) -> None:
-    """Run ``serve``; return normally on Ctrl-C or SIGTERM so that everything is shut down.
-
-    uvicorn handles the signal itself, and once it has shut down re-raises it to whatever
-    handler was installed before: ours, which unwinds to the caller's ``finally``.
-    """
-
-    def stop(_signum: int, _frame: object) -> None:
-        raise Stopped()
-
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        serve()
-    except Stopped:
-        pass
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def spawn(arguments: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -7,7 +7,6 @@ sub-commands live in ``dispatch.cli``, one module per area, and are mounted belo
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 
@@ -30,6 +29,7 @@ from dispatch.cli import demo as dispatch_demo
 from dispatch.cli.common import fail, settings
 from dispatch.delivery.queues import redis_connection
 from dispatch.ops.http_server import serve_http
+from dispatch.ops.logs import configure_logging
 from events import StoreUnavailable
 from workers import jobs
 from workers.allinone import serve_all_in_one, watch_parent
@@ -54,6 +54,7 @@ def serve(
 ) -> None:
     """Run the HTTP API; with no DISPATCH_REDIS_URL, also Redis, a worker and the scheduler."""
     config = settings()
+    configure_logging(format=config.log_format, level=config.log_level)
     if config.redis_url:
         serve_http(config, host=host, port=port)
     else:
@@ -82,7 +83,7 @@ def worker(
     quiet: bool = typer.Option(False, help="log warnings only, not every job"),
 ) -> None:
     """An RQ worker: routes cases, delivers tasks, raises SLA warnings."""
-    container, connection = _connect("worker")
+    container, connection = _connect("worker", quiet=quiet)
     jobs.use_container(container)
     watch_parent()
     try:
@@ -99,12 +100,10 @@ def worker(
 @app.command("scheduler")
 def scheduler(quiet: bool = typer.Option(False, help="log warnings only")) -> None:
     """The relay, projections, SLA timers and the reconciler (run two: one is active)."""
-    logging.basicConfig(
-        level=logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    container, connection = _connect("scheduler")
+    container, connection = _connect("scheduler", quiet=quiet)
     watch_parent()
+    # SIGTERM: the loops finish the batch or scan in hand, then the lease is released so a
+    # standby takes over at once instead of waiting for it to expire.
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -114,8 +113,9 @@ def scheduler(quiet: bool = typer.Option(False, help="log warnings only")) -> No
         container.close()
 
 
-def _connect(what: str) -> tuple[Container, redis.Redis]:
+def _connect(what: str, *, quiet: bool = False) -> tuple[Container, redis.Redis]:
     config = settings()
+    configure_logging(format=config.log_format, level="WARNING" if quiet else config.log_level)
     if not config.redis_url:
         fail(
             f"DISPATCH_REDIS_URL is not set; a {what} needs the Redis the API uses "

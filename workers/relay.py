@@ -15,6 +15,7 @@ loops at once while there is a backlog (the scheduler's fast loop).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import redis
 from sqlalchemy.engine import Engine
@@ -57,6 +58,11 @@ def jobs_for(recorded: RecordedEvent, history: History) -> list[JobSpec]:
     return []
 
 
+def correlated_with(spec: JobSpec, recorded: RecordedEvent) -> JobSpec:
+    """The job carries the correlation id of the event (of the request) that caused it."""
+    return replace(spec, correlation_id=recorded.meta.get("correlation_id"))
+
+
 class Relay:
     def __init__(self, engine: Engine, connection: redis.Redis, *, batch: int = 500) -> None:
         self.engine = engine
@@ -85,7 +91,7 @@ class Relay:
 
         for recorded in batch:
             for spec in jobs_for(recorded, history):
-                enqueue(self.connection, spec)
+                enqueue(self.connection, correlated_with(spec, recorded))
         with self.store.transaction() as conn:
             # A checkpoint lost in a crash only relays its batch again, and enqueueing is
             # idempotent (deterministic job ids): no need to wait for the disk here.

@@ -22,9 +22,12 @@ from typing import Any
 
 import redis
 from rq import Queue, SimpleWorker
+from rq.executions import Execution
+from rq.job import Job
 
 from dispatch.bootstrap import Container
-from dispatch.delivery.queues import DEPARTMENT_PREFIX, SERIALIZER, queue_names
+from dispatch.correlation import acceptable, correlated
+from dispatch.delivery.queues import CORRELATION_ID, DEPARTMENT_PREFIX, SERIALIZER, queue_names
 
 ALIVE_PREFIX = "street-whistle:alive:"
 ALIVE_TTL_MS = 6_000
@@ -102,6 +105,12 @@ class DispatchWorker(SimpleWorker):
                 Queue(n, connection=self.connection, serializer=self.serializer) for n in names
             ]
             self._ordered_queues = self.queues[:]
+
+    def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
+        # The id of the request that caused the job: in its log lines and in the meta of the
+        # events it appends (the executor reads it), so one id follows a case end to end.
+        with correlated(acceptable(str(job.meta.get(CORRELATION_ID) or ""))):
+            return bool(super().perform_job(job, queue, execution))
 
     def reorder_queues(self, reference_queue: Queue) -> None:
         """Routing and timers first, always; the departments take turns after them, so one

@@ -13,7 +13,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis
 from rq import Queue, Retry
@@ -37,6 +37,7 @@ SERIALIZER = JSONSerializer
 IN_FLIGHT = frozenset(
     {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 )
+CORRELATION_ID = "correlation_id"  # the key in a job's meta
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -73,6 +74,9 @@ class JobSpec:
     result_ttl: int = 120  # long enough to refuse a duplicate, short enough to stay small
     # Back-off in seconds when the job raises: rides out a database restart of ~10 minutes.
     retry: tuple[int, ...] = (2, 10, 30, 120, 600)
+    # The correlation id of the event that caused the job; travels in the job's meta, not
+    # its id, so the same work enqueued by the reconciler is still the same job.
+    correlation_id: str | None = field(default=None, compare=False)
 
     @property
     def id(self) -> str:
@@ -167,6 +171,7 @@ def enqueue(
                 result_ttl=spec.result_ttl,
                 retry=Retry(max=len(spec.retry), interval=list(spec.retry)) if spec.retry else None,
                 description=spec.description,
+                meta={CORRELATION_ID: spec.correlation_id} if spec.correlation_id else None,
             )
             return True
         except DuplicateJobError:

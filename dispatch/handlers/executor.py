@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from dispatch.correlation import current_correlation_id
 from dispatch.domain.case import CaseState, decide, evolve, fold
 from dispatch.domain.commands import Command, ReceiveCase
 from dispatch.domain.events import registry
@@ -53,7 +54,8 @@ def meta_for(issuer: Issuer, command_id: str) -> Meta:
         actor=actor.username,
         role=issuer.role,
         command_id=command_id,
-        correlation_id=issuer.correlation_id,
+        # The request's (or the job's) id unless the issuer names one: what it set in motion.
+        correlation_id=issuer.correlation_id or current_correlation_id(),
         extra={"department": actor.department} if actor.department else {},
     )
 

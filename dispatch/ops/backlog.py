@@ -9,13 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import redis
+import sqlalchemy as sa
 from rq import Queue, Worker
 from rq.registry import FailedJobRegistry
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from dispatch.catalogue.versions import active_catalogue
 from dispatch.delivery.queues import DEPARTMENT_PREFIX, ROUTING, SERIALIZER, TIMERS, queue_names
-from dispatch.delivery.state import count_deliveries, count_open_dead_letters
+from dispatch.delivery.state import count_deliveries, count_open_dead_letters, deliveries
+from dispatch.projections.case_list import live_tables
 from events import EventStore
 from events.checkpoints import all_checkpoints
 from events.database import read_only_connection
@@ -33,6 +35,10 @@ class Backlog:
     checkpoint_lag: dict[str, int] = field(default_factory=dict)
     dead_letters: int | None = None
     deliveries: dict[str, int] = field(default_factory=dict)
+    # (channel, state) → tasks: how deliveries fare by kind (inbox, webhook, …).
+    deliveries_by_kind: dict[tuple[str, str], int] = field(default_factory=dict)
+    # (level, stage) → SLA warnings raised so far (预警 yellow, 超期 red).
+    sla_warnings: dict[tuple[str, str], int] = field(default_factory=dict)
     queues: dict[str, int] = field(default_factory=dict)
     failed_jobs: dict[str, int] = field(default_factory=dict)
     workers: int | None = None
@@ -86,6 +92,8 @@ def _measure_database(engine: Engine, backlog: Backlog) -> None:
         positions = all_checkpoints(conn)
         backlog.dead_letters = count_open_dead_letters(conn)
         backlog.deliveries = count_deliveries(conn)
+        backlog.deliveries_by_kind = _deliveries_by_kind(conn)
+        backlog.sla_warnings = _sla_warnings(conn)
     backlog.head = head
     backlog.relay_lag = max(0, head - positions.get(RELAY_CHECKPOINT, 0))
     backlog.checkpoint_lag = {
@@ -93,6 +101,25 @@ def _measure_database(engine: Engine, backlog: Backlog) -> None:
         for name, position in sorted(positions.items())
         if name != RELAY_CHECKPOINT and name not in _NOT_LAG and not name.endswith(":shadow")
     }
+
+
+def _deliveries_by_kind(conn: Connection) -> dict[tuple[str, str], int]:
+    query = sa.select(deliveries.c.channel, deliveries.c.state, sa.func.count()).group_by(
+        deliveries.c.channel, deliveries.c.state
+    )
+    return {(str(kind), str(state)): int(n) for kind, state, n in conn.execute(query)}
+
+
+def _sla_warnings(conn: Connection) -> dict[tuple[str, str], int]:
+    """From the case list's warnings table (one row per warning ever raised), not the log:
+    a scrape must not count through hundreds of millions of events."""
+    warnings = live_tables()["case_warnings"]
+    if not sa.inspect(conn).has_table(warnings.name):
+        return {}  # the projection has not created its tables yet
+    query = sa.select(warnings.c.level, warnings.c.stage, sa.func.count()).group_by(
+        warnings.c.level, warnings.c.stage
+    )
+    return {(str(level), str(stage)): int(n) for level, stage, n in conn.execute(query)}
 
 
 def _measure_redis(connection: redis.Redis, departments: list[str], backlog: Backlog) -> None:

@@ -1,5 +1,8 @@
 """Liveness and readiness for load balancers and orchestrators.
 
+Ready means: the database answers, Redis answers, and the relay, the projections and the RQ
+queues are within ``DISPATCH_READY_MAX_*`` (``dispatch.ops.readiness``).
+
 ``/readyz`` tells everyone whether the service is ready, and nothing else; which check
 failed and the backlog (queue depths, relay and projection lag, dead letters) are for the
 metrics reader (``dispatch.api.observers``) and a signed-in supervisor or admin.
@@ -17,6 +20,7 @@ from dispatch.api.observers import may_observe
 from dispatch.api.problems import Problem
 from dispatch.bootstrap import Container
 from dispatch.ops.backlog import measure
+from dispatch.ops.readiness import OK, lag_checks
 
 router = APIRouter(tags=["health"])
 DETAIL_ROLES = ("supervisor", "admin")
@@ -54,16 +58,22 @@ def _checked(container: Container, *, detailed: bool) -> JSONResponse:
         checks["database"] = f"unreachable: {type(error).__name__}"
     if container.redis_url:
         try:
-            redis.Redis.from_url(container.redis_url, socket_timeout=2).ping()
+            with redis.Redis.from_url(
+                container.redis_url, socket_timeout=2, socket_connect_timeout=2
+            ) as client:
+                client.ping()
             checks["redis"] = "ok"
         except Exception as error:
             checks["redis"] = f"unreachable: {type(error).__name__}"
     else:
         checks["redis"] = "not configured"
-    ready = all(value == "ok" for value in checks.values())
+    backlog = measure(container.engine, container.redis_url) if checks["database"] == OK else None
+    if backlog is not None:
+        checks.update(lag_checks(backlog, container.settings))
+    ready = all(value == OK for value in checks.values())
     body: dict[str, object] = {"ready": ready}
     if detailed:
-        # Queue depths, relay and projection lag, dead letters: detail, not part of readiness.
         body["checks"] = checks
-        body["backlog"] = measure(container.engine, container.redis_url).as_json()
+        if backlog is not None:
+            body["backlog"] = backlog.as_json()
     return JSONResponse(body, status_code=200 if ready else 503)

@@ -67,7 +67,9 @@ def test_serve_runs_everything_and_stops_everything(tmp_path: Path):
             text=True,
         )
         try:
-            banner = server.stdout.readline()  # type: ignore[union-attr]
+            banner = ""  # log lines (JSON) may come before the banner
+            while "Street Whistle on" not in banner and server.poll() is None:
+                banner = server.stdout.readline()  # type: ignore[union-attr]
             children = [int(pid) for pid in re.findall(r"pid (\d+)", banner)]
             assert len(children) == 2, banner
             base = f"http://127.0.0.1:{port}"
