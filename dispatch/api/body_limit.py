@@ -21,8 +21,9 @@ PROBLEM_JSON = b"application/problem+json"
 
 class BodyLimit:
     """``limit`` bytes for every request; ``larger`` raises it for exact paths (a catalogue
-    with its grid polygons is loaded in one PUT), ``larger_matching`` for paths matching a
-    pattern in full (a case's attachments, up to the upload limit)."""
+    with its grid polygons is loaded in one PUT), ``larger_matching`` for multipart uploads to
+    paths matching a pattern in full (a case's attachments, up to the upload limit): the same
+    path sent as JSON or a plain form keeps the ordinary limit."""
 
     def __init__(
         self,
@@ -39,19 +40,20 @@ class BodyLimit:
             (re.compile(pattern), size) for pattern, size in (larger_matching or {}).items()
         ]
 
-    def limit_for(self, path: str) -> int:
+    def limit_for(self, path: str, *, multipart: bool = True) -> int:
         if path in self.larger:
             return self.larger[path]
-        for pattern, size in self.larger_matching:
-            if pattern.fullmatch(path):
-                return size
+        if multipart:
+            for pattern, size in self.larger_matching:
+                if pattern.fullmatch(path):
+                    return size
         return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["path"])
+        limit = self.limit_for(scope["path"], multipart=_is_multipart(scope))
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await _refuse(send, limit)
@@ -88,6 +90,13 @@ class BodyLimit:
         except Exception:
             if not refused:
                 raise  # the app's own failure; a disconnect we caused is answered already
+
+
+def _is_multipart(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return value.lower().startswith(b"multipart/")
+    return False
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -104,7 +104,7 @@ def operator_token(world: World) -> str:
 def test_the_api_answers_a_request_in_flight_when_sigterm_arrives(world: World, tmp_path: Path):
     port = free_port()
     api = start(world, tmp_path, "serve", "--port", str(port))
-    wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz"), timeout=20, what="it serves")
+    wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz"), timeout=60, what="it serves")
     body = json.dumps(COMPLAINT).encode()
     head = (
         f"POST /api/v1/cases HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
@@ -137,7 +137,7 @@ def test_a_worker_finishes_its_job_before_it_stops(world: World, tmp_path: Path)
     )
     worker = start(world, tmp_path, "worker", name)
     wait_for(
-        lambda: job.get_status(refresh=True) == JobStatus.STARTED, timeout=20, what="job starts"
+        lambda: job.get_status(refresh=True) == JobStatus.STARTED, timeout=60, what="job starts"
     )
     worker.send_signal(signal.SIGTERM)
 
@@ -149,7 +149,7 @@ def test_a_worker_finishes_its_job_before_it_stops(world: World, tmp_path: Path)
 
 def test_the_scheduler_gives_up_its_lease_at_once_on_sigterm(world: World, tmp_path: Path):
     scheduler = start(world, tmp_path, "scheduler")
-    wait_for(lambda: world.connection.get(LEADER_KEY) is not None, timeout=20, what="it leads")
+    wait_for(lambda: world.connection.get(LEADER_KEY) is not None, timeout=60, what="it leads")
 
     scheduler.send_signal(signal.SIGTERM)
     started = time.monotonic()
