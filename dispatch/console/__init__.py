@@ -36,8 +36,8 @@ from dispatch.console.web import (
 )
 
 STATIC = Path(__file__).parent / "static"
-# The intake forms carry photos: the body limit allows a few uploads' worth.
-CONSOLE_UPLOAD_PATH = r"/console/(intake|street/report)"
+# The intake forms and the reply form carry photos: the body limit allows a few uploads' worth.
+CONSOLE_UPLOAD_PATH = r"/console/(intake|street/report|tasks/[^/]+/reply)"
 CONSOLE_PHOTOS = 4
 
 

@@ -72,9 +72,10 @@ def _without_none(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def perform(
-    request: Request, action: Callable[[], CommandResult], *, done: str
+    request: Request, action: Callable[[], CommandResult], *, done: str | None
 ) -> CommandResult | None:
-    """Run a command; flash ``done`` (a msgid) or why it was refused.
+    """Run a command; flash ``done`` (a msgid; None: no note, a step of a larger action) or
+    why it was refused.
 
     Another department's task or a case out of scope is the 403 page, an unknown id the
     404 page; a refusal by the rules (the case moved on, an illegal step) is a note on the
@@ -92,7 +93,8 @@ def perform(
         session.flash("error", worded(request, error))
         return None
     container_of(request).after_command(result)
-    session.flash("ok", gettext(request, done))
+    if done is not None:
+        session.flash("ok", gettext(request, done))
     return result
 
 

@@ -41,6 +41,15 @@ ROLE = {
     "admin": N_("Administrator"),
 }
 
+# 诉求性质, in the order a call-taker asks: 咨询, 求助, 投诉, 举报, 建议.
+NATURE = {
+    "consult": N_("Consultation"),
+    "help": N_("Request for help"),
+    "complaint": N_("Complaint (grievance)"),
+    "report": N_("Report of wrongdoing"),
+    "suggestion": N_("Suggestion"),
+}
+
 URGENCY = {"normal": N_("Normal"), "urgent": N_("Urgent"), "emergency": N_("Emergency")}
 
 CHANNEL = {
@@ -147,6 +156,7 @@ ALL = {
     "task_role": TASK_ROLE,
     "role": ROLE,
     "urgency": URGENCY,
+    "nature": NATURE,
     "channel": CHANNEL,
     "return_reason": RETURN_REASON,
     "stage": STAGE,

@@ -264,7 +264,13 @@ def check_no_task_signed(state: CaseState, action: str) -> None:
         _refusal(why, allowed),
         allowed,
         code="task_already_signed",
-        facts={"case_no": _name(state), "action": action, "departments": signed},
+        # ``department``: the refusal names the first one that signed (``{task}``).
+        facts={
+            "case_no": _name(state),
+            "action": action,
+            "department": signed[0] if signed else None,
+            "departments": signed,
+        },
     )
 
 

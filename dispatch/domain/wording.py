@@ -83,8 +83,8 @@ REFUSALS: Final[dict[str, Words]] = {
         'On {case}, {task} is not signed yet: sign it before "{action}".',
     ),
     "task_already_signed": Words(
-        "{case}的{task}已经签收，无需重复签收。",
-        "On {case}, {task} is already signed.",
+        "{case}的{task}已经签收，不能再{action}。",
+        'On {case}, {task} is already signed, so "{action}" is no longer possible.',
     ),
     "citizen_already_contacted": Words(
         "{case}的{task}已记录联系诉求人；之后的联系请记为办理进展。",

@@ -12,6 +12,7 @@ from dispatch.console.buttons import case_buttons, task_buttons
 from dispatch.console.i18n import N_
 from dispatch.console.routes.attachments import photo_columns
 from dispatch.console.web import ConsoleError, catalogue_of, container_of, render, require
+from dispatch.domain.case import CaseState
 from dispatch.handlers import CaseNotFound
 from dispatch.handlers.executor import load_case
 from dispatch.queries.cases import get_case, list_cases
@@ -24,6 +25,12 @@ router = APIRouter()
 
 SEARCH_ROLES = ("operator", "dispatcher", "supervisor", "liaison", "street", "admin")
 STATUSES = ("received", "dispatched", "in_progress", "replied", "closed", "answered", "parked")
+
+
+def callback_unsatisfied(state: CaseState) -> bool:
+    """回访不满意 in this round: closing then needs an override reason (else reopen)."""
+    last = state.last_callback
+    return last is not None and last.round == state.reopen_count and last.unsatisfied
 
 
 @router.get("/cases")
@@ -94,6 +101,7 @@ def case_page(
         "task_buttons": buttons,
         "new": bool(new),
         "answer": state.answer,
+        "callback_unsatisfied": callback_unsatisfied(state),
         "departments": catalogue.departments if catalogue else [],
         "may_audit": user.has_any("supervisor", "dispatcher"),
         "back": request.url.path,

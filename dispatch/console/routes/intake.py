@@ -54,11 +54,15 @@ FIELDS = (
     "description",
     "reporter_name",
     "reporter_phone",
+    "nature",
+    "answer",
 )
+# Kept when the form comes back (errors, a duplicate warning): check boxes and choices.
+EXTRA_VALUES = ("form_id", "keep_location", "reporter_confidential")
 
 
 def blank_values() -> dict[str, str]:
-    return {name: "" for name in (*FIELDS, "form_id")}
+    return {name: "" for name in (*FIELDS, *EXTRA_VALUES)}
 
 
 def category_code(catalogue: Catalogue, text: str | None) -> str | None:
@@ -72,11 +76,20 @@ def category_code(catalogue: Catalogue, text: str | None) -> str | None:
     return named[0] if named else text
 
 
-def complaint_from(form: FormData, catalogue: Catalogue, *, channel: str) -> Complaint:
-    """The API's intake body from the form fields; ``FormInvalid`` names what is wrong."""
+def complaint_from(
+    form: FormData, catalogue: Catalogue, *, channel: str, answering: bool = False
+) -> Complaint:
+    """The API's intake body from the form fields; ``FormInvalid`` names what is wrong.
+
+    ``answering``: the operator pressed 直接答复并办结, so the answer text is required and the
+    case is filed answered; otherwise a half-typed answer is ignored and the case is routed."""
     values = text_fields(form, *FIELDS)
+    if answering and not values["answer"]:
+        raise FormInvalid({"answer": N_("Write the answer given to the caller.")})
     body = {
         "channel": values["channel"] or channel,
+        "nature": values["nature"],
+        "answer": values["answer"] if answering else None,
         "category": category_code(catalogue, values["category"]),
         "description": values["description"],
         "urgency": values["urgency"] or "normal",
@@ -86,7 +99,11 @@ def complaint_from(form: FormData, catalogue: Catalogue, *, channel: str) -> Com
             "lat": values["lat"],
             "lon": values["lon"],
         },
-        "reporter": {"name": values["reporter_name"], "phone": values["reporter_phone"]},
+        "reporter": {
+            "name": values["reporter_name"],
+            "phone": values["reporter_phone"],
+            "confidential": form.get("reporter_confidential") == "true",
+        },
     }
     return validate(IntakeIn, body).complaint()
 
@@ -124,10 +141,11 @@ def file_complaint(
     catalogue = catalogue_of(request)
     if catalogue is None:
         raise ConsoleError(409, N_("No catalogue is loaded yet: an administrator must load one."))
-    values = {name: form.get(name) or "" for name in (*FIELDS, "form_id", "keep_location")}
+    values = {name: form.get(name) or "" for name in (*FIELDS, *EXTRA_VALUES)}
     street = user.street if role == "street" else None
+    answering = role in INTAKE_ROLES and form.get("intent") == "answer"
     try:
-        complaint = complaint_from(form, catalogue, channel=channel)
+        complaint = complaint_from(form, catalogue, channel=channel, answering=answering)
         location = place_complaint(catalogue, complaint)
     except FormInvalid as problem:
         return _form_again(request, page, values, errors=problem.errors, street=street)

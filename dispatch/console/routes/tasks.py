@@ -12,6 +12,7 @@ from dispatch.auth.users import User
 from dispatch.console.buttons import row_buttons
 from dispatch.console.forms import FormInvalid, perform, refuse_form, text_fields, validate
 from dispatch.console.i18n import N_
+from dispatch.console.routes.attachments import add_reply_photos
 from dispatch.console.routes.case_actions import issuer_of
 from dispatch.console.routes.login import safe_next
 from dispatch.console.web import (
@@ -84,6 +85,8 @@ def task_action(
         body = validate(chosen.body, values)
     except FormInvalid as problem:
         refuse_form(request, problem)
+        return redirect(request, back)
+    if action == "reply" and not add_reply_photos(request, user, task_id, form, issuer):
         return redirect(request, back)
     container = container_of(request)
     command = Requested(chosen, body)
