@@ -9,8 +9,12 @@ Each pass, in order:
 3. **Failed jobs → dead letters** — each job in a ``FailedJobRegistry`` becomes a dead letter
    a dispatcher can see and replay, and leaves Redis.
 4. **The log** — from a watermark up to the relay's checkpoint, every case received but never
-   routed (``needs_routing``) and every task dispatched but never delivered is enqueued again
-   unless its job is waiting or running. After ``FLUSHALL`` that is everything unfinished.
+   routed (``needs_routing``), every task dispatched but never delivered and every notice
+   (an urge, a ruling, a cancellation, an SLA warning: ``NOTICE_EVENTS``) whose
+   ``notice_deliveries`` row is missing or still pending is enqueued again, with the relay's
+   own job ids (``jobs_for``), unless its job is waiting or running. After ``FLUSHALL`` that
+   is everything unfinished. A notice's departments come from its case folded up to the
+   event, as the relay found them: one stream read per case with notices in the window.
    The watermark stops before the first item still unfinished, so a pass reads only the
    recent log once everything older is done. Dead-lettered items wait for a replay.
 """
@@ -31,7 +35,8 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry, clean_registries
 
 from dispatch.bootstrap import Container
-from dispatch.delivery.notice_state import notice_id
+from dispatch.delivery.notice_state import notice_id, settled_notice_ids
+from dispatch.delivery.notices import NOTICE_EVENTS
 from dispatch.delivery.queues import (
     DELIVER_NOTICE,
     DELIVER_TASK,
@@ -57,13 +62,15 @@ from dispatch.handlers import CaseNotFound
 from dispatch.handlers.executor import load_case
 from dispatch.handlers.route_case import needs_routing
 from dispatch.ops.backlog import RELAY_CHECKPOINT
-from events import as_utc, event_table
+from events import RecordedEvent, as_utc, event_table
 from events.checkpoints import load_checkpoint, save_checkpoint
 from events.database import read_only_connection
+from workers.relay import jobs_for
 from workers.worker import catalogue_queues, is_alive
 
 WATERMARK = "reconciler"
 ROUTED = ("CaseDispatched", "CaseUnroutable", "CaseAnswered", "CaseMerged")
+WATCHED = ("CaseReceived", "CaseDispatched", *sorted(NOTICE_EVENTS))
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +261,7 @@ class Reconciler:
             .where(
                 event_table.c.position > after,
                 event_table.c.position <= upto,
-                event_table.c.type.in_(("CaseReceived", "CaseDispatched")),
+                event_table.c.type.in_(WATCHED),
             )
             .order_by(event_table.c.position)
             .limit(self.batch)
@@ -265,26 +272,49 @@ class Reconciler:
     def _items(self, rows: list[sa.Row]) -> list[Item]:
         received = [r for r in rows if r.type == "CaseReceived"]
         dispatched = [r for r in rows if r.type == "CaseDispatched"]
-        specs = {r.position: route_case_job(r.stream_id) for r in received}
+        specs = {r.position: [route_case_job(r.stream_id)] for r in received}
         specs |= {
-            r.position: deliver_task_job(r.data["task_id"], r.data["department"])
+            r.position: [deliver_task_job(r.data["task_id"], r.data["department"])]
             for r in dispatched
         }
+        notices = self._notice_jobs([r for r in rows if r.type in NOTICE_EVENTS])
+        specs |= notices
+        every = [spec for found in specs.values() for spec in found]
         with read_only_connection(self.container.engine) as conn:
             routed = _routed(conn, [r.stream_id for r in received])
             delivered = settled_task_ids(conn, [r.data["task_id"] for r in dispatched])
-            waiting = open_dead_letter_job_ids(conn, [s.id for s in specs.values()])
+            told = settled_notice_ids(
+                conn, [_notice_key(s) for found in notices.values() for s in found]
+            )
+            waiting = open_dead_letter_job_ids(conn, [s.id for s in every])
         items = []
-        for row in sorted(received + dispatched, key=lambda r: r.position):
-            spec = specs[row.position]
-            if spec.id in waiting:
-                done = True  # a dispatcher replays it
-            elif row.type == "CaseReceived":
-                done = row.stream_id in routed
-            else:
-                done = row.data["task_id"] in delivered
-            items.append(Item(row.position, spec, done))
+        for row in sorted(rows, key=lambda r: r.position):
+            for spec in specs.get(row.position, []):
+                if spec.id in waiting:
+                    done = True  # a dispatcher replays it
+                elif row.type == "CaseReceived":
+                    done = row.stream_id in routed
+                elif row.type == "CaseDispatched":
+                    done = row.data["task_id"] in delivered
+                else:
+                    done = _notice_key(spec) in told
+                items.append(Item(row.position, spec, done))
         return items
+
+    def _notice_jobs(self, rows: list[sa.Row]) -> dict[int, list[JobSpec]]:
+        """The ``deliver_notice`` jobs the relay made of these events (by position)."""
+        streams: dict[str, list[RecordedEvent]] = {}
+
+        def history(stream_id: str) -> list[RecordedEvent]:
+            if stream_id not in streams:
+                streams[stream_id] = self.container.store.read_stream(stream_id)
+            return streams[stream_id]
+
+        jobs: dict[int, list[JobSpec]] = {}
+        for row in rows:
+            recorded = next((r for r in history(row.stream_id) if r.position == row.position), None)
+            jobs[row.position] = jobs_for(recorded, history) if recorded is not None else []
+        return jobs
 
     def _needs_routing(self, case_id: str) -> bool:
         try:
@@ -317,6 +347,11 @@ class Reconciler:
             return status in (JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
         return {spec.id for spec in specs if running(spec)}
+
+
+def _notice_key(spec: JobSpec) -> str:
+    case_id, version, department = spec.args
+    return notice_id(case_id, int(version), department)
 
 
 def _text(value: bytes | None) -> str | None:

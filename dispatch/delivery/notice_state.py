@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from dispatch.delivery.state import DELIVERED, FAILED, PENDING, metadata
+from dispatch.delivery.state import DELIVERED, FAILED, PENDING, SETTLED, metadata
 from events.types import UtcDateTime
 
 notice_deliveries = sa.Table(
@@ -94,6 +94,19 @@ def notice_states(conn: Connection, case_id: str) -> dict[str, str]:
         notice_deliveries.c.case_id == case_id
     )
     return {key: state for key, state in conn.execute(query)}
+
+
+def settled_notice_ids(conn: Connection, keys: list[str]) -> set[str]:
+    """The notices whose delivery is over: delivered, or failed and waiting for a replay.
+    A notice with no row, or still pending, was never sent (its job may have been lost)."""
+    settled: set[str] = set()
+    for start in range(0, len(keys), 500):
+        query = sa.select(notice_deliveries.c.notice_id).where(
+            notice_deliveries.c.notice_id.in_(keys[start : start + 500]),
+            notice_deliveries.c.state.in_(SETTLED),
+        )
+        settled.update(conn.execute(query).scalars())
+    return settled
 
 
 def reset_notice(conn: Connection, key: str, *, now: datetime) -> None:

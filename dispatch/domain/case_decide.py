@@ -92,7 +92,11 @@ def _take_back(state: CaseState, reason: str) -> list[Event]:
 
 def mark_unroutable(state: CaseState, c: cmd.MarkUnroutable, now: datetime) -> list[Event]:
     check_case_allows(state, "unroutable")
-    return [ev.CaseUnroutable(reason=c.reason, catalogue_version=c.catalogue_version)]
+    return [
+        ev.CaseUnroutable(
+            reason=c.reason, catalogue_version=c.catalogue_version, candidates=c.candidates
+        )
+    ]
 
 
 # -- dispatch -------------------------------------------------------------------------------

@@ -90,6 +90,7 @@ class RecallCase(Command):
 class MarkUnroutable(Command):
     reason: str
     catalogue_version: int | None = None
+    candidates: tuple[RoutingCandidate, ...] = ()
 
 
 # -- dispatch -------------------------------------------------------------------------------

@@ -92,11 +92,17 @@ class CaseAnswered(Event):
 
 @registry.register
 class CaseUnroutable(Event):
-    """No routing rule matched: the case waits in the dispatchers' queue."""
+    """No routing rule matched: the case waits in the dispatchers' queue.
+
+    v2 added ``candidates``: the routing rules the router weighed and why none would do (empty
+    when no catalogue was loaded, and for every v1 event), as ``CaseDispatched`` keeps them.
+    """
 
     type = "CaseUnroutable"
+    schema_version = 2
     reason: str
     catalogue_version: int | None = None
+    candidates: tuple[RoutingCandidate, ...] = ()
 
 
 # -- dispatch and the departments' work ----------------------------------------------------
@@ -353,6 +359,11 @@ def _received_as_complaint(data: dict[str, Any]) -> dict[str, Any]:
 
 @registry.upcaster("CaseDispatched", from_version=1)
 def _dispatched_without_candidates(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "candidates": []}
+
+
+@registry.upcaster("CaseUnroutable", from_version=1)
+def _unroutable_without_candidates(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "candidates": []}
 
 

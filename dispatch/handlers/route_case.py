@@ -33,15 +33,18 @@ def routing_command(
         return MarkUnroutable(reason="no catalogue is loaded", catalogue_version=None)
     number, catalogue = active
     decision = route(catalogue, state.category, state.location.grid, state.location.street)
-    if decision.lead is None:
-        return MarkUnroutable(reason=decision.reason, catalogue_version=number)
-    departments: list[tuple[str, TaskRole]] = [(decision.lead, "lead")]
-    departments += [(code, "assist") for code in decision.assist]
-    # Why it went there: every rule weighed, matched or not, kept in each CaseDispatched.
+    # Why it went there, or why nowhere: every rule weighed, matched or not, kept in each
+    # CaseDispatched and in CaseUnroutable.
     candidates = [
         RoutingCandidate(rule_id=c.id, matched=c.matched, reason=c.reason)
         for c in decision.candidates
     ]
+    if decision.lead is None:
+        return MarkUnroutable(
+            reason=decision.reason, catalogue_version=number, candidates=tuple(candidates)
+        )
+    departments: list[tuple[str, TaskRole]] = [(decision.lead, "lead")]
+    departments += [(code, "assist") for code in decision.assist]
     assignments = assign(
         catalogue,
         number,

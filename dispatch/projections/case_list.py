@@ -46,7 +46,8 @@ class CaseListProjection(Projection):
     #    ``urged_level``, ``urged_at``, ``urged_note`` on case_tasks.
     #    nature, park_review_due and case_callers (§8.2, §8.5).
     #    ``media_url`` (Open311's link to a picture, shown again by GET requests).
-    version = 2
+    # 3: ``unroutable_candidates``: the rules the router weighed for an unroutable case.
+    version = 3
     per_stream = True  # each row depends on its own case's events only
 
     def define(self, metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
@@ -80,6 +81,9 @@ class CaseListProjection(Projection):
             sa.Column("hops", sa.Integer, nullable=False),
             sa.Column("reopen_count", sa.Integer, nullable=False),
             sa.Column("unroutable", sa.Text),  # the reason, while no rule matched
+            # [{rule_id, matched, reason}] of that CaseUnroutable (v2), for 待派单's why, as
+            # JSON text: the bulk writers (COPY, raw upserts) pass values to the driver as is.
+            sa.Column("unroutable_candidates", sa.Text),
             sa.Column("media_url", sa.Text),
             _when("answered_at"),
             sa.Column("parked_review_on", sa.Date),

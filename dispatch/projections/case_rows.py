@@ -8,6 +8,7 @@ folds random histories through both and compares.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,7 @@ def new_case(recorded: RecordedEvent, event: ev.CaseReceived) -> CaseRows:
         "hops": 0,
         "reopen_count": 0,
         "unroutable": None,
+        "unroutable_candidates": None,
         "media_url": event.media_url,
         "answered_at": None,
         "parked_review_on": None,
@@ -100,8 +102,10 @@ def apply_event(rows: CaseRows, recorded: RecordedEvent, event: Event) -> None:
     match event:
         case ev.CaseDispatched():
             _dispatch(rows, recorded, event)
-        case ev.CaseUnroutable(reason=reason):
+        case ev.CaseUnroutable(reason=reason, candidates=candidates):
             case["unroutable"] = reason
+            weighed = [c.model_dump() for c in candidates]
+            case["unroutable_candidates"] = json.dumps(weighed, ensure_ascii=False)
         case ev.CaseAnswered():
             case["answered_at"] = at
         case ev.TaskSigned() if task:
@@ -247,7 +251,7 @@ def _dispatch(rows: CaseRows, recorded: RecordedEvent, event: ev.CaseDispatched)
         "updated_at": recorded.recorded_at,
     }
     rows.dirty_tasks.add(event.task_id)
-    case["unroutable"] = None
+    case.update(unroutable=None, unroutable_candidates=None)
     if event.role == "lead":
         # Every lead dispatch is a hop: a return approved and re-dispatched makes two.
         case["hops"] += 1

@@ -21,6 +21,7 @@ from dispatch.queries.tasks import iso, page_bounds, tasks_of_case
 from events.vault import load_personal_data
 
 METRES_PER_DEGREE = 111_320.0
+MAX_MERGE_HOPS = 20  # 并案 chains: a duplicate's target merged in turn, and so on
 
 __all__ = [
     "can_view_case",
@@ -211,10 +212,14 @@ def _reporter(conn: Connection, ref: str | None) -> dict[str, Any]:
 
 def _callers(conn: Connection, callers: sa.Table, case_id: str) -> list[dict[str, Any]]:
     """并案: the duplicates merged into this case, earliest call first; its callback (回访)
-    answers them all."""
+    answers them all. A case merged here after taking callers of its own brings them along
+    (C into A, then A into B: B lists A and C), so the chain is followed in one recursive
+    query; ``UNION`` (not ``ALL``) would stop even a cycle, which merge rules forbid."""
+    chain = sa.select(callers.c.case_id).where(callers.c.into == case_id).cte(recursive=True)
+    chain = chain.union(sa.select(callers.c.case_id).where(callers.c.into == chain.c.case_id))
     query = (
         sa.select(callers.c.case_id, callers.c.case_no, callers.c.received_at, callers.c.channel)
-        .where(callers.c.into == case_id)
+        .where(callers.c.case_id.in_(sa.select(chain.c.case_id)))
         .order_by(callers.c.received_at, callers.c.case_no)
     )
     return [
@@ -230,7 +235,15 @@ def _callers(conn: Connection, callers: sa.Table, case_id: str) -> list[dict[str
 
 def _target_callback(conn: Connection, cases: sa.Table, target_id: str) -> dict[str, Any]:
     """A merged duplicate is called back through the case it was merged into: that case's
-    callback is this caller's answer too."""
+    callback is this caller's answer too. If that case was merged in turn, the case at the
+    end of the chain answers (a handful of hops at most; ``MAX_MERGE_HOPS`` bounds it)."""
+    for _ in range(MAX_MERGE_HOPS):
+        further = conn.execute(
+            sa.select(cases.c.merged_into).where(cases.c.id == target_id)
+        ).scalar()
+        if further is None:
+            break
+        target_id = further
     target = (
         conn.execute(
             sa.select(

@@ -2,9 +2,10 @@
 
 Rows come from the case list projection in keyset-paginated chunks (ordered by received time
 and id), with each case's current lead task from the KPI facts, so memory stays flat for a
-million cases: CSV is encoded chunk by chunk; XLSX is
-written by openpyxl in write-only mode (rows go straight to a temporary file) into a
-``SpooledTemporaryFile`` that is then streamed in pieces. Phones are always masked.
+million cases (``as_of`` rebuilds them from the log instead: see ``ledger_as_of``): CSV is
+encoded chunk by chunk; XLSX is written by openpyxl in write-only mode (rows go straight to a
+temporary file) into a ``SpooledTemporaryFile`` that is then streamed in pieces. Phones are
+always masked.
 
 A cell a citizen's words reach (an address, say) may start like a formula —
 ``=HYPERLINK(…)`` — which a spreadsheet would run on the clerk's machine. Every text cell
@@ -30,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from dispatch.projections.bulk import among
 from dispatch.projections.case_list import live_tables
 from dispatch.projections.kpi_tables import define_kpi_tables
+from dispatch.queries.ledger_as_of import as_ledger_row, cases_as_of
 from dispatch.queries.masking import mask_phone, mask_phones
 from events import as_utc
 from events.vault import load_personal_data
@@ -108,31 +110,11 @@ def _overdue(row: Any, lead: Any | None, now: datetime) -> bool:
     return row.status not in ("closed", "answered", "merged", "parked") and now > reply_by
 
 
-def ledger_rows(
-    conn: Connection,
-    *,
-    now: datetime,
-    filters: LedgerFilter | None = None,
-    names: dict[str, dict[str, str]] | None = None,
-    timezone: str = "Asia/Shanghai",
-    chunk: int = CHUNK,
-) -> Iterator[list[list[Any]]]:
-    """Chunks of ledger rows (values in ``HEADERS`` order, times as local naive datetimes).
-
-    ``names`` maps codes to display names: ``{"category": {...}, "department": {...}}``.
-    """
+def _pages(
+    conn: Connection, filters: LedgerFilter, chunk: int
+) -> Iterator[tuple[Sequence[Any], dict[str, Any]]]:
+    """The case list's rows, a chunk at a time, with each case's current lead task."""
     cases = live_tables()["case_list"]
-    filters = filters or LedgerFilter()
-    names = names or {}
-    zone = ZoneInfo(timezone)
-    now = now.astimezone(UTC)
-
-    def local(moment: datetime | None) -> datetime | None:
-        return as_utc(moment).astimezone(zone).replace(tzinfo=None) if moment else None
-
-    def named(kind: str, code: str | None) -> str | None:
-        return names.get(kind, {}).get(code, code) if code else None
-
     after: tuple[datetime, str] | None = None
     while True:
         query = sa.select(cases).where(*filters.where(cases))
@@ -141,7 +123,51 @@ def ledger_rows(
         rows = conn.execute(query.order_by(cases.c.received_at, cases.c.id).limit(chunk)).all()
         if not rows:
             return
-        leads = _current_leads(conn, rows)
+        yield rows, _current_leads(conn, rows)
+        last = rows[-1]
+        after = (last.received_at, last.id)
+
+
+def _pages_as_of(
+    conn: Connection, filters: LedgerFilter, chunk: int, as_of: datetime
+) -> Iterator[tuple[Sequence[Any], dict[str, Any]]]:
+    """The same rows as the log stood at ``as_of`` (see ``ledger_as_of``)."""
+    cases = cases_as_of(conn, as_of, start=filters.start, end=filters.end)
+    folded = [as_ledger_row(rows) for rows in cases]
+    chosen = [(row, lead) for row, lead in folded if filters.status in (None, row.status)]
+    for first in range(0, len(chosen), chunk):
+        part = chosen[first : first + chunk]
+        yield [row for row, _ in part], {row.id: lead for row, lead in part if lead is not None}
+
+
+def ledger_rows(
+    conn: Connection,
+    *,
+    now: datetime,
+    filters: LedgerFilter | None = None,
+    names: dict[str, dict[str, str]] | None = None,
+    timezone: str = "Asia/Shanghai",
+    chunk: int = CHUNK,
+    as_of: datetime | None = None,
+) -> Iterator[list[list[Any]]]:
+    """Chunks of ledger rows (values in ``HEADERS`` order, times as local naive datetimes).
+
+    ``names`` maps codes to display names: ``{"category": {...}, "department": {...}}``.
+    With ``as_of``, the cases as the log stood at that instant, late or not as of then.
+    """
+    filters = filters or LedgerFilter()
+    names = names or {}
+    zone = ZoneInfo(timezone)
+    now = (as_of or now).astimezone(UTC)
+    pages = _pages_as_of(conn, filters, chunk, as_of) if as_of else _pages(conn, filters, chunk)
+
+    def local(moment: datetime | None) -> datetime | None:
+        return as_utc(moment).astimezone(zone).replace(tzinfo=None) if moment else None
+
+    def named(kind: str, code: str | None) -> str | None:
+        return names.get(kind, {}).get(code, code) if code else None
+
+    for rows, leads in pages:
         people = load_personal_data(conn, [r.reporter_ref for r in rows if r.reporter_ref])
         out = []
         for row in rows:
@@ -172,8 +198,6 @@ def ledger_rows(
                 ]
             )
         yield out
-        last = rows[-1]
-        after = (last.received_at, last.id)
 
 
 def as_text(value: str) -> str:

@@ -39,6 +39,7 @@ def ledger_download(
     active: tuple[int, Catalogue] | None,
     timezone: ZoneInfo,
     filters: LedgerFilter,
+    as_of: datetime | None = None,
 ) -> StreamingResponse:
     stamp = now.astimezone(timezone).strftime("%Y%m%d")
     ascii_name, chinese_name = f"ledger-{stamp}.{kind}", f"台账-{stamp}.{kind}"
@@ -51,6 +52,7 @@ def ledger_download(
             filters=filters,
             names=ledger_names(active),
             timezone=str(timezone),
+            as_of=as_of,
         ),
         media_type=CSV if kind == "csv" else XLSX,
         headers={"Content-Disposition": disposition},

@@ -8,6 +8,7 @@ the earliest — then the oldest; a case by urgency, then the oldest. The counts
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -78,7 +79,7 @@ def worklist_page(
         rows = list(conn.execute(query.limit(limit).offset(offset)).mappings())
         items = [present_summary(case_summary(row), viewer) for row in rows]
         if key == "dispatch":
-            _explain_why(conn, items, viewer)
+            _explain_why(conn, items, viewer, rows)
     else:
         query = _task_select(conditions).order_by(*_task_order())
         rows = list(conn.execute(query.limit(limit).offset(offset)).mappings())
@@ -318,24 +319,36 @@ def _due_of(row: Mapping[Any, Any], at: Moment) -> dict[str, Any] | None:
     return {"stage": stage, "deadline": iso(deadline), "overdue": overdue}
 
 
-def _explain_why(conn: Connection, items: list[dict[str, Any]], viewer: Viewer) -> None:
+def _explain_why(
+    conn: Connection, items: list[dict[str, Any]], viewer: Viewer, rows: list[Any]
+) -> None:
     """Why each case is on 待派单: ``why = {reason, detail, department, at}``, the reason one
     of ``unroutable`` · ``returned`` · ``recalled`` · ``cancelled`` · ``reopened`` · ``new``
-    (received, not yet routed), from the last task of the case's current round."""
+    (received, not yet routed), from the last task of the case's current round; an
+    unroutable case adds the ``candidates`` the router weighed (from its row in ``rows``)."""
     tasks = live_tables()["case_tasks"]
     last: dict[str, Mapping[Any, Any]] = {}
     if items:
         query = sa.select(tasks).where(tasks.c.case_id.in_([item["id"] for item in items]))
         for row in conn.execute(query.order_by(tasks.c.dispatched_version)).mappings():
             last[row["case_id"]] = row  # the latest dispatched wins
-    for item in items:
+    for item, row in zip(items, rows, strict=True):
         task = last.get(item["id"])
         if task is not None and task["round"] != item["reopen_count"]:
             task = None
-        why = _why(item, task)
+        why = _why({**item, "unroutable_candidates": row["unroutable_candidates"]}, task)
         if not sees_phone_numbers(viewer):
             why["detail"] = mask_phones(why["detail"])
         item["why"] = why
+
+
+def _unroutable_detail(case: Mapping[str, Any]) -> dict[str, Any]:
+    """The router's reason and every rule it weighed, each with why it did not match (the
+    dispatcher sees at once whether a rule or a grid is missing)."""
+    candidates = json.loads(case["unroutable_candidates"] or "[]")
+    weighed = "; ".join(f"{c['rule_id']}: {c['reason']}" for c in candidates)
+    detail = f"{case['unroutable']} ({weighed})" if weighed else case["unroutable"]
+    return {"detail": detail, "candidates": candidates}
 
 
 def _why(case: Mapping[str, Any], task: Mapping[Any, Any] | None) -> dict[str, Any]:
@@ -345,12 +358,13 @@ def _why(case: Mapping[str, Any], task: Mapping[Any, Any] | None) -> dict[str, A
         "department": None,
         "return_reason": None,
         "at": None,
+        "candidates": [],
     }
     if task is None and case["reopen_count"]:
         return {**why, "reason": "reopened"}
     if task is None:
         if case["unroutable"] is not None:
-            return {**why, "reason": "unroutable", "detail": case["unroutable"]}
+            return {**why, "reason": "unroutable", **_unroutable_detail(case)}
         return why
     why["department"] = task["department"]
     if task["state"] == "returned":

@@ -43,3 +43,29 @@ def test_an_as_of_that_is_not_a_time_is_422(client: TestClient, login: Login, pa
     )
     problem = assert_problem(response, 422)
     assert problem["errors"][0]["field"] == "as_of"
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_an_export_as_of_that_is_not_a_time_is_422(
+    client: TestClient, login: Login, kind: str
+) -> None:
+    response = client.get(
+        f"{API}/exports/cases.{kind}", params={"as_of": "yesterday"}, headers=login("supervisor")
+    )
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["field"] == "as_of"
+
+
+def test_an_export_as_of_a_moment_before_any_case_holds_only_the_headers(
+    client: TestClient, login: Login, app_container
+) -> None:
+    scene = Scenes(client, login, app_container).dispatched_case()
+    supervisor = login("supervisor")
+    case = expect_ok(client.get(f"{API}/cases/{scene.case_id}", headers=supervisor))
+    now = client.get(f"{API}/exports/cases.csv", headers=supervisor)
+    past = client.get(f"{API}/exports/cases.csv", params={"as_of": LONG_AGO}, headers=supervisor)
+    assert now.status_code == past.status_code == 200, past.text
+    assert case["case_no"] in now.text
+    assert past.content.decode("utf-8-sig").strip().splitlines() == [
+        now.content.decode("utf-8-sig").splitlines()[0]
+    ]

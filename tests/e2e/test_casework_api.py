@@ -143,3 +143,28 @@ def test_kpis_group_by_nature(client, login):
     assert response.status_code == 200, response.text
     natures = {"consult", "help", "complaint", "report", "suggestion", None}
     assert {row["key"] for row in response.json()["items"]} <= natures
+
+
+def test_a_case_merged_with_its_callers_brings_them_to_the_new_target(client, login):
+    operator = login("operator")
+    first = file(client, operator, channel="wechat")  # the first call, merged into the second
+    second = file(client, operator, channel="web")
+    third = file(client, operator)
+    merge = f"{API}/cases/{{}}/merge"
+    into_second = client.post(
+        merge.format(first["id"]), json={"into": second["id"]}, headers=operator
+    )
+    assert into_second.status_code == 200, into_second.text
+
+    into_third = client.post(
+        merge.format(second["id"]), json={"into": third["id"]}, headers=operator
+    )
+
+    assert into_third.status_code == 200, into_third.text
+    callers = case_of(client, third["id"], operator)["callers"]
+    assert [(c["case_no"], c["channel"]) for c in callers] == [
+        (first["case_no"], "wechat"),
+        (second["case_no"], "web"),
+    ]
+    pointer = case_of(client, first["id"], operator)["callback_by_target"]
+    assert pointer["case_no"] == third["case_no"]  # the end of the chain calls it back

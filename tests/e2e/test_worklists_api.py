@@ -156,6 +156,21 @@ def test_an_approved_return_of_the_only_task_puts_the_case_on_dispatch_with_the_
     assert scene.task_id not in ids(listed(client, "rulings", dispatcher))
 
 
+def test_an_unroutable_case_on_dispatch_says_which_rules_were_weighed_and_why_none_matched(
+    client: TestClient, people: Login, scenes: Scenes
+) -> None:
+    case_id = scenes.file(UNROUTABLE)
+    dispatcher = people("dispatcher")
+
+    item = next(i for i in listed(client, "dispatch", dispatcher)["items"] if i["id"] == case_id)
+
+    why = item["why"]
+    assert why["reason"] == "unroutable"
+    assert why["candidates"] and not any(c["matched"] for c in why["candidates"])
+    for candidate in why["candidates"]:
+        assert f"{candidate['rule_id']}: {candidate['reason']}" in why["detail"]
+
+
 def test_a_reopened_answered_case_is_back_on_dispatch(
     client: TestClient, people: Login, scenes: Scenes
 ) -> None:

@@ -18,7 +18,7 @@ from dispatch.queries.ledger import HEADERS, LedgerFilter, csv_chunks, ledger_ro
 from events import EventStore
 from events.vault import store_personal_data
 
-from worlds.case_story import HOUR, CaseStory
+from worlds.case_story import HOUR, MINUTE, CaseStory
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -130,3 +130,44 @@ def test_a_formula_in_an_address_is_text_in_both_exports(engine, formulas) -> No
         cell = in_xlsx[case_no]
         assert (cell.value, cell.data_type) == (expected, "s")
     assert in_xlsx[next(iter(formulas["addresses"]))].value == "'" + FORMULA
+
+
+def _ledger_as_of(engine: Engine, ledger: dict[str, object], as_of: datetime) -> dict:
+    with engine.connect() as conn:
+        chunks = ledger_rows(conn, as_of=as_of, **ledger["options"])  # type: ignore[arg-type]
+        rows = [row for chunk in chunks for row in chunk]
+    return {row[0]: dict(zip(HEADERS, row, strict=True)) for row in rows}
+
+
+def test_a_ledger_as_of_before_the_close_shows_the_case_open(engine, ledger) -> None:
+    day = ledger["day"]
+    late = _ledger_as_of(engine, ledger, day + 31 * HOUR + 30 * MINUTE)[ledger["late"].case_no]
+    assert late["状态"] == "已答复"
+    assert late["结案时间"] is None
+    assert late["满意度"] == "基本满意"  # the callback came before
+    closed = _ledger_as_of(engine, ledger, day + 33 * HOUR)[ledger["late"].case_no]
+    assert closed["状态"] == "已结案"
+
+
+def test_a_ledger_as_of_shows_lateness_as_it_stood_then(engine, ledger) -> None:
+    day = ledger["day"]
+    on_time = _ledger_as_of(engine, ledger, day + 20 * HOUR)[ledger["late"].case_no]
+    assert (on_time["状态"], on_time["是否超期"], on_time["办结时间"]) == ("办理中", "否", None)
+    late = _ledger_as_of(engine, ledger, day + 26 * HOUR)[ledger["late"].case_no]
+    assert late["是否超期"] == "是"  # the reply was due at 25 h and had not come
+
+
+def test_a_case_received_after_as_of_is_not_in_the_ledger(engine, ledger) -> None:
+    day = ledger["day"]
+    rows = _ledger_as_of(engine, ledger, day + 30 * MINUTE)
+    assert list(rows) == [ledger["late"].case_no]
+    assert rows[ledger["late"].case_no]["状态"] == "已受理"  # not yet dispatched then
+    assert rows[ledger["late"].case_no]["主办部门"] is None
+
+
+def test_a_ledger_as_of_filters_on_the_status_it_had_then(engine, ledger) -> None:
+    day = ledger["day"]
+    options = {**ledger["options"], "filters": LedgerFilter(start=day, status="received")}
+    with engine.connect() as conn:
+        rows = [r for c in ledger_rows(conn, as_of=day + 2 * HOUR, **options) for r in c]
+    assert [row[0] for row in rows] == [ledger["waiting"].case_no]

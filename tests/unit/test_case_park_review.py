@@ -89,6 +89,15 @@ def test_old_dispatches_and_closures_read_without_candidates_or_override() -> No
     assert closed == ev.CaseClosed(note="ok", override_reason=None)
 
 
+def test_an_old_unroutable_mark_reads_without_candidates() -> None:
+    old = ev.registry.decode(
+        _stored("CaseUnroutable", 1, {"reason": "no routing rule matches", "catalogue_version": 3})
+    )
+    assert old == ev.CaseUnroutable(
+        reason="no routing rule matches", catalogue_version=3, candidates=()
+    )
+
+
 # -- parked cases and the KPI denominators ---------------------------------------------------
 
 

@@ -29,8 +29,10 @@ def _download(
     start: str | None,
     end: str | None,
     status: str | None,
+    as_of: str | None,
 ) -> StreamingResponse:
     zone, _ = zone_and_weights(container)
+    moment = parse_moment("as_of", as_of, zone) if as_of else None
     first = parse_moment("from", start, zone) if start else None
     last = parse_moment("to", end, zone, day_end=True) if end else None
     if first and last and last <= first:
@@ -44,6 +46,7 @@ def _download(
         active=container.catalogue_source(),
         timezone=zone,
         filters=LedgerFilter(start=first, end=last, status=status),
+        as_of=moment,
     )
 
 
@@ -54,9 +57,12 @@ def ledger_csv(
     from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     to: Moment = None,
     status: Status = None,
+    as_of: Moment = None,
 ) -> StreamingResponse:
-    """The ledger as UTF-8 CSV with a BOM; ``from``/``to`` filter on the received date."""
-    return _download(container, "csv", from_, to, status)
+    """The ledger as UTF-8 CSV with a BOM; ``from``/``to`` filter on the received date;
+    ``as_of`` (a time, or a local date meaning its start) gives the cases as the log stood
+    then: only those received by then, status, deadlines and lateness as they were."""
+    return _download(container, "csv", from_, to, status, as_of)
 
 
 @router.get("/exports/cases.xlsx")
@@ -66,6 +72,7 @@ def ledger_xlsx(
     from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     to: Moment = None,
     status: Status = None,
+    as_of: Moment = None,
 ) -> StreamingResponse:
-    """The ledger as an Excel workbook (one sheet, 台账)."""
-    return _download(container, "xlsx", from_, to, status)
+    """The ledger as an Excel workbook (one sheet, 台账); ``as_of`` as for the CSV."""
+    return _download(container, "xlsx", from_, to, status, as_of)

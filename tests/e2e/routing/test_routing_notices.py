@@ -525,3 +525,29 @@ def test_the_deliveries_list_shows_each_deliverys_kind_and_type(world: World):
     }
     assert urges.json()["total"] == 2
     assert refused.status_code == 403
+
+
+def test_an_urge_lost_in_a_redis_flush_is_sent_again_by_the_reconciler_once(world: World):
+    with serving(lambda _request: (200, {})) as system:
+        world.load_catalogue(
+            catalogue({"type": "webhook", "url": f"{system.url}/12345", "secret": WEBHOOK_SECRET,
+                       "allow_http": True})
+        )  # fmt: skip
+        case_id = submit_road_case(world)
+        world.container.handle(case_id, UrgeCase(level="reminder", note="丢了再发"), SUPERVISOR)
+        assert world.relay() == 1  # the urge's notice jobs are in Redis ...
+        # ... and Redis forgets them: FLUSHDB on the world's own database (its FLUSHALL).
+        world.connection.flushdb()
+        assert notice_rows(world) == []
+
+        report = world.reconcile()
+        world.work()
+        again = world.reconcile()
+        world.work()
+
+    urges = [body for body in system.bodies() if body["kind"] == "case.urged"]
+    assert len(urges) == 1 and urges[0]["what"]["note"] == "丢了再发"
+    assert len(report.requeued) == 2  # roads (the webhook) and water (the inbox)
+    assert again.requeued == []
+    states = {(r["department"], r["channel"], r["state"]) for r in notice_rows(world)}
+    assert states == {("roads", "webhook", "delivered"), ("water", "inbox", "delivered")}

@@ -273,5 +273,18 @@ def test_a_routed_task_keeps_the_rule_and_every_candidate_weighed() -> None:
     assert all(c.reason for c in lead.candidates)
 
 
+def test_an_unroutable_case_keeps_every_rule_weighed_and_why_none_matched() -> None:
+    log = FakeLog()
+    deps = fake_handling(log)
+    case_id = received_case(deps, category="other.consult", grid=None)
+
+    assert routed_tasks(deps, case_id) == []
+
+    [unroutable] = [e for e, _at in _decoded(log, case_id) if isinstance(e, ev.CaseUnroutable)]
+    assert unroutable.candidates, "the rules the router weighed"
+    assert not any(c.matched for c in unroutable.candidates)
+    assert all(c.reason for c in unroutable.candidates)
+
+
 def _decoded(log: FakeLog, case_id: str) -> list[tuple[object, object]]:
     return [(ev.registry.decode(r), r.recorded_at) for r in log.read_stream(case_id)]
