@@ -302,7 +302,11 @@ def test_urged_and_state_narrow_a_liaisons_task_list(
 ) -> None:
     urged = scenes.dispatched_case()
     quiet = scenes.dispatched_case()
-    scenes.post(f"/cases/{urged.case_id}/urge", people("dispatcher"), {"level": "reminder", "note": "请尽快处理"})
+    scenes.post(
+        f"/cases/{urged.case_id}/urge",
+        people("dispatcher"),
+        {"level": "reminder", "note": "请尽快处理"},
+    )
     liaison = people("liaison", department=DEPARTMENT)
 
     only_urged = listed(client, "sign", liaison, urged="true")

@@ -77,7 +77,8 @@ def worklist(
 
     ``from`` and ``to`` bound when the case was received: local dates (both included) or
     times. ``state``, ``overdue`` (past the current step's deadline) and ``urged`` ask about
-    the task on a task list and the case on a case list; ``channel`` and ``nature`` the case. 404 for a key no worklist has, 403 for one the caller's roles do not show.
+    the task on a task list and the case on a case list; ``channel`` and ``nature`` the case.
+    404 for a key no worklist has, 403 for one the caller's roles do not show.
     """
     at, zone = moment_of(container)
     filters = Filters(
