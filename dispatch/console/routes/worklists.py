@@ -129,7 +129,7 @@ def worklists(request: Request, user: ConsoleUser, key: str = "") -> Response:
         "items": items,
         "total": total,
         "page": page,
-        "pages": max(1, -(-total // PAGE_SIZE)),
+        "page_count": max(1, -(-total // PAGE_SIZE)),
         "page_url": lambda number: "?" + urlencode({"key": chosen.key, **asked, "page": number}),
         "channels": list(CHANNEL),
         "asked": asked,
