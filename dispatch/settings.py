@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     media_s3_region: str | None = None
     media_s3_access_key: str | None = None
     media_s3_secret_key: str | None = None
+    stream_connections: int = Field(
+        200, gt=0, description="live streams (GET /api/v1/stream) one process holds; 503 beyond"
+    )
+    stream_lifetime_seconds: float = Field(
+        600.0, gt=0, description="a live stream then ends; the browser reconnects with its place"
+    )
 
     @model_validator(mode="after")
     def _keys(self) -> Settings:

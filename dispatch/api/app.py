@@ -21,6 +21,7 @@ from dispatch.api.routes import (
     phone_views,
     similar,
     stats,
+    stream,
     task_commands,
     timeline,
     users,
@@ -59,4 +60,5 @@ def create_api(container: Container) -> FastAPI:
     app.include_router(exports.router, prefix=API, dependencies=[CaseListRead])
     app.include_router(timeline.router, prefix=API, dependencies=[CaseListRead])
     app.include_router(worklists.router, prefix=API, dependencies=[CaseListRead])
+    app.include_router(stream.router, prefix=API)
     return app

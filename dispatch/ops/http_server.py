@@ -8,12 +8,14 @@ to ``GRACEFUL_SECONDS``; a service manager should wait a little longer before SI
 from __future__ import annotations
 
 import signal
+from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
 
 from dispatch.app import create_app
 from dispatch.bootstrap import bootstrap
+from dispatch.live import stop_live_streams
 from dispatch.ops.migrations import prepare_database
 from dispatch.settings import Settings
 
@@ -36,6 +38,19 @@ class Stopped(Exception):
     pass
 
 
+class StreamEndingServer(uvicorn.Server):
+    """uvicorn's server, which on Ctrl-C or SIGTERM also ends the live streams (§8.8) at
+    once: they never finish on their own, and uvicorn waits for what is in flight."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+        super().__init__(config)
+        self.app = app
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        stop_live_streams(self.app)
+        super().handle_exit(sig, frame)
+
+
 def run_uvicorn(app: FastAPI, *, host: str, port: int) -> None:
     """Serve until Ctrl-C or SIGTERM, then return normally, so the caller's ``finally``
     closes what it opened and the process exits 0.
@@ -49,15 +64,16 @@ def run_uvicorn(app: FastAPI, *, host: str, port: int) -> None:
         raise Stopped()
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+    )
     try:
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=GRACEFUL_SECONDS,
-        )
+        StreamEndingServer(config, app).run()
     except Stopped:
         pass
     finally:

@@ -35,6 +35,8 @@ OUT_OF_PLAY = ("returned", "cancelled")  # a task that no longer holds the case
 WITH_DEPARTMENT = ("dispatched", "signed", "contacted")  # the department's move
 SIGNED = ("signed", "contacted")
 URGENCY_ORDER = {"emergency": 0, "urgent": 1}
+# What a task item tells of its case (``item["case"]``), besides when it was received.
+CASE_COLUMNS = ("category", "urgency", "address", "status", "street", "grid", "channel", "nature")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,11 @@ class Filters:
     grid: str | None = None
     received_from: datetime | None = None
     received_to: datetime | None = None
+    channel: str | None = None
+    nature: str | None = None
+    state: str | None = None  # a case list: the case's status; a task list: the task's state
+    overdue: bool | None = None  # past the deadline of its current step now (or not)
+    urged: bool | None = None  # 催办/督办 received (or not)
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,8 @@ def _conditions(listed: Worklist, viewer: Viewer, at: Moment, filters: Filters) 
     else:
         scope = None  # a task list's scope is its department or street, set by ``HOLDS``
         department = tasks.c.department == filters.department if filters.department else None
-    return [c for c in (*holds, scope, department, *_case_filters(cases, filters)) if c is not None]
+    chosen = (*_case_filters(cases, filters), *_state_filters(listed, cases, tasks, at, filters))
+    return [c for c in (*holds, scope, department, *chosen) if c is not None]
 
 
 def _dispatch(cases: sa.Table, tasks: sa.Table, *_: Any) -> list[Any]:
@@ -224,13 +232,43 @@ def _case_filters(cases: sa.Table, f: Filters) -> list[Any]:
             conditions.append(cases.c.category.startswith(prefix, autoescape=True))
         else:
             conditions.append(cases.c.category == f.category)
-    for column, value in (("street", f.street), ("grid", f.grid)):
+    for column, value in (
+        ("street", f.street),
+        ("grid", f.grid),
+        ("channel", f.channel),
+        ("nature", f.nature),
+    ):
         if value is not None:
             conditions.append(cases.c[column] == value)
     if f.received_from is not None:
         conditions.append(cases.c.received_at >= as_utc(f.received_from))
     if f.received_to is not None:
         conditions.append(cases.c.received_at < as_utc(f.received_to))
+    return conditions
+
+
+def _state_filters(
+    listed: Worklist, cases: sa.Table, tasks: sa.Table, at: Moment, f: Filters
+) -> list[Any]:
+    """``state``, ``overdue`` and ``urged`` ask about the task on a task list, the case on a
+    case list (its ``overdue`` flag and ``urge_count`` from the case list)."""
+    conditions: list[Any] = []
+    if listed.holds == "task":
+        if f.state is not None:
+            conditions.append(tasks.c.state == f.state)
+        if f.overdue is not None:
+            late = sa.and_(_due(tasks).is_not(None), _due(tasks) <= as_utc(at.now))
+            conditions.append(late if f.overdue else sa.not_(late))
+        if f.urged is not None:
+            urged = tasks.c.urged_level.is_not(None)
+            conditions.append(urged if f.urged else sa.not_(urged))
+        return conditions
+    if f.state is not None:
+        conditions.append(cases.c.status == f.state)
+    if f.overdue is not None:
+        conditions.append(cases.c.overdue == f.overdue)
+    if f.urged is not None:
+        conditions.append(cases.c.urge_count > 0 if f.urged else cases.c.urge_count == 0)
     return conditions
 
 
@@ -255,7 +293,7 @@ def _case_select(conditions: list[Any]) -> sa.Select[Any]:
 def _task_select(conditions: list[Any]) -> sa.Select[Any]:
     tables = live_tables()
     cases, tasks = tables["case_list"], tables["case_tasks"]
-    case_columns = ("category", "urgency", "address", "status", "street", "grid")
+    case_columns = (*CASE_COLUMNS, "received_at")
     return (
         sa.select(tasks, *(cases.c[name].label(f"case_{name}") for name in case_columns))
         .join(cases, cases.c.id == tasks.c.case_id)
@@ -294,14 +332,8 @@ STEP_DEADLINES = (("sign", "signed_at", "sign_by"), ("contact", "contacted_at", 
 
 def _task_item(row: Mapping[Any, Any], at: Moment) -> dict[str, Any]:
     item = task_representation(row)
-    item["case"] = {
-        "category": row["case_category"],
-        "urgency": row["case_urgency"],
-        "address": row["case_address"],
-        "status": row["case_status"],
-        "street": row["case_street"],
-        "grid": row["case_grid"],
-    }
+    item["case"] = {name: row[f"case_{name}"] for name in CASE_COLUMNS}
+    item["case"]["received_at"] = iso(row["case_received_at"])
     item["due"] = _due_of(row, at)
     return item
 

@@ -26,6 +26,7 @@ from module_app import app_container, client, people, scenes, signed_in  # noqa:
 
 from dispatch.app import create_app
 from dispatch.bootstrap import Container
+from dispatch.live import LiveHub
 
 from worlds.scenarios import (
     API,
@@ -386,6 +387,9 @@ ROUTES: tuple[Route, ...] = (
         key="overdue",
         unknown_id="nosuchlist",
     ),
+    # live (§8.8): a stream here lasts a moment (``short_live_streams``); its scope is in
+    # test_stream_api.py
+    Route("GET", "/stream", ANYONE),
     Route("GET", "/exports/cases.csv", frozenset({SUPERVISOR})),
     Route("GET", "/exports/cases.xlsx", frozenset({SUPERVISOR})),
     Route("GET", "/events", frozenset({SUPERVISOR, ADMIN})),
@@ -419,6 +423,13 @@ MATRIX = [
     for route in ROUTES
     for caller in CALLERS
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def short_live_streams(client: TestClient) -> None:
+    """``GET /stream`` runs until the client leaves; the test client reads to the end, so
+    this module's streams end after a moment."""
+    client.app.state.live_hub = LiveHub(limit=50, lifetime=0.3, poll_seconds=0.1)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")

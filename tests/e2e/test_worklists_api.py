@@ -276,6 +276,8 @@ def test_a_street_sees_the_tasks_its_whistle_summoned_and_no_other_street_does(
         {"page_size": "100000"},
         {"category": ""},
         {"department": "d" * 65},
+        {"overdue": "maybe"},
+        {"channel": ""},
     ],
 )
 def test_bad_parameters_are_a_422_problem_naming_them(
@@ -294,3 +296,65 @@ def test_from_and_to_bound_when_the_case_was_received(
     assert case_id in ids(listed(client, "dispatch", dispatcher, **{"from": "2020-01-01"}))
     assert case_id not in ids(listed(client, "dispatch", dispatcher, to="2020-01-01"))
     assert case_id not in ids(listed(client, "dispatch", dispatcher, **{"from": "2999-01-01"}))
+
+
+def test_channel_and_nature_narrow_a_worklist_to_the_cases_that_match(
+    client: TestClient, people: Login, scenes: Scenes
+) -> None:
+    phoned = scenes.file({**UNROUTABLE, "channel": "phone", "nature": "help"})
+    wechat = scenes.file({**UNROUTABLE, "channel": "wechat", "nature": "help"})
+    dispatcher = people("dispatcher")
+
+    by_channel = ids(listed(client, "dispatch", dispatcher, channel="wechat"))
+    by_nature = ids(listed(client, "dispatch", dispatcher, nature="help", channel="phone"))
+
+    assert wechat in by_channel and phoned not in by_channel
+    assert phoned in by_nature and wechat not in by_nature
+
+
+def test_urged_and_state_narrow_a_liaisons_task_list(
+    client: TestClient, people: Login, scenes: Scenes
+) -> None:
+    urged = scenes.dispatched_case()
+    quiet = scenes.dispatched_case()
+    scenes.post(
+        f"/cases/{urged.case_id}/urge",
+        people("dispatcher"),
+        {"level": "reminder", "note": "请尽快处理"},
+    )
+    liaison = people("liaison", department=DEPARTMENT)
+
+    only_urged = listed(client, "sign", liaison, urged="true")
+    not_urged = ids(listed(client, "sign", liaison, urged="false"))
+
+    assert urged.task_id in ids(only_urged) and quiet.task_id not in ids(only_urged)
+    assert only_urged["total"] == len(only_urged["items"])
+    assert quiet.task_id in not_urged and urged.task_id not in not_urged
+    assert ids(listed(client, "sign", liaison, state="signed")) == []
+    assert quiet.task_id in ids(listed(client, "sign", liaison, state="dispatched"))
+
+
+def test_overdue_narrows_a_task_list_to_the_tasks_past_their_current_deadline(
+    client: TestClient, people: Login, scenes: Scenes
+) -> None:
+    scene = scenes.dispatched_case()
+    liaison = people("liaison", department=DEPARTMENT)
+
+    on_time = listed(client, "sign", liaison, overdue="false")
+    late = listed(client, "sign", liaison, overdue="true")
+
+    assert scene.task_id in ids(on_time) and scene.task_id not in ids(late)
+    assert all(item["due"]["overdue"] for item in late["items"])
+    assert not any(item["due"]["overdue"] for item in on_time["items"])
+
+
+def test_a_task_item_tells_the_channel_and_nature_of_its_case(
+    client: TestClient, people: Login, scenes: Scenes
+) -> None:
+    scene = scenes.dispatched_case()
+    liaison = people("liaison", department=DEPARTMENT)
+
+    item = next(i for i in listed(client, "sign", liaison)["items"] if i["id"] == scene.task_id)
+
+    assert item["case"]["channel"] == "phone" and item["case"]["nature"] == "complaint"
+    assert item["case"]["received_at"]

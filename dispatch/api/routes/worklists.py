@@ -65,13 +65,20 @@ def worklist(
     grid: Code = None,
     from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     to: When = None,
+    channel: Code = None,
+    nature: Code = None,
+    state: Code = None,
+    overdue: bool | None = None,
+    urged: bool | None = None,
     page: Page = 1,
     page_size: PageSize = 20,
 ) -> dict[str, Any]:
     """One worklist, most urgent first: overdue, then the nearest deadline, then the oldest.
 
     ``from`` and ``to`` bound when the case was received: local dates (both included) or
-    times. 404 for a key no worklist has, 403 for one the caller's roles do not show.
+    times. ``state``, ``overdue`` (past the current step's deadline) and ``urged`` ask about
+    the task on a task list and the case on a case list; ``channel`` and ``nature`` the case.
+    404 for a key no worklist has, 403 for one the caller's roles do not show.
     """
     at, zone = moment_of(container)
     filters = Filters(
@@ -81,6 +88,11 @@ def worklist(
         grid=grid,
         received_from=_utc("from", from_, zone),
         received_to=_utc("to", to, zone, day_end=True),
+        channel=channel,
+        nature=nature,
+        state=state,
+        overdue=overdue,
+        urged=urged,
     )
     try:
         with container.store.reading() as conn:

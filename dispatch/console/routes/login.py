@@ -24,6 +24,7 @@ from dispatch.console.web import (
     session_of,
 )
 from dispatch.handlers.text import has_control_characters
+from dispatch.queries.worklist_keys import visible_worklists
 
 router = APIRouter()
 
@@ -39,7 +40,10 @@ HOMES = (
 
 
 def home_path(user: User) -> str:
-    """The desk of the user's most specific role; case search for anyone else."""
+    """The worklists (工作台) for every role that has some; else the desk of the user's most
+    specific role; case search for anyone else."""
+    if visible_worklists(user):
+        return "/worklists"
     for role, path in HOMES:
         if user.has(role):
             return path

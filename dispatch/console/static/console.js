@@ -24,6 +24,51 @@
   }
   setInterval(tick, 30000);
 
+  // Batch sign: one box chooses every task on the page.
+  document.querySelectorAll("[data-check-all]").forEach(function (all) {
+    all.addEventListener("change", function () {
+      all.form.querySelectorAll("input[name=task]").forEach(function (box) { box.checked = all.checked; });
+    });
+  });
+
+  // Live (§8.8): worklist counts change in place; a task new to this page is added on top
+  // of its table with its case number, and a note says so. The stream carries our own
+  // session cookie; EventSource reconnects by itself with the last id it heard.
+  var live = document.querySelector("[data-live-tasks]") || document.querySelector("nav.worklists");
+  if (live && window.EventSource) {
+    var stream = new EventSource(body.dataset.stream || "/console/stream");
+    stream.addEventListener("worklist", function (event) {
+      var list = JSON.parse(event.data);
+      document.querySelectorAll("nav.worklists a[data-key='" + list.key + "'] .count").forEach(function (el) {
+        el.textContent = list.count;
+      });
+    });
+    stream.addEventListener("task", function (event) {
+      var task = JSON.parse(event.data);
+      var rows = document.querySelector("[data-live-tasks]");
+      if (!rows || task.state !== "dispatched" || rows.querySelector("[data-task='" + task.id + "']")) return;
+      var row = document.createElement("tr");
+      row.dataset.task = task.id;
+      row.className = "live-new";
+      var cell = document.createElement("td");
+      cell.colSpan = 20;
+      var link = document.createElement("a");
+      link.className = "case-no";
+      link.href = "/console/cases/" + encodeURIComponent(task.case_id);
+      link.textContent = task.case_no;
+      cell.appendChild(link);
+      cell.appendChild(document.createTextNode(" · " + (body.dataset.newTask || "new")));
+      row.appendChild(cell);
+      rows.insertBefore(row, rows.firstChild);
+      var note = document.querySelector("[data-live-note]");
+      if (note) {
+        note.hidden = false;
+        note.textContent = (body.dataset.newTask || "new") + ": " + task.case_no;
+      }
+    });
+    window.addEventListener("pagehide", function () { stream.close(); });
+  }
+
   // A submitted form cannot be sent twice by a double click.
   document.addEventListener("submit", function (event) {
     var form = event.target;

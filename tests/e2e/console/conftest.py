@@ -22,6 +22,7 @@ from browsing import FAST_HASHER, Console
 
 from dispatch.app import create_app
 from dispatch.bootstrap import Container, bootstrap
+from dispatch.live import stop_live_streams
 from dispatch.settings import Settings
 
 CHROMIUM = Path(os.environ.get("DISPATCH_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -48,9 +49,8 @@ def console(database_url: str, redis_url: str, request: pytest.FixtureRequest) -
     container.password_hasher = FAST_HASHER  # sign-ins in milliseconds
     _load_sample_catalogue(container)
     port = _free_port()
-    config = uvicorn.Config(
-        create_app(container), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
+    app = create_app(container)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="console-uvicorn", daemon=True)
     thread.start()
@@ -64,6 +64,7 @@ def console(database_url: str, redis_url: str, request: pytest.FixtureRequest) -
     try:
         yield Console(f"http://127.0.0.1:{port}", container, screenshots)
     finally:
+        stop_live_streams(app)  # as ``dispatch serve`` does on SIGTERM: open streams end
         server.should_exit = True
         thread.join(timeout=10)
         container.close()

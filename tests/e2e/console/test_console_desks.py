@@ -25,7 +25,7 @@ def test_dispatcher_dispatches_an_unroutable_case_and_rules_on_a_return(
         lambda t: c.RequestReturn(task_id=t, reason="remit", basis="占道经营油烟归城管执法"),
     )
     page = new_page()
-    sign_in(page, console.user("dispatcher"))
+    sign_in(page, console.user("dispatcher"), next_path="/console/desk")
     assert page.url.endswith("/console/desk")
     lost = page.locator("#to-dispatch li", has_text=lost_no)
     assert "无派单规则可匹配" in lost.inner_text()
@@ -59,7 +59,7 @@ def test_street_officer_reports_blows_the_whistle_and_sees_who_reported_in(
     new_page: Any, console: Console
 ) -> None:
     page = new_page()
-    sign_in(page, console.user("street", street="XYL"))
+    sign_in(page, console.user("street", street="XYL"), next_path="/console/street")
     assert page.url.endswith("/console/street")
     page.get_by_role("link", name="上报巡查发现的问题").click()
     page.get_by_label("诉求类别").fill("road.pothole")
@@ -101,7 +101,7 @@ def test_supervisor_sees_kpis_change_urges_and_opens_the_timeline(
 ) -> None:
     overdue_id = _overdue_case(console)
     page = new_page()
-    sign_in(page, console.user("supervisor"))
+    sign_in(page, console.user("supervisor"), next_path="/console/dashboard")
     assert page.url.endswith("/console/dashboard")
     before = _kpis(page, "traffic")
 

@@ -37,7 +37,7 @@ def test_operator_files_a_complaint_and_sees_number_and_department(
     new_page: Any, console: Console
 ) -> None:
     page = new_page()
-    sign_in(page, console.user("operator"))
+    sign_in(page, console.user("operator"), next_path="/console/intake")
     assert page.url.endswith("/console/intake")
     assert page.title().startswith("受理")
     shot(page, console, "01-intake-form")
@@ -73,7 +73,7 @@ def test_intake_warns_about_a_likely_duplicate(new_page: Any, console: Console) 
 def test_liaison_signs_contacts_and_replies_from_the_inbox(new_page: Any, console: Console) -> None:
     case_id, number = file_case(console, description="油烟扰民，请环保部门处理")
     page = new_page()
-    sign_in(page, console.user("liaison", department="envir"))
+    sign_in(page, console.user("liaison", department="envir"), next_path="/console/inbox")
     assert page.url.endswith("/console/inbox")
     task = page.locator(f"article[data-case-no='{number}']")
     assert "待签收" in task.inner_text()
