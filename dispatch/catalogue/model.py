@@ -195,12 +195,24 @@ class KpiWeightsSetting(Strict):
     response: Annotated[float, Field(ge=0)] = 30
     solve: Annotated[float, Field(ge=0)] = 35
     satisfaction: Annotated[float, Field(ge=0)] = 35
+    # 双考核: the weight of the summoning streets' rating (street_rating); 0 leaves the score
+    # as it was.
+    street: Annotated[float, Field(ge=0)] = 0
 
     @model_validator(mode="after")
     def _not_all_zero(self) -> KpiWeightsSetting:
         if self.response + self.solve + self.satisfaction <= 0:
             raise ValueError("at least one KPI weight must be positive")
         return self
+
+
+class HotspotSetting(Strict):
+    """主动治理: ``min_cases`` cases of one category in one grid within a window of
+    ``window_days`` local days raise HotspotDetected (windows follow one another from
+    1970-01-05, a Monday, so a 7-day window is a Monday-to-Sunday week)."""
+
+    window_days: Annotated[int, Field(ge=1, le=92)] = 7
+    min_cases: Annotated[int, Field(ge=2, le=10_000)] = 5
 
 
 class Catalogue(Strict):
@@ -215,6 +227,8 @@ class Catalogue(Strict):
     sla: dict[Code, SlaPolicy]
     urgency_sla: dict[Literal["normal", "urgent", "emergency"], Code] = {}
     kpi: KpiWeightsSetting = KpiWeightsSetting()
+    # No section: nothing is raised; GET /stats/hotspots still answers with the defaults.
+    hotspots: HotspotSetting | None = None
 
     # Derived lookups and prepared geometry, built once per catalogue object (see ``cached``).
     _cache: dict[str, Any] = PrivateAttr(default_factory=dict)

@@ -24,7 +24,9 @@ CASE_ACTION_ROLES: dict[str, tuple[str, ...]] = {
     path: action.roles for path, action in CASE_ACTIONS.items()
 }
 LIAISON_ACTIONS = frozenset(path for path, action in TASK_ACTIONS.items() if action.own_department)
-RULINGS = frozenset(path for path, action in TASK_ACTIONS.items() if not action.own_department)
+RULINGS = frozenset(path for path, action in TASK_ACTIONS.items() if "dispatcher" in action.roles)
+# 双考核: the street rates the tasks its whistles summoned.
+STREET_TASK_ACTIONS = frozenset(path for path, a in TASK_ACTIONS.items() if "street" in a.roles)
 # The usual next step first: a liaison's eye lands on 签收, then 联系, then 办结.
 ORDER = (
     "sign",
@@ -37,6 +39,7 @@ ORDER = (
     "return/reject",
     "extension/approve",
     "extension/deny",
+    "evaluation",
 )
 
 
@@ -55,11 +58,24 @@ def case_buttons(user: User, state: CaseState) -> list[str]:
 def task_buttons(user: User, task: TaskState, case: CaseState | None) -> list[str]:
     shown = []
     for action in allowed_task_actions(task, case):
-        if (action in LIAISON_ACTIONS and user.is_liaison_of(task.department)) or (
-            action in RULINGS and user.has("dispatcher")
+        if (
+            (action in LIAISON_ACTIONS and user.is_liaison_of(task.department))
+            or (action in RULINGS and user.has("dispatcher"))
+            or (action in STREET_TASK_ACTIONS and _summoned_by(user, task, case))
         ):
             shown.append(action)
     return sorted(shown, key=ORDER.index)
+
+
+def _summoned_by(user: User, task: TaskState, case: CaseState | None) -> bool:
+    """The user's street blew the whistle that summoned ``task`` (a list row: its case's
+    street, the only one that may whistle on it)."""
+    if not user.has("street") or user.street is None:
+        return False
+    whistles = getattr(case, "whistles", None)
+    if whistles is None:
+        return getattr(case, "street", None) == user.street
+    return any(w.whistle_id == task.whistle_id and w.street == user.street for w in whistles)
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,10 @@ class _Row:
     state: TaskStatus
     pending_extension: PendingExtension | None
     status: CaseStatus
+    role: str = "lead"
+    evaluation: object | None = None
+    whistle_id: str | None = None
+    street: str | None = None
 
 
 def row_buttons(user: User, item: dict[str, Any]) -> list[str]:
@@ -90,5 +110,9 @@ def row_buttons(user: User, item: dict[str, Any]) -> list[str]:
         state=TaskStatus(item["state"]),
         pending_extension=pending,
         status=CaseStatus(item["case"]["status"]),
+        role=item.get("role", "lead"),
+        evaluation=item.get("evaluation"),
+        whistle_id=item.get("whistle_id"),
+        street=item["case"].get("street"),
     )
     return task_buttons(user, cast(TaskState, row), cast(CaseState, row))

@@ -92,6 +92,7 @@ TASK_ACTION = {
     "return/reject": N_("Reject return"),
     "extension/approve": N_("Approve extension"),
     "extension/deny": N_("Deny extension"),
+    "evaluation": N_("Rate the department"),
 }
 
 CASE_ACTION = {
@@ -147,6 +148,7 @@ KPI = {
     "solve_rate": N_("Solve rate"),
     "satisfaction_rate": N_("Satisfaction rate"),
     "return_rate": N_("Return rate"),
+    "street_rating": N_("Street rating"),
     "score": N_("Score"),
 }
 

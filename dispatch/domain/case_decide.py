@@ -199,6 +199,11 @@ def reply_task(state: CaseState, c: cmd.ReplyTask, now: datetime) -> list[Event]
     return [ev.TaskReplied(task_id=c.task_id, resolution=c.resolution)]
 
 
+def evaluate_task(state: CaseState, c: cmd.EvaluateTask, now: datetime) -> list[Event]:
+    check_task_allows(state, c.task_id, "evaluation")
+    return [ev.TaskEvaluated(task_id=c.task_id, street=c.street, rating=c.rating, note=c.note)]
+
+
 def add_attachment(state: CaseState, c: cmd.AddAttachment, now: datetime) -> list[Event]:
     check_attachment_allowed(state, c)
     return [attachment_added(c)]
@@ -326,6 +331,7 @@ DECISIONS: dict[type[cmd.Command], Callable[[Any, Any, datetime], list[Event]]] 
     cmd.DenyExtension: deny_extension,
     cmd.NoteProgress: note_progress,
     cmd.ReplyTask: reply_task,
+    cmd.EvaluateTask: evaluate_task,
     cmd.AddAttachment: add_attachment,
     cmd.EraseIntakePhotos: erase_intake_photos,
     cmd.RaiseSlaWarning: raise_sla_warning,

@@ -17,6 +17,7 @@ from dispatch.domain.case_state import (
     Callback,
     CaseState,
     CaseStatus,
+    Evaluation,
     Parking,
     PendingExtension,
     ReturnRequest,
@@ -177,6 +178,10 @@ def _progress_noted(s: CaseState, e: ev.ProgressNoted, at: datetime) -> CaseStat
     return _with_task(s, e.task_id, last_progress_at=at)
 
 
+def _evaluated(s: CaseState, e: ev.TaskEvaluated, at: datetime) -> CaseState:
+    return _with_task(s, e.task_id, evaluation=Evaluation(e.street, e.rating, e.note, at))
+
+
 def _replied(s: CaseState, e: ev.TaskReplied, at: datetime) -> CaseState:
     return _with_task(
         s,
@@ -268,6 +273,7 @@ EVOLVERS: dict[type[Event], Callable[[CaseState, Any, datetime], CaseState]] = {
     ev.ExtensionDenied: _extension_denied,
     ev.ProgressNoted: _progress_noted,
     ev.TaskReplied: _replied,
+    ev.TaskEvaluated: _evaluated,
     ev.AttachmentAdded: _attachment_added,
     ev.AttachmentErased: _attachment_erased,
     ev.SlaWarningRaised: _sla_warning,

@@ -100,6 +100,12 @@ def check_task_allows(state: CaseState, task_id: str, action: str) -> TaskState:
 
 
 def _task_refusal_code(task: TaskState, action: str) -> str:
+    if action == "evaluation":
+        if task.role != "summoned":
+            return "task_not_summoned"
+        if task.evaluation is not None:
+            return "task_already_evaluated"
+        return "task_not_replied"
     if action == "extension" and task.pending_extension is not None:
         return "extension_pending"
     if action in ("extension/approve", "extension/deny") and task.state in (

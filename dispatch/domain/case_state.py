@@ -17,6 +17,8 @@ Task rules (``TASK_TRANSITIONS``):
   (``ExtensionTooLong``); approval re-checks the cap and moves reply_by; neither ruling
   changes the task's state.
 - progress: signed or contacted. reply (办结): signed or contacted → replied.
+- evaluation (双考核): a replied summoned task (吹哨报到), once; the state does not change. Only
+  the street of its whistle may (the handler checks the street).
 - cancel (the centre only, on merge or manual re-dispatch): any open task → cancelled.
 - SLA warnings are timer output: one per (task, stage, level), only while the stage still runs
   (sign: dispatched; contact: dispatched/signed; reply: not yet replied) on an unparked case.
@@ -114,7 +116,7 @@ TASK_TRANSITIONS: dict[TaskStatus, dict[str, TaskStatus]] = {
     },
     _RR: {"return/approve": _RT, "return/reject": _D, "cancel": _X},
     _RT: {},
-    _RP: {},
+    _RP: {"evaluation": _RP},
     _X: {},
 }
 
@@ -155,6 +157,16 @@ class ReturnRequest:
 
 
 @dataclass(frozen=True)
+class Evaluation:
+    """双考核: the summoning street's rating of the task."""
+
+    street: str
+    rating: str
+    note: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class TaskState:
     """One department's share of the case: 主办 (lead), 协办 (assist) or 吹哨报到 (summoned)."""
 
@@ -182,6 +194,7 @@ class TaskState:
     return_request: ReturnRequest | None = None
     extensions_approved: int = 0
     cancel_reason: str | None = None
+    evaluation: Evaluation | None = None
 
     @property
     def is_open(self) -> bool:
@@ -323,8 +336,15 @@ def allowed_task_actions(task: TaskState, case: CaseState | None = None) -> list
             continue
         if action in ("extension/approve", "extension/deny") and not pending:
             continue
+        if action == "evaluation" and not evaluable(task):
+            continue
         actions.append(action)
     return sorted(actions)
+
+
+def evaluable(task: TaskState) -> bool:
+    """双考核 is for summoned tasks (吹哨报到), once each."""
+    return task.role == "summoned" and getattr(task, "evaluation", None) is None
 
 
 def allowed_case_actions(state: CaseState | None) -> list[str]:

@@ -17,6 +17,7 @@ from dispatch.domain.events import (
     Deadlines,
     Location,
     Nature,
+    Rating,
     ReturnReason,
     RoutingCandidate,
     Satisfaction,
@@ -181,6 +182,15 @@ class ReplyTask(Command):
     task_id: str
     resolution: str
     requires_photo: bool = False
+
+
+class EvaluateTask(Command):
+    """双考核: ``street`` rates the summoned task it blew the whistle for, once replied."""
+
+    task_id: str
+    street: str
+    rating: Rating
+    note: str | None = None
 
 
 class AddAttachment(Command):

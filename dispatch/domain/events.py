@@ -28,6 +28,8 @@ Satisfaction = Literal["satisfied", "basic", "unsatisfied", "none"]
 AttachmentStage = Literal["intake", "progress", "reply"]
 # 诉求性质: 咨询 | 求助 | 投诉 | 举报 | 建议; a case received before it was asked is a complaint.
 Nature = Literal["consult", "help", "complaint", "report", "suggestion"]
+# 双考核: the street's verdict on a department it summoned (no "none": rating is the point).
+Rating = Literal["satisfied", "basic", "unsatisfied"]
 
 
 class Value(BaseModel):
@@ -347,6 +349,36 @@ class CaseClosed(Event):
     schema_version = 2
     note: str | None = None
     override_reason: str | None = None
+
+
+# -- the street: 双考核 and 主动治理 --------------------------------------------------------
+
+
+@registry.register
+class TaskEvaluated(Event):
+    """双考核: the street that blew the whistle rates a summoned department's replied task,
+    once."""
+
+    type = "TaskEvaluated"
+    task_id: str
+    street: str
+    rating: Rating
+    note: str | None = None
+
+
+@registry.register
+class HotspotDetected(Event):
+    """主动治理: ``min_cases`` or more cases of one category in one grid within one window
+    (``window_start`` to ``window_end``, local days, both included). Its own stream, one per
+    (grid, category, window), so it is raised once however many schedulers scan."""
+
+    type = "HotspotDetected"
+    grid: str
+    street: str | None = None
+    category: str
+    window_start: date
+    window_end: date
+    cases: list[str]  # case numbers, oldest first
 
 
 # -- upcasters: old payloads to the current shapes (stored rows are never rewritten) ---------

@@ -30,6 +30,8 @@ class KpiWeights:
     response: float = 30
     solve: float = 35
     satisfaction: float = 35
+    # 双考核: the summoning streets' rating (street_rating); 0 keeps the score of 三率 alone.
+    street: float = 0
     # 解决率 counts a partly solved case as half solved.
     solve_levels: Mapping[str, float] = field(
         default_factory=lambda: {"solved": 1.0, "partly": 0.5, "unsolved": 0.0}
@@ -49,7 +51,7 @@ def weights_from_catalogue(catalogue: object | None) -> KpiWeights:
     if section is None:
         return DEFAULT_WEIGHTS
     values: dict[str, Any] = {}
-    for name in ("response", "solve", "satisfaction"):
+    for name in ("response", "solve", "satisfaction", "street"):
         value = _number(getattr(section, name, None))
         if value is not None and value >= 0:
             values[name] = value
@@ -97,6 +99,10 @@ class KpiCounts:
     satisfied: int = 0
     basic: int = 0
     unsatisfied: int = 0
+    evaluated: int = 0  # summoned tasks the summoning street rated (双考核)
+    street_satisfied: int = 0
+    street_basic: int = 0
+    street_unsatisfied: int = 0
 
     @classmethod
     def of(cls, values: Mapping[str, Any]) -> KpiCounts:
@@ -154,6 +160,18 @@ def satisfaction_rate(c: KpiCounts, w: KpiWeights = DEFAULT_WEIGHTS) -> float | 
     return rate(points, c.rated)
 
 
+def street_rating(c: KpiCounts, w: KpiWeights = DEFAULT_WEIGHTS) -> float | None:
+    """双考核 = (satisfied + basic) / summoned tasks the street rated, with the same levels as
+    满意率 (``w.satisfaction_levels``)."""
+    levels = w.satisfaction_levels
+    points = (
+        c.street_satisfied * levels["satisfied"]
+        + c.street_basic * levels["basic"]
+        + c.street_unsatisfied * levels["unsatisfied"]
+    )
+    return rate(points, c.evaluated)
+
+
 def return_rate(c: KpiCounts) -> float | None:
     """回退率 = tasks returned (return approved) / tasks dispatched."""
     return rate(c.returned, c.dispatched)
@@ -169,14 +187,21 @@ def score(
     solve: float | None,
     satisfaction: float | None,
     w: KpiWeights = DEFAULT_WEIGHTS,
+    street: float | None = None,
 ) -> float | None:
     """The ranking score on a 0–100 scale: 100 · Σ wᵢ·rateᵢ / Σ wᵢ over the defined rates.
 
     With the default weights 30 / 35 / 35 this is exactly the weighted sum 30·响应 + 35·解决 +
     35·满意. A rate with no denominator drops out with its weight rather than counting as 0;
-    with no defined rate at all the score is ``None`` (unranked).
+    with no defined rate at all the score is ``None`` (unranked). The streets' rating
+    (双考核, ``street``) counts only with a positive ``w.street`` (0 by default).
     """
-    parts = [(w.response, response), (w.solve, solve), (w.satisfaction, satisfaction)]
+    parts = [
+        (w.response, response),
+        (w.solve, solve),
+        (w.satisfaction, satisfaction),
+        (w.street, street),
+    ]
     defined = [(weight, value) for weight, value in parts if value is not None and weight > 0]
     total = sum(weight for weight, _ in defined)
     if total == 0:
@@ -189,6 +214,7 @@ def kpi_row(key: object, c: KpiCounts, w: KpiWeights = DEFAULT_WEIGHTS) -> dict[
     response = response_rate(c)
     solve = solve_rate(c, w)
     satisfaction = satisfaction_rate(c, w)
+    rating = street_rating(c, w)
     return {
         "key": key,
         "dispatched": c.dispatched,
@@ -205,6 +231,8 @@ def kpi_row(key: object, c: KpiCounts, w: KpiWeights = DEFAULT_WEIGHTS) -> dict[
         "satisfaction_rate": satisfaction,
         "return_rate": return_rate(c),
         "reopen_rate": reopen_rate(c),
-        "score": score(response, solve, satisfaction, w),
+        "evaluated": c.evaluated,
+        "street_rating": rating,
+        "score": score(response, solve, satisfaction, w, rating),
         "counts": {f.name: getattr(c, f.name) for f in fields(c)},
     }

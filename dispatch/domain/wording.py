@@ -193,6 +193,19 @@ REFUSALS: Final[dict[str, Words]] = {
         "这类工单的{task}不允许延期，须在 {latest} 之前办结。",
         "This kind of case allows no extension: {task} must reply by {latest}.",
     ),
+    "task_not_summoned": Words(
+        "{case}的{task}不是吹哨报到的任务，街道只评价本街道吹哨召集的部门。",
+        "On {case}, {task} was not summoned by a whistle: a street rates only the departments"
+        " it summoned.",
+    ),
+    "task_not_replied": Words(
+        "{case}的{task}尚未办结，办结后才能评价。",
+        "On {case}, {task} has not replied yet: rate it once it has.",
+    ),
+    "task_already_evaluated": Words(
+        "{case}的{task}已经评价过，每个任务只评价一次。",
+        "On {case}, {task} has already been rated: each task is rated once.",
+    ),
 }
 
 # -- refusals at the boundary: who asks, what they sent, the store --------------------------
@@ -232,6 +245,10 @@ BOUNDARY: Final[dict[str, Words]] = {
     "idempotency_key_reused": Words(
         "这个 Idempotency-Key 已用于另一份内容不同的受理请求。",
         "This Idempotency-Key was already used for a different request.",
+    ),
+    "not_your_whistle": Words(
+        "只有吹哨的街道才能评价这个任务：它不是本街道召集的。",
+        "Only the street that blew the whistle may rate this task: your street did not summon it.",
     ),
     "invalid_body": Words("请求内容有误：{fields}。", "The request is invalid: {fields}."),
 }
@@ -280,6 +297,7 @@ ACTIONS: Final[dict[str, Words]] = {
     "extension/deny": Words("驳回延期", "deny the extension"),
     "progress": Words("记录办理进展", "note progress"),
     "reply": Words("办结", "reply"),
+    "evaluation": Words("评价", "rate the department"),
     "attachments": Words("上传照片或附件", "add a photo or file"),
     "urge": Words("催办", "urge"),
     "callback": Words("回访", "record the callback"),

@@ -22,6 +22,7 @@ from dispatch.handlers.bodies import (
     CloseIn,
     DispatchIn,
     Empty,
+    EvaluationIn,
     ExtensionIn,
     MergeIn,
     NoteIn,
@@ -246,6 +247,17 @@ TASK_ACTIONS: dict[str, Action[Any]] = {
             "延期 ask for a later reply_by",
             ("reply_by", "reason"),
             N_("Extension requested: a dispatcher will rule on it."),
+        ),
+        _task(
+            "evaluation",
+            EvaluationIn,
+            lambda s, b: c.EvaluateTask(
+                task_id=s.target, street=s.issuer.actor.street or "", rating=b.rating, note=b.note
+            ),
+            ("street",),
+            "双考核 the summoning street rates a replied summoned task, once",
+            ("rating", "note"),
+            N_("Rated: the department's evaluation is recorded."),
         ),
         _task(
             "return/approve",

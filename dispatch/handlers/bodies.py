@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from dispatch.domain.events import (
     Channel,
     Nature,
+    Rating,
     ReturnReason,
     Satisfaction,
     Solved,
@@ -173,6 +174,13 @@ class ExtensionIn(Body):
 
 class ReplyIn(Body):
     resolution: str = Field(min_length=1, max_length=4000)
+
+
+class EvaluationIn(Body):
+    """双考核: the summoning street's rating of a replied summoned task."""
+
+    rating: Rating
+    note: str | None = Field(default=None, max_length=2000)
 
 
 class RulingIn(Body):

@@ -23,7 +23,12 @@ from dispatch.handlers.executor import CommandResult, execute
 from dispatch.handlers.handling import Handling, Issuer
 from dispatch.handlers.intake import Complaint, receive_complaint
 from dispatch.handlers.route_case import RouteCase, route_case
-from dispatch.handlers.situation import Situation, check_own_department, find_task
+from dispatch.handlers.situation import (
+    Situation,
+    check_own_department,
+    check_own_whistle,
+    find_task,
+)
 
 Handler = Callable[[Handling, str, Any, Issuer], CommandResult]
 
@@ -37,7 +42,9 @@ def take_action(
 
     def scope(state: CaseState) -> None:
         if on_task:
-            check_own_department(find_task(state, target), issuer)
+            task = find_task(state, target)
+            check_own_department(task, issuer)
+            check_own_whistle(state, task, issuer)
 
     return execute(
         deps,

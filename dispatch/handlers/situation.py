@@ -27,6 +27,18 @@ def check_own_department(task: TaskState, issuer: Issuer) -> None:
         )
 
 
+def check_own_whistle(state: CaseState, task: TaskState, issuer: Issuer) -> None:
+    """A street officer acts on a task only if its street's whistle summoned it (双考核)."""
+    if issuer.role != "street":
+        return
+    streets = {w.street for w in state.whistles if w.whistle_id == task.whistle_id}
+    if task.role != "summoned" or issuer.actor.street not in streets:
+        raise NotInScope(
+            f"task {task.task_id} was not summoned by street {issuer.actor.street!r}",
+            code="not_your_whistle",
+        )
+
+
 @dataclass(frozen=True)
 class Situation:
     """``target`` is the case or task id the command names; ``state`` its case, folded on

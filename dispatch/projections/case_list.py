@@ -47,6 +47,8 @@ class CaseListProjection(Projection):
     #    nature, park_review_due and case_callers (§8.2, §8.5).
     #    ``media_url`` (Open311's link to a picture, shown again by GET requests).
     # 3: ``unroutable_candidates``: the rules the router weighed for an unroutable case.
+    #    the street's evaluation of summoned tasks (``evaluation``, ``evaluation_note``,
+    #    ``evaluated_at`` on case_tasks: 双考核, the summoned worklist).
     version = 3
     per_stream = True  # each row depends on its own case's events only
 
@@ -150,6 +152,9 @@ class CaseListProjection(Projection):
             sa.Column("urged_level", sa.String(16)),  # the latest urge concerning the task
             _when("urged_at"),
             sa.Column("urged_note", sa.Text),
+            sa.Column("evaluation", sa.String(16)),  # 双考核: satisfied | basic | unsatisfied
+            sa.Column("evaluation_note", sa.Text),
+            _when("evaluated_at"),
             sa.Column("delivery", sa.String(16), server_default="pending"),
             _when("updated_at"),
         )

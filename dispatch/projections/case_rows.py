@@ -139,6 +139,8 @@ def apply_event(rows: CaseRows, recorded: RecordedEvent, event: Event) -> None:
         case ev.TaskReplied(resolution=resolution) if task:
             task.update(state=TaskStatus.REPLIED.value, replied_at=at, resolution=resolution)
             task.update(extension_reply_by=None, extension_reason=None)
+        case ev.TaskEvaluated(rating=rating, note=note) if task:
+            task.update(evaluation=rating, evaluation_note=note, evaluated_at=at)
         case ev.SlaWarningRaised(stage=stage, level=level, deadline=deadline) if task:
             if _LEVELS[level] > _LEVELS[task["warning_level"]]:
                 task["warning_level"] = level
@@ -247,6 +249,9 @@ def _dispatch(rows: CaseRows, recorded: RecordedEvent, event: ev.CaseDispatched)
         "urged_level": None,
         "urged_at": None,
         "urged_note": None,
+        "evaluation": None,
+        "evaluation_note": None,
+        "evaluated_at": None,
         "delivery": "pending",
         "updated_at": recorded.recorded_at,
     }

@@ -57,7 +57,9 @@ class KpiProjection(Projection):
     name: ClassVar[str] = "kpi"
     # 2: nature (诉求性质) as a dimension; parked cases out of the closure and timeliness
     # denominators (the ``parked`` count, park/unpark in the case log).
-    version: ClassVar[int] = 2
+    # 3: 双考核, the streets' rating of summoned tasks (``street_rating``, ``evaluated_at`` on
+    # kpi_tasks; the ``evaluated`` and ``street_*`` counts in kpi_daily).
+    version: ClassVar[int] = 3
     per_stream: ClassVar[bool] = True  # every fact is one case's: streams fold independently
 
     def __init__(self, timezone: str = KPI_TIMEZONE) -> None:

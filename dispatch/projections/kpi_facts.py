@@ -189,6 +189,8 @@ class KpiFold:
             "replied_at": None,
             "returned_at": None,
             "cancelled_at": None,
+            "street_rating": None,
+            "evaluated_at": None,
             "superseded_at": None,
             "settle_at": None,  # set before the row is written (``kpi_rollup.settle_at``)
         }
@@ -217,6 +219,14 @@ class KpiFold:
     _on_TaskReplied = _task_moment
     _on_TaskCancelled = _task_moment
     _on_TaskReturnApproved = _task_moment
+
+    def _on_TaskEvaluated(
+        self, facts: CaseFacts, _r: RecordedEvent, e: Event, at: datetime
+    ) -> None:
+        assert isinstance(e, ev.TaskEvaluated)
+        task = self._task(facts, e)
+        if task is not None and task["evaluated_at"] is None:  # rated once; the first counts
+            task.update(street_rating=e.rating, evaluated_at=at)
 
     def _on_ExtensionApproved(
         self, facts: CaseFacts, r: RecordedEvent, e: Event, at: datetime
@@ -265,6 +275,7 @@ KPI_EVENT_TYPES = frozenset(
         "CaseUnparked",
         "CaseDispatched",
         "ExtensionApproved",
+        "TaskEvaluated",
         *TASK_MOMENTS,
     }
 )

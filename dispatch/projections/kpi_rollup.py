@@ -57,10 +57,18 @@ def task_part(task: Row) -> Row:
     contacted = task["contacted_at"] is not None
     replied = task["replied_at"] is not None
     signed_on_time = signed and task["signed_at"] <= task["sign_by"]
+    rating = task["street_rating"]
+    evaluated = {
+        "evaluated": rating is not None,
+        "street_satisfied": rating == "satisfied",
+        "street_basic": rating == "basic",
+        "street_unsatisfied": rating == "unsatisfied",
+    }
     if task["case_parked"]:
         # 挂账: while the case is parked its tasks count in no timeliness rate, either way.
-        return {"dispatched": 1, "returned": task["returned_at"] is not None}
+        return {"dispatched": 1, "returned": task["returned_at"] is not None, **evaluated}
     return {
+        **evaluated,
         "dispatched": 1,
         "due_sign": signed or pending(task, task["sign_by"]),
         "signed_on_time": signed_on_time,

@@ -56,6 +56,9 @@ def define_kpi_tables(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.T
         sa.Column("replied_at", Moment, nullable=True),
         sa.Column("returned_at", Moment, nullable=True),
         sa.Column("cancelled_at", Moment, nullable=True),
+        # 双考核: the summoning street's rating of a summoned task, and when it was given.
+        sa.Column("street_rating", sa.String(16), nullable=True),
+        sa.Column("evaluated_at", Moment, nullable=True),
         # A later lead task of the same case took over: this one no longer owns the outcome.
         sa.Column("superseded_at", Moment, nullable=True),
         # Copied from the case row whenever it changes (see ``CASE_OUTCOME``).

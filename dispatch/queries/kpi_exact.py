@@ -149,6 +149,19 @@ def _task_counts(f: Any, reference: datetime, as_of: datetime | None) -> list[sa
         timely(_due(f, replied, f.effective_reply_by, reference), "due_reply"),
         timely(sa.and_(replied, f.replied_at <= f.effective_reply_by), "replied_on_time"),
         _count(_known(f.returned_at, as_of), "returned"),
+        *_evaluation_counts(f, as_of),
+    ]
+
+
+def _evaluation_counts(f: Any, as_of: datetime | None) -> list[sa.Label[Any]]:
+    """双考核: the summoning streets' ratings given by ``as_of``."""
+    evaluated = _known(f.evaluated_at, as_of)
+    return [
+        _count(evaluated, "evaluated"),
+        *(
+            _count(sa.and_(evaluated, f.street_rating == level), f"street_{level}")
+            for level in RATED
+        ),
     ]
 
 
@@ -197,6 +210,8 @@ def _task_query(
         *(t[name] for name in ("signed_at", "sign_by", "contacted_at", "contact_by")),
         *(t[name] for name in ("replied_at", "returned_at", "cancelled_at", "role")),
         t.superseded_at,
+        t.street_rating,
+        t.evaluated_at,
         _reply_by(as_of).label("effective_reply_by"),
         _parked(tasks, as_of),
     ]

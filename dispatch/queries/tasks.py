@@ -80,6 +80,14 @@ def task_representation(row: Mapping[Any, Any]) -> dict[str, Any]:
         if pending
         else None,
         "extensions_approved": row["extensions_approved"],
+        # 双考核: the summoning street's rating, once given.
+        "evaluation": {
+            "rating": row["evaluation"],
+            "note": row["evaluation_note"],
+            "at": iso(row["evaluated_at"]),
+        }
+        if row["evaluation"] is not None
+        else None,
         "cancel_reason": row["cancel_reason"],
         "warning_level": row["warning_level"],
         "overdue": bool(row["overdue"]),  # late now: a step past its deadline, not yet done

@@ -181,14 +181,14 @@ def _overdue(cases: sa.Table, tasks: sa.Table, viewer: Viewer, at: Moment, f: Fi
 def _summoned(
     cases: sa.Table, tasks: sa.Table, viewer: Viewer, _at: Moment, f: Filters
 ) -> list[Any]:
-    """The street's whistles: summoned tasks still open, and replied ones awaiting the
-    street's evaluation while their case runs (评价 comes with a later release)."""
+    """The street's whistles: summoned tasks still open, and replied ones until the street
+    has rated them (双考核; a merged duplicate's are cancelled, never replied)."""
     street = viewer.street or ""
     if f.street is not None and f.street != street:
         raise NotYourWorklist(f"the worklist 'summoned' shows your own street ({street}) only")
     waiting = sa.or_(
         tasks.c.state.not_in((*OUT_OF_PLAY, "replied")),
-        sa.and_(tasks.c.state == "replied", cases.c.status.not_in(("closed", "merged"))),
+        sa.and_(tasks.c.state == "replied", tasks.c.evaluated_at.is_(None)),
     )
     return [tasks.c.role == "summoned", cases.c.street == street, waiting]
 

@@ -343,6 +343,14 @@ ROUTES: tuple[Route, ...] = (
         scene=Scenes.signed_task,
         body=fixed({"resolution": "已责令安装油烟净化器"}),
     ),
+    # 双考核: the street that blew the whistle rates the summoned department's reply
+    Route(
+        "POST",
+        "/tasks/{id}/evaluation",
+        frozenset({OWN_STREET}),
+        scene=Scenes.replied_summoned_task,
+        body=fixed({"rating": "satisfied", "note": "报到及时"}),
+    ),
     # the dispatchers' rulings
     Route(
         "POST",
@@ -375,6 +383,8 @@ ROUTES: tuple[Route, ...] = (
     # supervision: KPIs, alerts, the ledger, the global feed
     Route("GET", "/stats/kpis", RULING),
     Route("GET", "/stats/ranking", RULING),
+    # 主动治理: a street sees its own grids' hotspots
+    Route("GET", "/stats/hotspots", RULING | {OWN_STREET, OTHER_STREET_OFFICER}),
     Route(
         "GET", "/alerts/overdue", frozenset({SUPERVISOR, DISPATCHER, OWN_LIAISON, OTHER_LIAISON})
     ),

@@ -354,6 +354,17 @@ COMMANDS: tuple[Command, ...] = (
         *text_bads("resolution", 4000),
     ),
     case_command(
+        "/tasks/{id}/evaluation",
+        "street",
+        Scenes.replied_summoned_task,
+        {"rating": "basic", "note": "报到较慢"},
+        missing("rating"),
+        given_value("rating", "excellent", "not_a_rating"),
+        given_value("rating", "none", "no_verdict"),
+        given_value("rating", 5, "a_number"),
+        *note_bads(),
+    ),
+    case_command(
         "/tasks/{id}/return/approve", "dispatcher", Scenes.return_requested, {}, *RULING_BADS
     ),
     case_command(

@@ -36,7 +36,7 @@ ROLES = ["lead", "assist", "summoned"]
 # Offered actions that must then succeed whatever else holds (no extra data to get wrong).
 ALWAYS_LEGAL_WHEN_OFFERED = {
     "sign", "return", "return/approve", "return/reject", "contact", "progress", "reply",
-    "extension/deny", "answer", "callback", "close", "park", "unpark", "urge",
+    "extension/deny", "answer", "callback", "close", "park", "unpark", "urge", "evaluation",
 }  # fmt: skip
 
 
@@ -75,6 +75,11 @@ def task_command(draw: Draw, state: CaseState, action: str, now: datetime) -> cm
         "extension/deny": lambda: cmd.DenyExtension(task_id=task_id),
         "progress": lambda: cmd.NoteProgress(task_id=task_id, note="n"),
         "reply": lambda: cmd.ReplyTask(task_id=task_id, resolution="r"),
+        "evaluation": lambda: cmd.EvaluateTask(
+            task_id=task_id,
+            street="XYL",
+            rating=draw(st.sampled_from(["satisfied", "basic", "unsatisfied"])),
+        ),
         "warn": lambda: cmd.RaiseSlaWarning(
             task_id=task_id,
             stage=draw(st.sampled_from(["sign", "contact", "reply"])),
@@ -120,7 +125,7 @@ def case_command(draw: Draw, state: CaseState, action: str, now: datetime) -> cm
 
 TASK_ACTIONS = [
     "sign", "return", "return/approve", "return/reject", "contact", "extension",
-    "extension/approve", "extension/deny", "progress", "reply", "warn",
+    "extension/approve", "extension/deny", "progress", "reply", "warn", "evaluation",
 ]  # fmt: skip
 CASE_ACTIONS = [
     "answer", "unroutable", "dispatch", "whistle", "urge", "callback", "reopen", "park",
@@ -157,6 +162,11 @@ def check_invariants(state: CaseState, stream: list[tuple[Event, datetime]]) -> 
     assert len(raised) == len(state.warnings), "a warning was raised twice"
     leads = [e for e, _ in stream if isinstance(e, ev.CaseDispatched) and e.role == "lead"]
     assert state.hops == len(leads)
+    rated = [e.task_id for e, _ in stream if isinstance(e, ev.TaskEvaluated)]
+    assert len(rated) == len(set(rated)), "a task was rated twice"
+    for task_id in rated:
+        task = state.tasks[task_id]
+        assert task.role == "summoned" and task.state == TaskStatus.REPLIED
 
 
 def next_command(draw: Draw, state: CaseState, now: datetime) -> tuple[cmd.Command, bool]:
@@ -192,6 +202,7 @@ def action_of(command: cmd.Command) -> str:
         cmd.NoteProgress: "progress", cmd.ReplyTask: "reply", cmd.DenyExtension: "extension/deny",
         cmd.AnswerCase: "answer", cmd.RecordCallback: "callback", cmd.CloseCase: "close",
         cmd.ParkCase: "park", cmd.UnparkCase: "unpark", cmd.UrgeCase: "urge",
+        cmd.EvaluateTask: "evaluation",
     }  # fmt: skip
     return names.get(type(command), "other")
 

@@ -114,6 +114,7 @@ def _task_row(*, parked: bool) -> dict[str, object]:
         "reply_by": due,
         "returned_at": None,
         "cancelled_at": None,
+        "street_rating": None,
     }
 
 

@@ -93,6 +93,11 @@ class CaseStory:
         event = ev.TaskReplied(task_id=task_id, resolution="已修复")
         self._append(event, at, actor="liaison-1", role="liaison")
 
+    def evaluated(self, at: datetime, task_id: str, rating: str, street: str = "XYL") -> None:
+        """双考核: the summoning street rates the task."""
+        event = ev.TaskEvaluated(task_id=task_id, street=street, rating=rating)  # type: ignore[arg-type]
+        self._append(event, at, actor="street-1", role="street")
+
     def return_requested(self, at: datetime, task_id: str) -> None:
         event = ev.TaskReturnRequested(task_id=task_id, reason="territory", basis="不在辖区")
         self._append(event, at, actor="liaison-1", role="liaison")

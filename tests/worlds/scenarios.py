@@ -238,6 +238,20 @@ class Scenes:
         self.post(f"/tasks/{scene.task_id}/reply", self.liaison, {"resolution": "已加装净化器"})
         return scene
 
+    def replied_summoned_task(self) -> Scene:
+        """吹哨报到: the street summoned ``city`` to the case, and ``city`` replied; the scene's
+        task is the summoned one (the street may rate it, 双考核)."""
+        scene = self.dispatched_case()
+        street = self.login("street", street=STREET)
+        whistle = {"departments": ["city"], "reason": "多次反映未解决", "report_within": "2h"}
+        self.post(f"/cases/{scene.case_id}/whistle", street, whistle)
+        case = expect_ok(self.client.get(f"{API}/cases/{scene.case_id}", headers=self.dispatcher))
+        task_id = next(t["id"] for t in case["tasks"] if t["role"] == "summoned")
+        city = self.login("liaison", department="city")
+        self.post(f"/tasks/{task_id}/sign", city)
+        self.post(f"/tasks/{task_id}/reply", city, {"resolution": "已联合执法，拆除违建"})
+        return replace(scene, task_id=task_id)
+
     def parked_case(self) -> Scene:
         scene = self.dispatched_case()
         self.post(f"/cases/{scene.case_id}/park", self.dispatcher, park_body(scene))

@@ -15,6 +15,7 @@ from dispatch.auth.users import User
 from dispatch.bootstrap import Container
 from dispatch.domain.kpi_formulas import KpiWeights
 from dispatch.queries import kpi_settings
+from dispatch.queries.hotspots import hotspots
 from dispatch.queries.kpis import kpi_rows, ranking
 
 router = APIRouter(tags=["stats"])
@@ -22,6 +23,9 @@ router = APIRouter(tags=["stats"])
 Reader = Annotated[User, Depends(roles("supervisor", "dispatcher"))]
 Moment = Annotated[str | None, Query(max_length=40)]
 GroupBy = Literal["department", "nature", "category", "grid", "street", "day"]
+# 主动治理: the centre, and a street for its own grids.
+HotspotReader = Annotated[User, Depends(roles("supervisor", "dispatcher", "street"))]
+Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
 def zone_and_weights(container: Container) -> tuple[ZoneInfo, KpiWeights]:
@@ -112,3 +116,72 @@ def department_ranking(
     with container.store.reading() as conn:
         board = ranking(conn, month, now, weights=weights, timezone=str(zone), as_of=moment)
     return {**board, "as_of": moment.isoformat() if moment else None}
+
+
+@router.get("/stats/hotspots")
+def hotspot_list(
+    container: ContainerDep,
+    user: HotspotReader,
+    from_: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+    to: Day = None,
+    min_cases: Annotated[int | None, Query(ge=2, le=10_000)] = None,
+    group_by: Literal["grid", "community"] = "grid",
+    street: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+) -> dict[str, Any]:
+    """主动治理: categories complained of at least ``min_cases`` times in one grid (or one
+    community) between the local days ``from`` and ``to`` (both included). Without them, the
+    catalogue's window (``hotspots.window_days``, 7) up to today; ``min_cases`` defaults to the
+    catalogue's threshold (5). A street officer sees its own street's grids only."""
+    active = container.catalogue_source()
+    catalogue = active[1] if active is not None else None
+    setting = catalogue.hotspots if catalogue is not None else None
+    window, threshold = (setting.window_days, setting.min_cases) if setting else (7, 5)
+    zone = catalogue.zone if catalogue is not None else ZoneInfo(container.settings.timezone)
+    today = container.clock().astimezone(zone).date()
+    last = _day("to", to) if to else today
+    first = _day("from", from_) if from_ else last - timedelta(days=window - 1)
+    if last < first:
+        raise Problem(
+            422, "to must not be before from", errors=[{"field": "to", "message": "before from"}]
+        )
+    communities = {g.code: g.community for g in catalogue.grids if g.community} if catalogue else {}
+    if group_by == "community" and not communities:
+        raise Problem(
+            422,
+            "the catalogue names no community for any grid: group by grid",
+            errors=[{"field": "group_by", "message": "no grid has a community"}],
+        )
+    start = datetime(first.year, first.month, first.day, tzinfo=zone)
+    after = last + timedelta(days=1)
+    end = datetime(after.year, after.month, after.day, tzinfo=zone)
+    container.fresh("case_list")
+    with container.store.reading() as conn:
+        items = hotspots(
+            conn,
+            user,
+            start=start,
+            end=end,
+            min_cases=min_cases or threshold,
+            group_by=group_by,
+            communities=communities,
+            street=street,
+        )
+    return {
+        "items": items,
+        "total": len(items),
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "min_cases": min_cases or threshold,
+        "group_by": group_by,
+    }
+
+
+def _day(field: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Problem(
+            422,
+            f"{field} must be a date, e.g. 2026-11-30",
+            errors=[{"field": field, "message": f"not a date: {value!r}"}],
+        ) from None

@@ -34,11 +34,16 @@ def test_every_command_of_the_design_is_in_the_table_once() -> None:
         "return/reject",
         "extension/approve",
         "extension/deny",
+        "evaluation",  # §8.7 双考核
     }
 
 
 def test_liaisons_act_on_their_tasks_and_dispatchers_rule() -> None:
     for path, action in TASK_ACTIONS.items():
+        if path == "evaluation":
+            assert action.roles == ("street",)  # the summoning street rates (双考核)
+            assert not action.own_department
+            continue
         ruling = path.endswith(("/approve", "/reject", "/deny"))
         assert action.roles == (("dispatcher",) if ruling else ("liaison",)), path
         assert action.own_department is not ruling
