@@ -35,9 +35,9 @@ from events import as_utc
 from events.vault import load_personal_data
 
 HEADERS = (
-    "工单编号", "受理时间", "渠道", "类别", "紧急程度", "地址", "网格", "街道", "主办部门",
-    "状态", "签收时限", "办结时限", "办结时间", "结案时间", "是否超期", "流转次数", "重办次数",
-    "解决情况", "满意度", "诉求人电话",
+    "工单编号", "受理时间", "渠道", "类别", "紧急程度", "诉求描述", "地址", "网格", "街道",
+    "主办部门", "状态", "签收时限", "办结时限", "办结时间", "办理结果", "结案时间", "是否超期",
+    "流转次数", "重办次数", "解决情况", "满意度", "诉求人电话",
 )  # fmt: skip
 CHANNELS = {
     "phone": "电话", "web": "网站", "app": "移动端", "wechat": "微信", "open311": "Open311",
@@ -58,7 +58,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 class LedgerFilter:
-    """Which cases go into the ledger: received in ``[start, end)`` and, optionally, a status."""
+    """Which cases go into the ledger: received in ``[start, end)`` and, optionally, a status,
+    a department holding a task, a street and a category (the dashboard's filter bar)."""
 
     def __init__(
         self,
@@ -66,10 +67,14 @@ class LedgerFilter:
         start: datetime | None = None,
         end: datetime | None = None,
         status: str | None = None,
+        department: str | None = None,
+        street: str | None = None,
+        category: str | None = None,
     ) -> None:
         self.start = start.astimezone(UTC) if start else None
         self.end = end.astimezone(UTC) if end else None
         self.status = status
+        self.department, self.street, self.category = department, street, category
 
     def where(self, cases: sa.Table) -> list[sa.ColumnElement[bool]]:
         clauses = []
@@ -79,6 +84,13 @@ class LedgerFilter:
             clauses.append(cases.c.received_at < self.end)
         if self.status is not None:
             clauses.append(cases.c.status == self.status)
+        if self.department is not None:
+            # ``departments`` is ",water,roads,": every department that held a task.
+            clauses.append(cases.c.departments.contains(f",{self.department},", autoescape=True))
+        if self.street is not None:
+            clauses.append(cases.c.street == self.street)
+        if self.category is not None:
+            clauses.append(cases.c.category == self.category)
         return clauses
 
 
@@ -94,6 +106,21 @@ def _current_leads(conn: Connection, rows: Sequence[Any]) -> dict[str, Any]:
         .order_by(kpi_tasks.c.case_id, kpi_tasks.c.dispatched_at)
     )
     return {task.case_id: task for task in conn.execute(query)}
+
+
+def _resolutions(conn: Connection, rows: Sequence[Any]) -> dict[str, str]:
+    """办结结果: each case's replies, lead first, then in dispatch order (one line each)."""
+    tasks = live_tables()["case_tasks"]
+    query = (
+        sa.select(tasks.c.case_id, tasks.c.resolution)
+        .where(among(conn, tasks.c.case_id, [row.id for row in rows]))
+        .where(tasks.c.resolution.is_not(None))
+        .order_by(tasks.c.case_id, tasks.c.role != "lead", tasks.c.dispatched_version)
+    )
+    found: dict[str, list[str]] = {}
+    for task in conn.execute(query):
+        found.setdefault(task.case_id, []).append(task.resolution)
+    return {case_id: "\n".join(texts) for case_id, texts in found.items()}
 
 
 def _overdue(row: Any, lead: Any | None, now: datetime) -> bool:
@@ -119,7 +146,8 @@ def ledger_rows(
 ) -> Iterator[list[list[Any]]]:
     """Chunks of ledger rows (values in ``HEADERS`` order, times as local naive datetimes).
 
-    ``names`` maps codes to display names: ``{"category": {...}, "department": {...}}``.
+    ``names`` maps codes to display names: ``{"category": {...}, "department": {...},
+    "street": {...}, "grid": {...}}``.
     """
     cases = live_tables()["case_list"]
     filters = filters or LedgerFilter()
@@ -142,6 +170,7 @@ def ledger_rows(
         if not rows:
             return
         leads = _current_leads(conn, rows)
+        resolutions = _resolutions(conn, rows)
         people = load_personal_data(conn, [r.reporter_ref for r in rows if r.reporter_ref])
         out = []
         for row in rows:
@@ -154,14 +183,16 @@ def ledger_rows(
                     CHANNELS.get(row.channel, row.channel),
                     named("category", row.category),
                     URGENCIES.get(row.urgency, row.urgency),
+                    mask_phones(row.description),
                     mask_phones(row.address),
-                    row.grid,
-                    row.street,
+                    named("grid", row.grid),
+                    named("street", row.street),
                     named("department", row.lead_department),
                     STATUSES.get(row.status, row.status),
                     local(lead.sign_by) if lead is not None else None,
                     local(lead.reply_by) if lead is not None else None,
                     local(lead.replied_at) if lead is not None else None,
+                    mask_phones(resolutions.get(row.id)),
                     local(row.closed_at),
                     "是" if _overdue(row, lead, now) else "否",
                     row.hops,
