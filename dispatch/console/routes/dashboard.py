@@ -97,8 +97,10 @@ def dashboard(
         "filters": filters,
         "keep": keep,
         "back": f"{request.url.path}?{query_string(period, filters, alerts_page=alerts_page)}",
-        "previous_month": shift_month(period.month or period.first_day.strftime("%Y-%m"), -1),
-        "next_month": shift_month(period.month or period.first_day.strftime("%Y-%m"), 1),
+        "months": [
+            (f"?{query_string(chosen_period(now, zone, month=shifted), filters)}", shifted)
+            for shifted in (shift_month(period.first_day.strftime("%Y-%m"), by) for by in (-1, 1))
+        ],
         "rows": rows,
         "too_few": too_few,
         "min_due": min_due,
