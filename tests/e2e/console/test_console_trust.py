@@ -145,3 +145,22 @@ def test_the_dashboard_opens_on_the_last_complete_month_and_the_ledger_follows_i
     assert "诉求描述" in body.splitlines()[0] and "办理结果" in body.splitlines()[0]
     assert int(page.get_by_test_id("alerts-total").inner_text()) >= 0
     shot(page, console, "32-dashboard-period")
+
+
+def test_the_street_page_summons_only_departments_not_already_on_the_case(
+    new_page: Any, console: Console
+) -> None:
+    case_id, _case_no = _water_case_three_hours_old(console, "东七路停水，居民聚集")
+    page = new_page()
+    sign_in(page, console.user("street", street="XYL", name="西一路街道办"))
+    assert page.url.endswith("/console/street")
+    headings = page.locator("h2").all_inner_texts()
+    cases_at = next(i for i, text in enumerate(headings) if text.startswith("本街道在办工单"))
+    assert headings.index("报到情况") < cases_at, headings  # the 报到 table comes first
+    form = page.locator(f"form[action='/console/cases/{case_id}/whistle']")
+    offered = form.locator("input[name=departments]").evaluate_all("e => e.map(x => x.value)")
+    assert "water" not in offered  # it already holds a live task on the case
+    assert {"roads", "city"} <= set(offered)
+    limits = form.locator("select[name=report_within] option").all_text_contents()
+    assert "2 小时" in limits and "1 天" in limits
+    shot(page, console, "33-street")
