@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     seal_minutes: float = Field(5.0, gt=0, description="how often the scheduler seals the log")
     timezone: str = Field("Asia/Shanghai", description="default when no catalogue is loaded")
     token_minutes: int = Field(480, description="lifetime of an access token")
+    ranking_min_due: int = Field(
+        5, ge=0, description="tasks due for signing before a department is ranked (样本不足)"
+    )
     inline_routing: bool = Field(
         False, description="route new cases in the API process too (tests, tiny installs)"
     )

@@ -95,3 +95,40 @@ def task_clock(task: dict[str, Any], now: datetime) -> dict[str, Any] | None:
     elif (now - started) >= (deadline - started) * YELLOW_AT:
         level = "yellow"
     return {"stage": stage, "deadline": deadline.isoformat(), "level": level}
+
+
+# (stage, deadline key, the field that records the step done), in the order they fall due.
+STEPS = (("sign", "sign_by", "signed_at"), ("contact", "contact_by", "contacted_at"),
+         ("reply", "reply_by", "replied_at"))  # fmt: skip
+LIVE = frozenset({"dispatched", "signed", "contacted", "return_requested"})
+
+
+def deadline_marks(task: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+    """Each deadline with its verdict, so nobody reads a ✓ beside a missed deadline:
+
+    ``on_time`` (done by the deadline) · ``late`` (done after it; ``late_by`` seconds) ·
+    ``overdue`` (not done, the task still live, the deadline passed; ``late_by`` until now) ·
+    ``missed`` (the task replied without the step, after its deadline) · ``open`` (time left)
+    · ``none`` (the task left before the step was due).
+    """
+    marks = []
+    replied = as_datetime(task.get("replied_at"))
+    for stage, key, done_key in STEPS:
+        deadline = as_datetime((task.get("deadlines") or {}).get(key))
+        done = as_datetime(task.get(done_key))
+        verdict, late_by = "none", None
+        if deadline is None:
+            verdict = "none"
+        elif done is not None:
+            verdict = "on_time" if done <= deadline else "late"
+            late_by = max(0, int((done - deadline).total_seconds()))
+        elif task.get("state") in LIVE:
+            verdict = "overdue" if now > deadline else "open"
+            late_by = int((now - deadline).total_seconds()) if now > deadline else None
+        elif replied is not None and replied > deadline:
+            verdict, late_by = "missed", int((replied - deadline).total_seconds())
+        marks.append(
+            {"stage": stage, "deadline": deadline, "done": done, "verdict": verdict,
+             "late_by": late_by}
+        )  # fmt: skip
+    return marks

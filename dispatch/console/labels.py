@@ -140,6 +140,53 @@ TIMELINE_STAGE = {
     "attachment_erased": N_("Photo erased (privacy)"),
 }
 
+# The audit trail names each event in words; the type code stays beside it for auditors.
+EVENT_TYPE = {
+    "CaseReceived": N_("Case received"),
+    "CaseAnswered": N_("Answered directly"),
+    "CaseUnroutable": N_("No routing rule matched"),
+    "CaseDispatched": N_("Dispatched to a department"),
+    "WhistleBlown": N_("Whistle blown"),
+    "TaskSigned": N_("Task signed"),
+    "TaskReturnRequested": N_("Return requested"),
+    "TaskReturnApproved": N_("Return approved"),
+    "TaskReturnRejected": N_("Return rejected"),
+    "TaskCancelled": N_("Task cancelled"),
+    "CitizenContacted": N_("Citizen contacted"),
+    "ExtensionRequested": N_("Extension requested"),
+    "ExtensionApproved": N_("Extension approved"),
+    "ExtensionDenied": N_("Extension denied"),
+    "ProgressNoted": N_("Progress noted"),
+    "TaskReplied": N_("Task replied"),
+    "AttachmentAdded": N_("Photo or document added"),
+    "AttachmentErased": N_("Photo erased (privacy)"),
+    "SlaWarningRaised": N_("SLA warning"),
+    "CaseUrged": N_("Urged"),
+    "CallbackRecorded": N_("Callback recorded"),
+    "CaseReopened": N_("Reopened"),
+    "CaseParked": N_("Parked"),
+    "CaseParkReviewDue": N_("Parked case due for review"),
+    "CaseUnparked": N_("Unparked"),
+    "CaseMerged": N_("Merged"),
+    "CaseClosed": N_("Closed"),
+}
+
+# What a person's words in the step log are (退单理由, 延期理由, 办理结果, 回访意见 …).
+OPINION = {
+    "return": N_("Return reason"),
+    "extension": N_("Extension reason"),
+    "resolution": N_("Handling result"),
+    "callback": N_("Callback opinion"),
+    "answer": N_("Answer"),
+    "plan": N_("Plan"),
+    "override": N_("Override reason"),
+    "note": N_("Note"),
+    "urge": N_("Urge note"),
+    "ruling": N_("Ruling note"),
+    "reason": N_("Reason"),
+    "merged": N_("Merged into"),
+}
+
 KPI = {
     "sign_rate": N_("Sign rate"),
     "response_rate": N_("Response rate"),
@@ -169,5 +216,7 @@ ALL = {
     "task_action": TASK_ACTION,
     "case_action": CASE_ACTION,
     "timeline_stage": TIMELINE_STAGE,
+    "event_type": EVENT_TYPE,
+    "opinion": OPINION,
     "kpi": KPI,
 }

@@ -111,6 +111,9 @@ def environment(language: str) -> Environment:
     env.filters["countdown"] = pass_context(_countdown(t))
     env.filters["label"] = lambda code, kind: t.gettext(labels.ALL[kind].get(code, "")) or code
     env.globals["task_clock"] = pass_context(lambda c, task: display.task_clock(task, c["now"]))
+    env.globals["deadline_marks"] = pass_context(
+        lambda c, task: display.deadline_marks(task, c["now"])
+    )
     env.globals["new_id"] = lambda: secrets.token_urlsafe(12)
     env.globals["LANGUAGES"] = LANGUAGES
     env.globals["language"] = language

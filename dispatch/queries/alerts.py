@@ -146,6 +146,7 @@ def overdue_alerts(
     level: str | None = None,
     limit: int | None = None,
     as_of: datetime | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Alerts for ``viewer``: red before yellow, the longest overdue first, at most ``limit``
     (ordered and cut in SQL, so a thousand overdue tasks never reach Python for a page of 50).
@@ -161,6 +162,8 @@ def overdue_alerts(
     )
     if limit is not None:
         query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     return [
         {
             **{name: row._mapping[name] for name in _COLUMNS},

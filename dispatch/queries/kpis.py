@@ -173,23 +173,36 @@ def ranking(
     timezone: str = KPI_TIMEZONE,
     size: int = 5,
     as_of: datetime | None = None,
+    min_due: int = 0,
+    period: tuple[datetime, datetime] | None = None,
 ) -> dict[str, Any]:
     """红黑榜: departments of ``month`` ranked by score; top and bottom ``size`` (no overlap).
     With ``as_of``, on the events recorded before it (counted from the facts, not the rollup).
 
-    Departments without a score (no rate could be computed) are listed in ``rows`` unranked.
+    Departments without a score (no rate could be computed) are listed in ``rows`` unranked;
+    so are those with fewer than ``min_due`` tasks due for signing (样本不足), marked
+    ``too_few``: one task signed in time would otherwise top the board with 100.
+    ``period`` (start, end) replaces the month's bounds for a chosen range.
     """
-    start, end = month_bounds(month, timezone)
+    start, end = period or month_bounds(month, timezone)
     rows = kpi_rows(
         conn, group_by="department", start=start, end=end, now=now, weights=weights, as_of=as_of
     )
+    for row in rows:
+        row["too_few"] = row["counts"].get("due_sign", 0) < min_due
     scored = sorted(
-        (row for row in rows if row["score"] is not None),
+        (row for row in rows if row["score"] is not None and not row["too_few"]),
         key=lambda row: (-row["score"], str(row["key"])),
     )
     for rank, row in enumerate(scored, start=1):
         row["rank"] = rank
-    unranked = [dict(row, rank=None) for row in rows if row["score"] is None]
+    unranked = [dict(row, rank=None) for row in rows if row.get("rank") is None]
     top = scored[:size]
     bottom = list(reversed(scored[size:]))[:size]
-    return {"month": month, "top": top, "bottom": bottom, "rows": scored + unranked}
+    return {
+        "month": month,
+        "min_due": min_due,
+        "top": top,
+        "bottom": bottom,
+        "rows": scored + unranked,
+    }

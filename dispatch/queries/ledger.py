@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
@@ -37,9 +37,9 @@ from events import as_utc
 from events.vault import load_personal_data
 
 HEADERS = (
-    "工单编号", "受理时间", "渠道", "类别", "紧急程度", "地址", "网格", "街道", "主办部门",
-    "状态", "签收时限", "办结时限", "办结时间", "结案时间", "是否超期", "流转次数", "重办次数",
-    "解决情况", "满意度", "诉求人电话",
+    "工单编号", "受理时间", "渠道", "类别", "紧急程度", "诉求描述", "地址", "网格", "街道",
+    "主办部门", "状态", "签收时限", "办结时限", "办结时间", "办理结果", "结案时间", "是否超期",
+    "流转次数", "重办次数", "解决情况", "满意度", "诉求人电话",
 )  # fmt: skip
 CHANNELS = {
     "phone": "电话", "web": "网站", "app": "移动端", "wechat": "微信", "open311": "Open311",
@@ -60,7 +60,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 class LedgerFilter:
-    """Which cases go into the ledger: received in ``[start, end)`` and, optionally, a status."""
+    """Which cases go into the ledger: received in ``[start, end)`` and, optionally, a status,
+    a department holding a task, a street and a category (the dashboard's filter bar)."""
 
     def __init__(
         self,
@@ -68,10 +69,14 @@ class LedgerFilter:
         start: datetime | None = None,
         end: datetime | None = None,
         status: str | None = None,
+        department: str | None = None,
+        street: str | None = None,
+        category: str | None = None,
     ) -> None:
         self.start = start.astimezone(UTC) if start else None
         self.end = end.astimezone(UTC) if end else None
         self.status = status
+        self.department, self.street, self.category = department, street, category
 
     def where(self, cases: sa.Table) -> list[sa.ColumnElement[bool]]:
         clauses = []
@@ -81,7 +86,27 @@ class LedgerFilter:
             clauses.append(cases.c.received_at < self.end)
         if self.status is not None:
             clauses.append(cases.c.status == self.status)
+        if self.department is not None:
+            # ``departments`` is ",water,roads,": every department that held a task.
+            clauses.append(cases.c.departments.contains(f",{self.department},", autoescape=True))
+        if self.street is not None:
+            clauses.append(cases.c.street == self.street)
+        if self.category is not None:
+            clauses.append(cases.c.category == self.category)
         return clauses
+
+    def admits(self, row: Any) -> bool:
+        """The same test on a row folded in memory (the ``as_of`` ledger); its received time
+        was chosen by the window already."""
+        return (
+            self.status in (None, row.status)
+            and self.street in (None, row.street)
+            and self.category in (None, row.category)
+            and (
+                self.department is None
+                or f",{self.department}," in (getattr(row, "departments", None) or "")
+            )
+        )
 
 
 def _current_leads(conn: Connection, rows: Sequence[Any]) -> dict[str, Any]:
@@ -98,6 +123,21 @@ def _current_leads(conn: Connection, rows: Sequence[Any]) -> dict[str, Any]:
     return {task.case_id: task for task in conn.execute(query)}
 
 
+def _resolutions(conn: Connection, rows: Sequence[Any]) -> dict[str, str]:
+    """办结结果: each case's replies, lead first, then in dispatch order (one line each)."""
+    tasks = live_tables()["case_tasks"]
+    query = (
+        sa.select(tasks.c.case_id, tasks.c.resolution)
+        .where(among(conn, tasks.c.case_id, [row.id for row in rows]))
+        .where(tasks.c.resolution.is_not(None))
+        .order_by(tasks.c.case_id, tasks.c.role != "lead", tasks.c.dispatched_version)
+    )
+    found: dict[str, list[str]] = {}
+    for task in conn.execute(query):
+        found.setdefault(task.case_id, []).append(task.resolution)
+    return {case_id: "\n".join(texts) for case_id, texts in found.items()}
+
+
 def _overdue(row: Any, lead: Any | None, now: datetime) -> bool:
     """是否超期 in the ledger is the case's history: late at any step, now or before."""
     if row.overdue or row.was_overdue:
@@ -110,10 +150,12 @@ def _overdue(row: Any, lead: Any | None, now: datetime) -> bool:
     return row.status not in ("closed", "answered", "merged", "parked") and now > reply_by
 
 
-def _pages(
-    conn: Connection, filters: LedgerFilter, chunk: int
-) -> Iterator[tuple[Sequence[Any], dict[str, Any]]]:
-    """The case list's rows, a chunk at a time, with each case's current lead task."""
+Page = tuple[Sequence[Any], dict[str, Any], dict[str, str]]
+
+
+def _pages(conn: Connection, filters: LedgerFilter, chunk: int) -> Iterator[Page]:
+    """The case list's rows, a chunk at a time, with each case's current lead task and its
+    departments' replies (办理结果)."""
     cases = live_tables()["case_list"]
     after: tuple[datetime, str] | None = None
     while True:
@@ -123,21 +165,30 @@ def _pages(
         rows = conn.execute(query.order_by(cases.c.received_at, cases.c.id).limit(chunk)).all()
         if not rows:
             return
-        yield rows, _current_leads(conn, rows)
+        yield rows, _current_leads(conn, rows), _resolutions(conn, rows)
         last = rows[-1]
         after = (last.received_at, last.id)
 
 
 def _pages_as_of(
     conn: Connection, filters: LedgerFilter, chunk: int, as_of: datetime
-) -> Iterator[tuple[Sequence[Any], dict[str, Any]]]:
+) -> Iterator[Page]:
     """The same rows as the log stood at ``as_of`` (see ``ledger_as_of``)."""
-    cases = cases_as_of(conn, as_of, start=filters.start, end=filters.end)
-    folded = [as_ledger_row(rows) for rows in cases]
-    chosen = [(row, lead) for row, lead in folded if filters.status in (None, row.status)]
+    chosen = []
+    for case in cases_as_of(conn, as_of, start=filters.start, end=filters.end):
+        row, lead = as_ledger_row(case)
+        if filters.admits(row):
+            chosen.append((row, lead, _replies_of(case.tasks.values())))
     for first in range(0, len(chosen), chunk):
         part = chosen[first : first + chunk]
-        yield [row for row, _ in part], {row.id: lead for row, lead in part if lead is not None}
+        leads = {row.id: lead for row, lead, _ in part if lead is not None}
+        yield [row for row, _, _ in part], leads, {row.id: text for row, _, text in part if text}
+
+
+def _replies_of(tasks: Iterable[Mapping[str, Any]]) -> str:
+    """办理结果 from folded task rows: lead first, then in dispatch order."""
+    ordered = sorted(tasks, key=lambda t: (t["role"] != "lead", t["dispatched_version"]))
+    return "\n".join(t["resolution"] for t in ordered if t.get("resolution"))
 
 
 def ledger_rows(
@@ -167,7 +218,7 @@ def ledger_rows(
     def named(kind: str, code: str | None) -> str | None:
         return names.get(kind, {}).get(code, code) if code else None
 
-    for rows, leads in pages:
+    for rows, leads, resolutions in pages:
         people = load_personal_data(conn, [r.reporter_ref for r in rows if r.reporter_ref])
         out = []
         for row in rows:
@@ -180,14 +231,16 @@ def ledger_rows(
                     CHANNELS.get(row.channel, row.channel),
                     named("category", row.category),
                     URGENCIES.get(row.urgency, row.urgency),
+                    mask_phones(row.description),
                     mask_phones(row.address),
-                    row.grid,
-                    row.street,
+                    named("grid", row.grid),
+                    named("street", row.street),
                     named("department", row.lead_department),
                     STATUSES.get(row.status, row.status),
                     local(lead.sign_by) if lead is not None else None,
                     local(lead.reply_by) if lead is not None else None,
                     local(lead.replied_at) if lead is not None else None,
+                    mask_phones(resolutions.get(row.id)),
                     local(row.closed_at),
                     "是" if _overdue(row, lead, now) else "否",
                     row.hops,

@@ -21,13 +21,15 @@ CSV = "text/csv; charset=utf-8"
 
 
 def ledger_names(active: tuple[int, Catalogue] | None) -> dict[str, dict[str, str]]:
-    """Category and department names for the codes, from the active catalogue."""
+    """Category, department, street and grid names for the codes, from the active catalogue."""
     if active is None:
         return {}
     catalogue = active[1]
     return {
         "category": {c.code: c.name for c in catalogue.categories},
         "department": {d.code: d.name for d in catalogue.departments},
+        "street": {s.code: s.name for s in catalogue.streets},
+        "grid": {g.code: g.name for g in catalogue.grids},
     }
 
 

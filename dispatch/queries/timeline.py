@@ -75,6 +75,45 @@ STAGES: dict[str, tuple[str, frozenset[str], bool]] = {
 _RESTING = frozenset({"closed"})
 
 
+def opinion_of(event: Any) -> dict[str, Any] | None:
+    """What the person said when they acted (退单理由, 延期理由, 办理结果, 回访意见 …): ``kind``
+    names the field, ``text`` holds their words, ``code``/``extra`` any coded part of it."""
+    match event:
+        case ev.TaskReturnRequested():
+            return {"kind": "return", "code": event.reason, "text": event.basis}
+        case ev.ExtensionRequested():
+            return {"kind": "extension", "text": event.reason, "extra": event.reply_by}
+        case ev.TaskReplied():
+            return {"kind": "resolution", "text": event.resolution}
+        case ev.CallbackRecorded():
+            code = f"{event.solved}/{event.satisfaction}"
+            return {"kind": "callback", "code": code, "text": event.note}
+        case ev.CaseAnswered():
+            return {"kind": "answer", "text": event.answer}
+        case ev.CaseParked():
+            return {"kind": "plan", "text": event.plan, "extra": event.review_on}
+        case ev.CaseClosed():
+            text = event.override_reason or event.note
+            return {"kind": "override" if event.override_reason else "note", "text": text}
+        case ev.CaseUrged():
+            return {"kind": "urge", "code": event.level, "text": event.note}
+        case ev.CitizenContacted() | ev.ProgressNoted():
+            return {"kind": "note", "text": event.note}
+        case (
+            ev.TaskReturnApproved()
+            | ev.TaskReturnRejected()
+            | ev.ExtensionApproved()
+            | ev.ExtensionDenied()
+            | ev.CaseUnparked()
+        ):
+            return {"kind": "ruling", "text": event.note} if event.note else None
+        case ev.CaseReopened() | ev.TaskCancelled() | ev.WhistleBlown() | ev.CaseUnroutable():
+            return {"kind": "reason", "text": event.reason}
+        case ev.CaseMerged():
+            return {"kind": "merged", "text": None, "into": event.into}
+    return None
+
+
 def working_seconds(calendar: WorkCalendar, start: datetime, end: datetime) -> int:
     """Seconds of ``[start, end)`` inside working periods of working days (local time)."""
     if end <= start:
@@ -121,10 +160,13 @@ def case_timeline(
     calendar: WorkCalendar | None = None,
     *,
     now: datetime | None = None,
+    opinions: bool = False,
 ) -> dict[str, Any] | None:
     """The timeline of ``case_id``, or ``None`` when there is no such case.
 
     Without a ``calendar`` (no catalogue loaded yet) ``working_seconds`` is ``None``.
+    ``opinions`` adds each stage's ``opinion`` (``opinion_of``) and the actor's department:
+    citizens' words, so the caller masks them for whoever may not see phone numbers.
     """
     stream = _read(source, case_id)
     if not stream:
@@ -168,6 +210,9 @@ def case_timeline(
             "attachment_id": getattr(event, "attachment_id", None),
             "start": start,
         }
+        if opinions:
+            entry["opinion"] = opinion_of(event)
+            entry["actor_department"] = recorded.meta.get("department")
         if isinstance(event, ev.CaseDispatched):
             # Why the router sent it there (§8.5): the rule that matched and every rule weighed.
             entry["rule_id"] = event.rule_id

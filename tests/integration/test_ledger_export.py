@@ -139,6 +139,39 @@ def _ledger_as_of(engine: Engine, ledger: dict[str, object], as_of: datetime) ->
     return {row[0]: dict(zip(HEADERS, row, strict=True)) for row in rows}
 
 
+@pytest.fixture
+def two_streets(engine: Engine, unique: str) -> dict[str, object]:
+    """Two cases on one day: one in street N with the water company's reply, one in street S
+    for the roads department, still open."""
+    day = a_day_of_our_own(unique)
+    store = EventStore(engine)
+    water, roads = f"water-{unique}", f"roads-{unique}"
+    north, south = f"N-{unique}", f"S-{unique}"
+    replied = CaseStory(store, category=f"cat-{unique}", street=north).received(day)
+    task = replied.dispatched(day + HOUR, water)
+    replied.signed(day + 2 * HOUR, task)
+    replied.replied(day + 3 * HOUR, task)
+    waiting = CaseStory(store, category=f"road-{unique}", street=south).received(day + HOUR)
+    waiting.dispatched(day + 2 * HOUR, roads)
+    runner = ProjectionRunner(engine, [CaseListProjection(), KpiProjection()])
+    runner.ensure_tables()
+    runner.catch_up()
+    names = {"street": {north: "北街道", south: "南街道"}}
+    return {
+        "day": day, "replied": replied, "waiting": waiting, "names": names,
+        "water": water, "north": north, "south": south, "road": f"road-{unique}",
+    }  # fmt: skip
+
+
+def _ledger_of(engine: Engine, world: dict[str, object], **narrowing: str) -> dict[str, dict]:
+    day = world["day"]
+    filters = LedgerFilter(start=day, end=day + 24 * HOUR, **narrowing)  # type: ignore[operator]
+    with engine.connect() as conn:
+        chunks = ledger_rows(conn, now=day + 5 * HOUR, filters=filters, names=world["names"])
+        rows = [row for chunk in chunks for row in chunk]
+    return {row[0]: dict(zip(HEADERS, row, strict=True)) for row in rows}
+
+
 def test_a_ledger_as_of_before_the_close_shows_the_case_open(engine, ledger) -> None:
     day = ledger["day"]
     late = _ledger_as_of(engine, ledger, day + 31 * HOUR + 30 * MINUTE)[ledger["late"].case_no]
@@ -171,3 +204,23 @@ def test_a_ledger_as_of_filters_on_the_status_it_had_then(engine, ledger) -> Non
     with engine.connect() as conn:
         rows = [r for c in ledger_rows(conn, as_of=day + 2 * HOUR, **options) for r in c]
     assert [row[0] for row in rows] == [ledger["waiting"].case_no]
+
+
+def test_the_ledger_has_the_description_the_handling_result_and_street_names(
+    engine, two_streets
+) -> None:
+    rows = _ledger_of(engine, two_streets)
+    replied = rows[two_streets["replied"].case_no]
+    assert replied["诉求描述"] == "路灯不亮"
+    assert replied["办理结果"] == "已修复"
+    assert replied["街道"] == "北街道"  # a name, not the code
+    assert rows[two_streets["waiting"].case_no]["办理结果"] is None
+
+
+def test_the_ledger_follows_the_department_street_and_category_filters(engine, two_streets) -> None:
+    replied, waiting = two_streets["replied"].case_no, two_streets["waiting"].case_no
+    assert set(_ledger_of(engine, two_streets)) == {replied, waiting}
+    assert set(_ledger_of(engine, two_streets, department=two_streets["water"])) == {replied}
+    assert set(_ledger_of(engine, two_streets, street=two_streets["south"])) == {waiting}
+    assert set(_ledger_of(engine, two_streets, category=two_streets["road"])) == {waiting}
+    assert _ledger_of(engine, two_streets, street=two_streets["south"], department="x") == {}

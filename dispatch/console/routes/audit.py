@@ -13,6 +13,7 @@ from dispatch.catalogue import work_calendar
 from dispatch.console.charts import gantt
 from dispatch.console.i18n import N_
 from dispatch.console.routes.cases import SEARCH_ROLES
+from dispatch.console.step_log import step_log
 from dispatch.console.web import (
     ConsoleError,
     PostedForm,
@@ -26,7 +27,7 @@ from dispatch.console.web import (
 )
 from dispatch.queries.cases import get_case
 from dispatch.queries.scope import can_view_case
-from dispatch.queries.timeline import case_timeline
+from dispatch.queries.staff_names import display_names
 from events import GENESIS, RecordedEvent, as_utc, event_hash
 from events.integrity import verify_log
 
@@ -55,7 +56,7 @@ def timeline_page(
     calendar = work_calendar(catalogue) if catalogue else None
     now = container.clock()
     with container.store.reading() as conn:
-        timeline = case_timeline(conn, case["id"], calendar, now=now)
+        timeline = step_log(conn, case["id"], user, calendar, now=now)
     if timeline is None:
         raise ConsoleError(404, N_("No such case."))
     context = {
@@ -96,10 +97,14 @@ def chain_status(stream: list[RecordedEvent]) -> list[dict[str, Any]]:
 @router.get("/cases/{case_id}/audit")
 def audit_page(request: Request, case_id: str, user: User = Auditor) -> Response:
     case = _visible_case(request, user, case_id)
-    stream = container_of(request).store.read_stream(case["id"])
+    container = container_of(request)
+    stream = container.store.read_stream(case["id"])
     rows = chain_status(stream)
     intact = all(row["linked"] and row["hash_ok"] for row in rows)
-    return render(request, "audit.html", {"case": case, "rows": rows, "intact": intact})
+    with container.store.reading() as conn:
+        people = display_names(conn, (recorded.meta.get("actor") for recorded in stream))
+    context = {"case": case, "rows": rows, "intact": intact, "people": people}
+    return render(request, "audit.html", context)
 
 
 @router.post("/audit/verify")

@@ -8,13 +8,16 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from dispatch.auth.users import User
+from dispatch.catalogue import work_calendar
 from dispatch.console.buttons import case_buttons, task_buttons
 from dispatch.console.i18n import N_
 from dispatch.console.routes.attachments import photo_columns
+from dispatch.console.step_log import step_log
 from dispatch.console.web import ConsoleError, catalogue_of, container_of, render, require
 from dispatch.domain.case import CaseState
 from dispatch.handlers import CaseNotFound
 from dispatch.handlers.executor import load_case
+from dispatch.queries.case_numbers import case_numbers
 from dispatch.queries.cases import get_case, list_cases
 from dispatch.queries.masking import liaison_sees_phone, present_case, sees_phone_numbers
 from dispatch.queries.phone_views import record_phone_view
@@ -86,6 +89,12 @@ def case_page(
         raise ConsoleError(404, N_("No such case.")) from None
     buttons = {task_id: task_buttons(user, task, state) for task_id, task in state.tasks.items()}
     catalogue = catalogue_of(request)
+    calendar = work_calendar(catalogue) if catalogue else None
+    with container.store.reading() as conn:
+        steps = step_log(conn, found["id"], user, calendar, now=container.clock())
+        merged_into_no = case_numbers(conn, [found.get("merged_into")]).get(
+            found.get("merged_into") or ""
+        )
     # The liaison who must call the reporter sees the number (and a tel: link); logged.
     must_call = not sees_phone_numbers(user) and liaison_sees_phone(found, user)
     if must_call:
@@ -106,5 +115,7 @@ def case_page(
         "may_audit": user.has_any("supervisor", "dispatcher"),
         "back": request.url.path,
         "photos": photo_columns(state),
+        "steps": steps,
+        "merged_into_no": merged_into_no,
     }
     return render(request, "case.html", context)

@@ -1,22 +1,22 @@
-"""督办: 三率 and score per department, the monthly ranking, the daily trend, overdue alerts
-with urge/supervise buttons, and the ledger export."""
+"""督办: 三率 and score per department, the ranking (departments with too few due tasks shown
+as 样本不足, not ranked), the daily trend, overdue alerts (paged, with urge/supervise buttons),
+and the ledger export — all for the period and filters chosen on the page."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from dispatch.auth.users import User
-from dispatch.bootstrap import Container
 from dispatch.console.charts import rate_chart, trend_chart
-from dispatch.console.web import container_of, finish, render, require
-from dispatch.queries.alerts import overdue_alerts
+from dispatch.console.periods import chosen_filters, chosen_period, query_string, shift_month
+from dispatch.console.web import container_of, finish, names, render, require
+from dispatch.queries.alerts import count_overdue_alerts, overdue_alerts
 from dispatch.queries.kpi_settings import zone_and_weights
-from dispatch.queries.kpis import kpi_rows, month_bounds, ranking
+from dispatch.queries.kpis import kpi_rows, ranking
 from dispatch.queries.ledger import LedgerFilter
 from dispatch.queries.ledger_files import ledger_download
 
@@ -24,32 +24,54 @@ router = APIRouter()
 
 Reader = Depends(require("supervisor", "dispatcher"))
 Supervisor = Depends(require("supervisor"))
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 TREND_DAYS = 30
+ALERTS_PAGE = 50
 
 
 @router.get("/dashboard")
-def dashboard(request: Request, month: str = "", user: User = Reader) -> Response:
+def dashboard(
+    request: Request,
+    month: str = "",
+    from_: str = Query("", alias="from", max_length=10),
+    to: str = Query("", max_length=10),
+    department: str = "",
+    street: str = "",
+    category: str = "",
+    alerts_page: int = 1,
+    user: User = Reader,
+) -> Response:
     container = container_of(request)
     zone, weights = zone_and_weights(container.catalogue_source(), container.settings.timezone)
     now = container.clock()
     local_now = now.astimezone(zone)
-    month = month if MONTH.match(month) else local_now.strftime("%Y-%m")
-    start, end = month_bounds(month, str(zone))
+    period = chosen_period(now, zone, month=month[:7], first=from_, last=to)
+    filters = chosen_filters(
+        names(request), department=department, street=street, category=category
+    )
+    alerts_page = min(max(alerts_page, 1), 10_000)
     today = datetime(local_now.year, local_now.month, local_now.day, tzinfo=zone)
     trend_start = today - timedelta(days=TREND_DAYS - 1)
+    min_due = container.settings.ranking_min_due
     container.fresh("kpi")
     with container.store.reading() as conn:
         rows = kpi_rows(
             conn,
             group_by="department",
-            start=start,
-            end=end,
+            start=period.start,
+            end=period.end,
             now=now,
             weights=weights,
             timezone=str(zone),
         )
-        ranked = ranking(conn, month, now, weights=weights, timezone=str(zone))
+        ranked = ranking(
+            conn,
+            period.month or "",
+            now,
+            weights=weights,
+            timezone=str(zone),
+            min_due=min_due,
+            period=(period.start, period.end),
+        )
         days = kpi_rows(
             conn,
             group_by="day",
@@ -59,26 +81,40 @@ def dashboard(request: Request, month: str = "", user: User = Reader) -> Respons
             weights=weights,
             timezone=str(zone),
         )
-        alerts = overdue_alerts(conn, user, now=now, limit=50)
+        alerts = overdue_alerts(
+            conn,
+            user,
+            now=now,
+            department=filters.department,
+            limit=ALERTS_PAGE,
+            offset=(alerts_page - 1) * ALERTS_PAGE,
+        )
+        alerts_total = count_overdue_alerts(conn, user, now=now, department=filters.department)
+    too_few = {row["key"] for row in ranked["rows"] if row.get("too_few")}
+    keep = query_string(period, filters)
     context: dict[str, Any] = {
-        "month": month,
-        "previous_month": _shift(month, -1),
-        "next_month": _shift(month, 1),
+        "period": period,
+        "filters": filters,
+        "keep": keep,
+        "back": f"{request.url.path}?{query_string(period, filters, alerts_page=alerts_page)}",
+        "months": [
+            (f"?{query_string(chosen_period(now, zone, month=shifted), filters)}", shifted)
+            for shifted in (shift_month(period.first_day.strftime("%Y-%m"), by) for by in (-1, 1))
+        ],
         "rows": rows,
+        "too_few": too_few,
+        "min_due": min_due,
         "chart": rate_chart(rows),
         "ranking": ranked,
         "trend": trend_chart(_every_day(days, trend_start, TREND_DAYS)),
         "alerts": alerts,
+        "alerts_total": alerts_total,
+        "alerts_page": alerts_page,
+        "alerts_pages": max(1, -(-alerts_total // ALERTS_PAGE)),
         "may_export": user.has("supervisor"),
         "weights": weights,
     }
     return render(request, "dashboard.html", context)
-
-
-def _shift(month: str, by: int) -> str:
-    year, number = (int(part) for part in month.split("-"))
-    index = year * 12 + number - 1 + by
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def _every_day(rows: list[dict[str, Any]], first: datetime, count: int) -> list[dict[str, Any]]:
@@ -93,22 +129,45 @@ def _every_day(rows: list[dict[str, Any]], first: datetime, count: int) -> list[
 
 @router.get("/exports/cases.xlsx")
 def export_xlsx(request: Request, user: User = Supervisor) -> Response:
-    """The ledger (台账), as the API's export has it: phones masked."""
-    return finish(request, _ledger(container_of(request), "xlsx"))
+    """The ledger (台账), as the API's export has it (phones masked), for the dashboard's
+    period and filters: the same query string the page was opened with."""
+    return finish(request, _ledger(request, "xlsx"))
 
 
 @router.get("/exports/cases.csv")
 def export_csv(request: Request, user: User = Supervisor) -> Response:
-    return finish(request, _ledger(container_of(request), "csv"))
+    return finish(request, _ledger(request, "csv"))
 
 
-def _ledger(container: Container, kind: Literal["csv", "xlsx"]) -> Response:
+def _ledger(request: Request, kind: Literal["csv", "xlsx"]) -> Response:
+    container = container_of(request)
     zone, _weights = zone_and_weights(container.catalogue_source(), container.settings.timezone)
+    now = container.clock()
+    asked = request.query_params
+    period = chosen_period(
+        now,
+        zone,
+        month=asked.get("month", "")[:7],
+        first=asked.get("from", "")[:10],
+        last=asked.get("to", "")[:10],
+    )
+    filters = chosen_filters(
+        names(request),
+        department=asked.get("department", "")[:64],
+        street=asked.get("street", "")[:64],
+        category=asked.get("category", "")[:64],
+    )
     return ledger_download(
         container.engine,
         kind,
-        now=container.clock(),
+        now=now,
         active=container.catalogue_source(),
         timezone=zone,
-        filters=LedgerFilter(),
+        filters=LedgerFilter(
+            start=period.start,
+            end=period.end,
+            department=filters.department,
+            street=filters.street,
+            category=filters.category,
+        ),
     )

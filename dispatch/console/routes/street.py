@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from dispatch.auth.users import User
 from dispatch.console.forms import FormInvalid, perform, refuse_form, text_fields, validate
+from dispatch.console.i18n import N_
 from dispatch.console.routes.case_actions import issuer_of
 from dispatch.console.routes.intake import blank_values, file_complaint, form_context
 from dispatch.console.routes.login import safe_next
@@ -23,27 +24,49 @@ from dispatch.console.web import (
 )
 from dispatch.handlers import CASE_ACTIONS, Requested
 from dispatch.queries.cases import list_cases
+from dispatch.queries.live_tasks import live_departments
 from dispatch.queries.worklists import OPEN_CASE, summoned_tasks
 
 router = APIRouter()
 
 Officer = Depends(require("street"))
-REPORT_WITHIN = ("30m", "1h", "2h", "4h", "8h", "24h")
+# Report-in limits a street office actually gives (the body's ``report_within``), in words.
+REPORT_WITHIN = (
+    ("30m", N_("30 minutes")),
+    ("1h", N_("1 hour")),
+    ("2h", N_("2 hours")),
+    ("4h", N_("4 hours")),
+    ("8h", N_("8 hours")),
+    ("24h", N_("1 day")),
+    ("48h", N_("2 days")),
+)
 WHISTLE_STATUSES = tuple(status for status in OPEN_CASE if status != "parked")
+PAGE_SIZE = 20
 
 
 @router.get("/street")
-def street_page(request: Request, user: User = Officer) -> Response:
+def street_page(request: Request, page: int = 1, user: User = Officer) -> Response:
     street = user.street or ""
+    page = min(max(page, 1), 10_000)
     with container_of(request).store.reading() as conn:
-        cases, total = list_cases(conn, user, street=street, status=WHISTLE_STATUSES, page_size=50)
+        cases, total = list_cases(
+            conn, user, street=street, status=WHISTLE_STATUSES, page=page, page_size=PAGE_SIZE
+        )
         summoned = summoned_tasks(conn, street, limit=100)
+        holding = live_departments(conn, [case["id"] for case in cases])
     catalogue = catalogue_of(request)
+    departments = catalogue.departments if catalogue else []
     context: dict[str, Any] = {
         "cases": cases,
         "total": total,
+        "page": page,
+        "page_count": max(1, -(-total // PAGE_SIZE)),
         "summoned": summoned,
-        "departments": catalogue.departments if catalogue else [],
+        # Only departments not already holding a live task on that case can be summoned.
+        "summonable": {
+            case["id"]: [d for d in departments if d.code not in holding.get(case["id"], set())]
+            for case in cases
+        },
         "report_within": REPORT_WITHIN,
         "street_grids": [g for g in catalogue.grids if g.street == street] if catalogue else [],
     }

@@ -26,8 +26,14 @@ class Console:
     container: Container
     screenshots: Path
 
-    def user(self, *roles: str, department: str | None = None, street: str | None = None) -> User:
-        """A fresh user (random name) with the shared test password."""
+    def user(
+        self,
+        *roles: str,
+        department: str | None = None,
+        street: str | None = None,
+        name: str | None = None,
+    ) -> User:
+        """A fresh user (random username; ``name``: the display name) with the test password."""
         with self.container.engine.begin() as conn:
             return add_user(
                 conn,
@@ -36,6 +42,7 @@ class Console:
                 roles=roles,
                 department=department,
                 street=street,
+                display_name=name,
                 hasher=FAST_HASHER,
             )
 

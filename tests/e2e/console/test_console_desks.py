@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from browsing import Console, act_on_task, file_case, shot, sign_in
 
 from dispatch.domain import commands as c
 from dispatch.handlers import Complaint, Handling, Issuer, handle, new_case_id, routed_tasks
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def test_dispatcher_dispatches_an_unroutable_case_and_rules_on_a_return(
@@ -103,6 +106,8 @@ def test_supervisor_sees_kpis_change_urges_and_opens_the_timeline(
     page = new_page()
     sign_in(page, console.user("supervisor"), next_path="/console/dashboard")
     assert page.url.endswith("/console/dashboard")
+    this_month = console.container.clock().astimezone(SHANGHAI).strftime("%Y-%m")
+    page.goto(f"/console/dashboard?month={this_month}")  # it opens on the last complete month
     before = _kpis(page, "traffic")
 
     case_id, number = file_case(
@@ -129,6 +134,7 @@ def test_supervisor_sees_kpis_change_urges_and_opens_the_timeline(
     with page.expect_navigation():
         alert.first.get_by_role("button", name="督办").click()
     assert page.locator(".flash.ok").inner_text() == "已催办。"
+    assert f"month={this_month}" in page.url  # the urge keeps the chosen period
 
     export = page.request.get("/console/exports/cases.xlsx")
     assert export.status == 200
