@@ -374,6 +374,8 @@ ROUTES: tuple[Route, ...] = (
     # supervision: KPIs, alerts, the ledger, the global feed
     Route("GET", "/stats/kpis", RULING),
     Route("GET", "/stats/ranking", RULING),
+    # the grid map (§8.7): a street officer gets its own grids, whichever street it is
+    Route("GET", "/stats/grids", RULING | {OWN_STREET, OTHER_STREET_OFFICER}),
     Route(
         "GET", "/alerts/overdue", frozenset({SUPERVISOR, DISPATCHER, OWN_LIAISON, OTHER_LIAISON})
     ),
