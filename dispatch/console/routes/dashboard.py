@@ -13,6 +13,7 @@ from starlette.responses import Response
 from dispatch.auth.users import User
 from dispatch.bootstrap import Container
 from dispatch.console.charts import rate_chart, trend_chart
+from dispatch.console.grid_panel import grid_panel
 from dispatch.console.web import container_of, finish, render, require
 from dispatch.queries.alerts import overdue_alerts
 from dispatch.queries.kpi_settings import zone_and_weights
@@ -29,7 +30,9 @@ TREND_DAYS = 30
 
 
 @router.get("/dashboard")
-def dashboard(request: Request, month: str = "", user: User = Reader) -> Response:
+def dashboard(
+    request: Request, month: str = "", measure: str = "", user: User = Reader
+) -> Response:
     container = container_of(request)
     zone, weights = zone_and_weights(container.catalogue_source(), container.settings.timezone)
     now = container.clock()
@@ -71,6 +74,7 @@ def dashboard(request: Request, month: str = "", user: User = Reader) -> Respons
         "alerts": alerts,
         "may_export": user.has("supervisor"),
         "weights": weights,
+        "grid_map": grid_panel(request, user, measure),
     }
     return render(request, "dashboard.html", context)
 

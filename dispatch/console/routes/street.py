@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from dispatch.auth.users import User
 from dispatch.console.forms import FormInvalid, perform, refuse_form, text_fields, validate
+from dispatch.console.grid_panel import grid_panel
 from dispatch.console.routes.case_actions import issuer_of
 from dispatch.console.routes.intake import blank_values, file_complaint, form_context
 from dispatch.console.routes.login import safe_next
@@ -33,7 +34,7 @@ WHISTLE_STATUSES = tuple(status for status in OPEN_CASE if status != "parked")
 
 
 @router.get("/street")
-def street_page(request: Request, user: User = Officer) -> Response:
+def street_page(request: Request, measure: str = "", user: User = Officer) -> Response:
     street = user.street or ""
     with container_of(request).store.reading() as conn:
         cases, total = list_cases(conn, user, street=street, status=WHISTLE_STATUSES, page_size=50)
@@ -46,6 +47,7 @@ def street_page(request: Request, user: User = Officer) -> Response:
         "departments": catalogue.departments if catalogue else [],
         "report_within": REPORT_WITHIN,
         "street_grids": [g for g in catalogue.grids if g.street == street] if catalogue else [],
+        "grid_map": grid_panel(request, user, measure, street=street),
     }
     context.update(form_context(request, street=street))
     return render(request, "street.html", context)
