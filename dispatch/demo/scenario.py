@@ -12,6 +12,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shapely import Point, Polygon
+
 from dispatch.catalogue import Catalogue, Grid, work_calendar
 from dispatch.demo import texts
 from dispatch.handlers import Complaint
@@ -129,12 +131,18 @@ def _urgency(rng: random.Random) -> str:
 
 
 def _point_in(rng: random.Random, grid: Grid) -> tuple[float, float]:
-    """A point well inside the grid's bounding box (the demo's grids are rectangles)."""
+    """A point inside the grid's polygon, drawn from its bounding box until one falls inside
+    (the demo's grids are four-sided blocks, so few draws are wasted)."""
     ring = grid.polygon or [(0.0, 0.0)]
     west, east = min(p[0] for p in ring), max(p[0] for p in ring)
     south, north = min(p[1] for p in ring), max(p[1] for p in ring)
-    lon = rng.uniform(west + (east - west) * 0.05, east - (east - west) * 0.05)
-    lat = rng.uniform(south + (north - south) * 0.05, north - (north - south) * 0.05)
+    block = Polygon(ring) if len(ring) >= 4 else None
+    lon, lat = (west + east) / 2, (south + north) / 2
+    for _attempt in range(50):
+        lon = rng.uniform(west + (east - west) * 0.05, east - (east - west) * 0.05)
+        lat = rng.uniform(south + (north - south) * 0.05, north - (north - south) * 0.05)
+        if block is None or block.contains(Point(lon, lat)):
+            break
     return round(lat, 6), round(lon, 6)
 
 
