@@ -16,6 +16,7 @@ from dispatch.api.routes import (
     deliveries,
     event_feed,
     exports,
+    grid_stats,
     health,
     metrics,
     phone_views,
@@ -56,6 +57,7 @@ def create_api(container: Container) -> FastAPI:
     app.include_router(event_feed.router, prefix=API)
     app.include_router(deliveries.router, prefix=API)
     app.include_router(stats.router, prefix=API)
+    app.include_router(grid_stats.router, prefix=API, dependencies=[CaseListRead])
     app.include_router(alerts.router, prefix=API)
     app.include_router(exports.router, prefix=API, dependencies=[CaseListRead])
     app.include_router(timeline.router, prefix=API, dependencies=[CaseListRead])

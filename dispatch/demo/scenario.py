@@ -129,13 +129,19 @@ def _urgency(rng: random.Random) -> str:
 
 
 def _point_in(rng: random.Random, grid: Grid) -> tuple[float, float]:
-    """A point well inside the grid's bounding box (the demo's grids are rectangles)."""
+    """A point well inside the grid. The demo's grids are four-sided blocks (corners in the
+    order south-west, south-east, north-east, north-west): two draws across and up, mapped
+    bilinearly onto the block, land inside it; any other shape uses its bounding box."""
     ring = grid.polygon or [(0.0, 0.0)]
+    across, up = rng.uniform(0.05, 0.95), rng.uniform(0.05, 0.95)
+    if len(ring) == 5:
+        weights = ((1 - across) * (1 - up), across * (1 - up), across * up, (1 - across) * up)
+        lon = sum(weight * corner[0] for weight, corner in zip(weights, ring, strict=False))
+        lat = sum(weight * corner[1] for weight, corner in zip(weights, ring, strict=False))
+        return round(lat, 6), round(lon, 6)
     west, east = min(p[0] for p in ring), max(p[0] for p in ring)
     south, north = min(p[1] for p in ring), max(p[1] for p in ring)
-    lon = rng.uniform(west + (east - west) * 0.05, east - (east - west) * 0.05)
-    lat = rng.uniform(south + (north - south) * 0.05, north - (north - south) * 0.05)
-    return round(lat, 6), round(lon, 6)
+    return round(south + (north - south) * up, 6), round(west + (east - west) * across, 6)
 
 
 def _address(rng: random.Random, grid: Grid) -> str:

@@ -385,6 +385,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/stats/ranking", RULING),
     # 主动治理: a street sees its own grids' hotspots
     Route("GET", "/stats/hotspots", RULING | {OWN_STREET, OTHER_STREET_OFFICER}),
+    # the grid map (§8.7): a street officer gets its own grids, whichever street it is
+    Route("GET", "/stats/grids", RULING | {OWN_STREET, OTHER_STREET_OFFICER}),
     Route(
         "GET", "/alerts/overdue", frozenset({SUPERVISOR, DISPATCHER, OWN_LIAISON, OTHER_LIAISON})
     ),

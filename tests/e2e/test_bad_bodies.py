@@ -600,6 +600,9 @@ def test_no_body_makes_a_command_answer_500(
         "/cases/similar?category=env.smoke&lat=1e400&lon=0",
         "/cases/a%00b/access-log",
         f"/cases/{'c' * 5000}/access-log",
+        "/stats/grids?measure=a%00b",
+        "/stats/grids?measure=nope",
+        f"/stats/grids?street={'s' * 5000}",
     ],
 )
 def test_a_nul_or_a_huge_id_in_the_url_is_refused_not_500(

@@ -42,10 +42,15 @@ def search(
     q: str = "",
     status: str = "",
     page: int = 1,
+    grid: str = "",
+    overdue: str = "",
     user: User = Depends(require(*SEARCH_ROLES)),
 ) -> Response:
-    """One box: a case number, the caller's phone (hotline staff only), an address or words."""
+    """One box: a case number, the caller's phone (hotline staff only), an address or words.
+    ``grid`` and ``overdue=1`` narrow it (the grid map links here)."""
     query = q.strip()[:200]
+    in_grid = grid.strip()[:64] or None
+    late = True if overdue == "1" else None
     chosen = status if status in STATUSES else None
     page = min(max(page, 1), 10_000)
     by_phone: list[dict[str, Any]] = []
@@ -55,13 +60,22 @@ def search(
             key = container.settings.phone_index_key()
             by_phone = cases_by_phone(conn, user, query, key=key)
         items, total = list_cases(
-            conn, user, q=query or None, status=chosen, page=page, page_size=25
+            conn,
+            user,
+            q=query or None,
+            status=chosen,
+            grid=in_grid,
+            overdue=late,
+            page=page,
+            page_size=25,
         )
     seen = {item["id"] for item in by_phone}
     merged = by_phone + [item for item in items if item["id"] not in seen]
     context = {
         "q": query,
         "status": chosen or "",
+        "grid": in_grid or "",
+        "overdue": "1" if late else "",
         "statuses": STATUSES,
         "items": merged,
         "total": total + len(by_phone),

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from dispatch.auth.users import User
 from dispatch.console.charts import rate_chart, trend_chart
+from dispatch.console.grid_panel import grid_panel
 from dispatch.console.periods import chosen_filters, chosen_period, query_string, shift_month
 from dispatch.console.web import container_of, finish, names, render, require
 from dispatch.queries.alerts import count_overdue_alerts, overdue_alerts
@@ -38,6 +39,7 @@ def dashboard(
     street: str = "",
     category: str = "",
     alerts_page: int = 1,
+    measure: str = "",
     user: User = Reader,
 ) -> Response:
     container = container_of(request)
@@ -113,6 +115,7 @@ def dashboard(
         "alerts_pages": max(1, -(-alerts_total // ALERTS_PAGE)),
         "may_export": user.has("supervisor"),
         "weights": weights,
+        "grid_map": grid_panel(request, user, measure),
     }
     return render(request, "dashboard.html", context)
 

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from dispatch.auth.users import User
 from dispatch.console.forms import FormInvalid, perform, refuse_form, text_fields, validate
+from dispatch.console.grid_panel import grid_panel
 from dispatch.console.i18n import N_
 from dispatch.console.routes.case_actions import issuer_of
 from dispatch.console.routes.intake import blank_values, file_complaint, form_context
@@ -45,7 +46,9 @@ PAGE_SIZE = 20
 
 
 @router.get("/street")
-def street_page(request: Request, page: int = 1, user: User = Officer) -> Response:
+def street_page(
+    request: Request, page: int = 1, measure: str = "", user: User = Officer
+) -> Response:
     street = user.street or ""
     page = min(max(page, 1), 10_000)
     with container_of(request).store.reading() as conn:
@@ -69,6 +72,7 @@ def street_page(request: Request, page: int = 1, user: User = Officer) -> Respon
         },
         "report_within": REPORT_WITHIN,
         "street_grids": [g for g in catalogue.grids if g.street == street] if catalogue else [],
+        "grid_map": grid_panel(request, user, measure, street=street),
     }
     context.update(form_context(request, street=street))
     return render(request, "street.html", context)

@@ -131,7 +131,7 @@ def test_the_dashboard_opens_on_the_last_complete_month_and_the_ledger_follows_i
     first_of_month = now.replace(day=1)
     last_month = (first_of_month - timedelta(days=1)).strftime("%Y-%m")
     page = new_page()
-    sign_in(page, console.user("supervisor", name="督办科"))
+    sign_in(page, console.user("supervisor", name="督办科"), next_path="/console/dashboard")
     assert page.get_by_test_id("period").inner_text() == last_month
     assert "样本不足" in page.locator("#min-due").inner_text()
     page.locator("#f-department").select_option(value="water")
@@ -152,7 +152,9 @@ def test_the_street_page_summons_only_departments_not_already_on_the_case(
 ) -> None:
     case_id, _case_no = _water_case_three_hours_old(console, "东七路停水，居民聚集")
     page = new_page()
-    sign_in(page, console.user("street", street="XYL", name="西一路街道办"))
+    sign_in(
+        page, console.user("street", street="XYL", name="西一路街道办"), next_path="/console/street"
+    )
     assert page.url.endswith("/console/street")
     headings = page.locator("h2").all_inner_texts()
     cases_at = next(i for i, text in enumerate(headings) if text.startswith("本街道在办工单"))
