@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from dispatch.console.i18n import N_
-from dispatch.console.web import ConsoleError, ConsoleUser, container_of, render
+from dispatch.console.web import ConsoleError, ConsoleUser, catalogue_of, container_of, render
 from dispatch.queries.kpi_settings import zone_and_weights
 from dispatch.queries.worklist_items import Moment, worklist_counts, worklist_page
 from dispatch.queries.worklist_keys import BY_KEY, visible_worklists
@@ -45,7 +45,9 @@ def worklists(request: Request, user: ConsoleUser, key: str = "") -> Response:
     at = moment_of(request)
     with container_of(request).store.reading() as conn:
         counts = worklist_counts(conn, user, lists, at=at)
-        items, total = worklist_page(conn, user, chosen.key, at=at, page_size=SHOWN)
+        items, total = worklist_page(
+            conn, user, chosen.key, at=at, page_size=SHOWN, catalogue=catalogue_of(request)
+        )
     context = {
         "lists": [(w, counts[w.key]) for w in lists],
         "chosen": chosen,
