@@ -27,5 +27,5 @@ def callbacks(
     with container_of(request).store.reading() as conn:
         items, total = worklist_page(conn, user, "callbacks", at=at, page=page, page_size=SHOWN)
     pages = max(1, -(-total // SHOWN))
-    context = {"items": items, "total": total, "page": page, "pages": pages}
+    context = {"items": items, "total": total, "page": page, "page_count": pages}
     return render(request, "callbacks.html", context)
