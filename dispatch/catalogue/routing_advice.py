@@ -51,6 +51,9 @@ def routing_advice(
     lead = decision.lead if decision.lead not in exclude else None
     assist = tuple(code for code in decision.assist if code not in exclude and code != lead)
     line = _line(catalogue, category, placed, decision.lead, decision.assist, rules)
+    if decision.lead is not None and decision.lead in exclude:
+        returned = _department(catalogue, decision.lead)
+        line = f"{line[:-1]}，但{returned}已退回本案：请另选主办单位。"
     return RoutingAdvice(line=line, lead=lead, assist=assist, suggested=suggested)
 
 

@@ -156,6 +156,22 @@ def test_an_approved_return_of_the_only_task_puts_the_case_on_dispatch_with_the_
     assert scene.task_id not in ids(listed(client, "rulings", dispatcher))
 
 
+def test_an_unroutable_case_says_why_in_one_line_of_chinese_and_offers_departments(
+    client: TestClient, people: Login, scenes: Scenes
+) -> None:
+    case_id = scenes.received_case().case_id  # 其他咨询求助, no place: no street office
+    dispatcher = people("dispatcher")
+
+    item = next(i for i in listed(client, "dispatch", dispatcher)["items"] if i["id"] == case_id)
+    why = item["why"]
+    assert why["reason"] == "unroutable"
+    assert why["detail"] == (
+        "本案未定位到网格或街道，适用于「其他咨询求助」的规则要按所在街道派单，请人工派单。"
+    )
+    assert "no routing rule" in why["routing"]  # the router's own words, for the record
+    assert set(why["suggested"]) == {"xyl-office", "clz-office"}
+
+
 def test_a_reopened_answered_case_is_back_on_dispatch(
     client: TestClient, people: Login, scenes: Scenes
 ) -> None:

@@ -168,7 +168,7 @@ def test_manual_dispatch_never_preselects_the_department_that_returned_the_case(
     assert "不属环保职能" in page.locator("ul.returned").inner_text()
     assert page.locator("input[name=assist][value=envir]").is_checked() is False
     reason = page.locator("#routing-reason").inner_text()
-    assert "does not match" not in reason and "主办" in reason, reason
+    assert "does not match" not in reason and "已退回本案" in reason, reason
     assert not page.locator("details.rules").evaluate("d => d.open")
     shot(page, console, "44-manual-dispatch-after-return")
 
