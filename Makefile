@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run demo test test-pg test-unit test-integration test-e2e lint typecheck format bench clean restore-drill
+.PHONY: install run demo test test-pg test-unit test-integration test-e2e lint typecheck format bench bench-intake clean restore-drill
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -56,6 +56,11 @@ bench: install
 	$(PY) bench/rebuild.py --cases 1000000 --json bench/results/rebuild.json
 	$(PY) bench/kpi_query.py --cases 1000000 --json bench/results/kpi.json
 	$(PY) bench/report.py bench/results
+
+# Keystrokes and seconds to file one complaint by keyboard alone (Chromium; not a timed test).
+bench-intake: install
+	mkdir -p bench/results
+	$(PY) bench/intake_keyboard.py --rounds 5 --json bench/results/intake_keyboard.json
 
 # Backup → restore into a scratch database → `dispatch verify` (deploy/restore-drill.sh).
 # `make restore-drill DRILL_URL=postgresql://…/whistle`; on an empty database add DRILL_SEED=200

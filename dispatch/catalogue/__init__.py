@@ -29,6 +29,7 @@ from dispatch.catalogue.routing import (
     place,
     route,
 )
+from dispatch.catalogue.routing_advice import RoutingAdvice, routing_advice
 from dispatch.catalogue.sla import (
     DueTimes,
     UnknownCategory,
@@ -56,6 +57,7 @@ __all__ = [
     "Grid",
     "KpiWeightsSetting",
     "Placement",
+    "RoutingAdvice",
     "RoutingDecision",
     "Rule",
     "SlaPolicy",
@@ -71,6 +73,7 @@ __all__ = [
     "place",
     "policy_for",
     "route",
+    "routing_advice",
     "warning_time",
     "work_calendar",
 ]

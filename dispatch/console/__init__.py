@@ -16,6 +16,7 @@ from dispatch.console.i18n import N_
 from dispatch.console.routes import (
     attachments,
     audit,
+    callbacks,
     case_actions,
     cases,
     dashboard,
@@ -46,7 +47,8 @@ def install_console(app: FastAPI) -> None:
     # Specific paths before the catch-all case actions (/cases/{id}/{action}).
     for module in (login, dashboard):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
-    for module in (intake, cases, tasks, desk, street, worklists, audit, attachments, case_actions):
+    routed = (intake, callbacks, cases, tasks, desk, street, worklists, audit, attachments)
+    for module in (*routed, case_actions):
         app.include_router(
             module.router,
             prefix=PREFIX,

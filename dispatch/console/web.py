@@ -41,6 +41,7 @@ PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("operator", "dispatcher", "supervisor", "liaison", "street", "admin"),
     ),
     ("/intake", N_("Intake"), ("operator", "dispatcher")),
+    ("/callbacks", N_("Awaiting callback"), ("operator", "dispatcher")),
     ("/inbox", N_("Department inbox"), ("liaison",)),
     ("/desk", N_("Dispatch desk"), ("dispatcher",)),
     ("/street", N_("Street"), ("street",)),
@@ -194,8 +195,14 @@ def names(request: Request) -> dict[str, dict[str, str]]:
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+    fragment: bool = False,
 ) -> Response:
+    """A page; a ``fragment`` (fetched by a page's script) leaves the flashes for the next page."""
     language = language_of(request)
     session = session_of(request)
     user: User | None = getattr(request.state, "console_user", None)
@@ -206,7 +213,7 @@ def render(
             (PREFIX + path, label) for path, label, roles in PAGES if user and user.has_any(*roles)
         ],
         "csrf_token": session.csrf,
-        "flashes": session.take_flashes(),
+        "flashes": [] if fragment else session.take_flashes(),
         "zone": zone_of(request),
         "now": container_of(request).clock(),
         "names": names(request),

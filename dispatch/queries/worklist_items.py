@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from dispatch.catalogue import Catalogue, routing_advice
 from dispatch.projections.case_list import live_tables
 from dispatch.queries.cases import case_summary
 from dispatch.queries.masking import (
@@ -74,9 +75,11 @@ def worklist_page(
     filters: Filters = Filters(),
     page: int = 1,
     page_size: int = 20,
+    catalogue: Catalogue | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the worklist ``key`` and its total; ``UnknownWorklist`` for a key that
-    does not exist, ``NotYourWorklist`` for one the viewer may not see."""
+    does not exist, ``NotYourWorklist`` for one the viewer may not see. With the current
+    ``catalogue``, an unroutable case's ``why.detail`` is the routing advice in Chinese."""
     listed = worklist(key)
     check_may_see(viewer, listed)
     conditions = _conditions(listed, viewer, at, filters)
@@ -86,7 +89,7 @@ def worklist_page(
         rows = list(conn.execute(query.limit(limit).offset(offset)).mappings())
         items = [present_summary(case_summary(row), viewer) for row in rows]
         if key == "dispatch":
-            _explain_why(conn, items, viewer, rows)
+            _explain_why(conn, items, viewer, rows, catalogue)
     else:
         query = _task_select(conditions).order_by(*_task_order())
         rows = list(conn.execute(query.limit(limit).offset(offset)).mappings())
@@ -352,12 +355,18 @@ def _due_of(row: Mapping[Any, Any], at: Moment) -> dict[str, Any] | None:
 
 
 def _explain_why(
-    conn: Connection, items: list[dict[str, Any]], viewer: Viewer, rows: list[Any]
+    conn: Connection,
+    items: list[dict[str, Any]],
+    viewer: Viewer,
+    rows: list[Any],
+    catalogue: Catalogue | None = None,
 ) -> None:
     """Why each case is on 待派单: ``why = {reason, detail, department, at}``, the reason one
     of ``unroutable`` · ``returned`` · ``recalled`` · ``cancelled`` · ``reopened`` · ``new``
-    (received, not yet routed), from the last task of the case's current round; an
-    unroutable case adds the ``candidates`` the router weighed (from its row in ``rows``)."""
+    (received, not yet routed), from the last task of the case's current round. An
+    unroutable case adds the ``candidates`` the router weighed (from its row in ``rows``);
+    with the catalogue its ``detail`` is one plain-Chinese line (the router's own words stay
+    in ``routing``), and ``suggested`` the departments it offers."""
     tasks = live_tables()["case_tasks"]
     last: dict[str, Mapping[Any, Any]] = {}
     if items:
@@ -369,6 +378,9 @@ def _explain_why(
         if task is not None and task["round"] != item["reopen_count"]:
             task = None
         why = _why({**item, "unroutable_candidates": row["unroutable_candidates"]}, task)
+        if why["reason"] == "unroutable" and catalogue is not None:
+            advice = routing_advice(catalogue, category=item["category"], location=item["location"])
+            why.update(routing=why["detail"], detail=advice.line, suggested=list(advice.suggested))
         if not sees_phone_numbers(viewer):
             why["detail"] = mask_phones(why["detail"])
         item["why"] = why

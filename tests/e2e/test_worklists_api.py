@@ -168,7 +168,23 @@ def test_an_unroutable_case_on_dispatch_says_which_rules_were_weighed_and_why_no
     assert why["reason"] == "unroutable"
     assert why["candidates"] and not any(c["matched"] for c in why["candidates"])
     for candidate in why["candidates"]:
-        assert f"{candidate['rule_id']}: {candidate['reason']}" in why["detail"]
+        assert f"{candidate['rule_id']}: {candidate['reason']}" in why["routing"]
+
+
+def test_an_unroutable_case_says_why_in_one_line_of_chinese_and_offers_departments(
+    client: TestClient, people: Login, scenes: Scenes
+) -> None:
+    case_id = scenes.received_case().case_id  # 其他咨询求助, no place: no street office
+    dispatcher = people("dispatcher")
+
+    item = next(i for i in listed(client, "dispatch", dispatcher)["items"] if i["id"] == case_id)
+    why = item["why"]
+    assert why["reason"] == "unroutable"
+    assert why["detail"] == (
+        "本案未定位到网格或街道，适用于「其他咨询求助」的规则要按所在街道派单，请人工派单。"
+    )
+    assert "no routing rule" in why["routing"]  # the router's own words, for the record
+    assert set(why["suggested"]) == {"xyl-office", "clz-office"}
 
 
 def test_a_reopened_answered_case_is_back_on_dispatch(

@@ -94,10 +94,19 @@ def worklist(
         overdue=overdue,
         urged=urged,
     )
+    active = container.catalogue_source()
+    catalogue = active[1] if active else None  # words the unroutable cases' ``why``
     try:
         with container.store.reading() as conn:
             items, total = worklist_page(
-                conn, user, key, at=at, filters=filters, page=page, page_size=page_size
+                conn,
+                user,
+                key,
+                at=at,
+                filters=filters,
+                page=page,
+                page_size=page_size,
+                catalogue=catalogue,
             )
     except UnknownWorklist as error:
         raise Problem(404, str(error)) from None

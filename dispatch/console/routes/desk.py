@@ -1,6 +1,7 @@
 """派单/审核: the dispatcher's desk — the worklists' counts, 待派单 with why each case is there,
-rulings, callbacks, dead letters —
-and manual dispatch with the routing explanation."""
+待审核 with its rulings inline, 待回访, dead letters — and manual dispatch with the routing
+advice in one line, the catalogue's candidates first and never the department that returned
+the case pre-selected."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from dispatch.auth.users import User
-from dispatch.catalogue import explain
+from dispatch.catalogue import explain, routing_advice
 from dispatch.console.forms import FormInvalid, perform, refuse_form, validate
 from dispatch.console.i18n import N_
 from dispatch.console.routes.case_actions import issuer_of
@@ -29,12 +30,10 @@ from dispatch.console.web import (
 from dispatch.delivery.replay import ReplayRefused, replay
 from dispatch.delivery.state import list_dead_letters
 from dispatch.handlers import CASE_ACTIONS, Requested
-from dispatch.queries.cases import get_case, list_cases
+from dispatch.queries.cases import get_case
 from dispatch.queries.masking import present_case
-from dispatch.queries.tasks import list_tasks
 from dispatch.queries.worklist_items import worklist_counts, worklist_page
 from dispatch.queries.worklist_keys import visible_worklists
-from dispatch.queries.worklists import pending_extensions
 
 router = APIRouter()
 
@@ -45,22 +44,22 @@ Dispatcher = Depends(require("dispatcher"))
 def desk(request: Request, user: User = Dispatcher) -> Response:
     at = moment_of(request)
     lists = visible_worklists(user)
+    catalogue = catalogue_of(request)
     with container_of(request).store.reading() as conn:
         counts = worklist_counts(conn, user, lists, at=at)
         to_dispatch, to_dispatch_total = worklist_page(
-            conn, user, "dispatch", at=at, page_size=SHOWN
+            conn, user, "dispatch", at=at, page_size=SHOWN, catalogue=catalogue
         )
-        returns, _ = list_tasks(conn, user, state="return_requested", page_size=100)
-        extensions = pending_extensions(conn, limit=100)
-        replied, replied_total = list_cases(conn, user, status="replied", page_size=50)
+        rulings, rulings_total = worklist_page(conn, user, "rulings", at=at, page_size=SHOWN)
+        replied, replied_total = worklist_page(conn, user, "callbacks", at=at, page_size=50)
         letters, letters_total = list_dead_letters(conn, state="open", limit=50)
     context = {
         "lists": [(w, counts[w.key]) for w in lists],
         "to_dispatch": to_dispatch,
         "to_dispatch_total": to_dispatch_total,
         "why": WHY,
-        "returns": returns,
-        "extensions": extensions,
+        "rulings": rulings,
+        "rulings_total": rulings_total,
         "replied": replied,
         "replied_total": replied_total,
         "letters": letters,
@@ -77,9 +76,17 @@ def dispatch_page(request: Request, case_id: str, user: User = Dispatcher) -> Re
     if found is None:
         raise ConsoleError(404, N_("No such case."))
     catalogue = catalogue_of(request)
+    returned = {
+        task["department"]: task["return"] for task in found["tasks"] if task["state"] == "returned"
+    }
     explanation: dict[str, Any] | None = None
+    advice = None
     if catalogue is not None:
-        explanation = explain(catalogue, category=found["category"], location=found["location"])
+        where = {"category": found["category"], "location": found["location"]}
+        explanation = explain(catalogue, **where)
+        advice = routing_advice(catalogue, **where, exclude=returned)
+    suggested = list(advice.suggested) if advice else []
+    departments = catalogue.departments if catalogue else []
     open_departments = {
         task["department"]: task["role"]
         for task in found["tasks"]
@@ -88,10 +95,19 @@ def dispatch_page(request: Request, case_id: str, user: User = Dispatcher) -> Re
     context = {
         "case": present_case(found, user),
         "explanation": explanation,
-        "departments": catalogue.departments if catalogue else [],
+        "advice": advice,
+        "rules": [r for r in (explanation or {}).get("candidates", []) if _weighed(r)],
+        "suggested": [d for code in suggested for d in departments if d.code == code],
+        "others": [d for d in departments if d.code not in suggested],
+        "returned": returned,
         "open_departments": open_departments,
     }
     return render(request, "dispatch.html", context)
+
+
+def _weighed(rule: dict[str, Any]) -> bool:
+    """A rule written for the case's category (the others are noise on this page)."""
+    return bool(rule["matched"]) or not str(rule["reason"]).startswith("category ")
 
 
 @router.post("/cases/{case_id}/dispatch")

@@ -1,4 +1,6 @@
-"""受理: the operator's intake form, with a duplicate warning and the routing result at once."""
+"""受理: the operator's intake form, in the order of a phone call — the caller's number first
+(their earlier cases and likely duplicates appear at once), then who, what and where — with a
+duplicate warning and the routing result at once."""
 
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ from dispatch.handlers.bodies import IntakeIn
 from dispatch.handlers.intake import check_in_own_street, place_complaint
 from dispatch.handlers.uploads import LOCATION_KEEPERS, Upload, store_upload
 from dispatch.media import MediaRefused, upload_limit_bytes
+from dispatch.queries.similar import similar_cases
 from dispatch.queries.worklists import likely_duplicates
 
 router = APIRouter()
@@ -49,7 +52,7 @@ FIELDS = (
     "urgency",
     "address",
     "grid",
-    "lat",
+    "lat",  # hidden: filled only when a device gives its position
     "lon",
     "description",
     "reporter_name",
@@ -58,22 +61,28 @@ FIELDS = (
     "answer",
 )
 # Kept when the form comes back (errors, a duplicate warning): check boxes and choices.
-EXTRA_VALUES = ("form_id", "keep_location", "reporter_confidential")
+EXTRA_VALUES = ("form_id", "keep_location", "reporter_confidential", "category_code", "street")
 
 
 def blank_values() -> dict[str, str]:
     return {name: "" for name in (*FIELDS, *EXTRA_VALUES)}
 
 
-def category_code(catalogue: Catalogue, text: str | None) -> str | None:
-    """What the picker sent: a code, ``code — name`` from the list, or a name typed out."""
+def category_code(catalogue: Catalogue, text: str | None, chosen: str | None = None) -> str | None:
+    """What the picker sent: the code the combobox chose (``chosen``), else the typed text —
+    a name, a code, or a part of exactly one name (the form works without script too)."""
+    if chosen and catalogue.category(chosen):
+        return chosen
     if not text:
         return None
     head = text.split(" ", 1)[0].strip()
     if catalogue.category(text) or catalogue.category(head):
         return text if catalogue.category(text) else head
-    named = [c.code for c in catalogue.categories if c.name == text.strip()]
-    return named[0] if named else text
+    typed = text.strip()
+    named = [c.code for c in catalogue.categories if c.name == typed]
+    if not named:
+        named = [c.code for c in catalogue.categories if typed in c.name]
+    return named[0] if len(named) == 1 else text
 
 
 def complaint_from(
@@ -90,7 +99,7 @@ def complaint_from(
         "channel": values["channel"] or channel,
         "nature": values["nature"],
         "answer": values["answer"] if answering else None,
-        "category": category_code(catalogue, values["category"]),
+        "category": category_code(catalogue, values["category"], _text(form, "category_code")),
         "description": values["description"],
         "urgency": values["urgency"] or "normal",
         "location": {
@@ -106,6 +115,11 @@ def complaint_from(
         },
     }
     return validate(IntakeIn, body).complaint()
+
+
+def _text(form: FormData, name: str) -> str | None:
+    value = form.get(name)
+    return value.strip()[:200] or None if isinstance(value, str) else None
 
 
 def duplicates_of(request: Request, user: User, complaint: Complaint) -> list[dict[str, Any]]:
@@ -230,8 +244,10 @@ def form_context(request: Request, *, street: str | None = None) -> dict[str, An
     """The pickers' choices; a street officer picks among the street's own grids."""
     catalogue = catalogue_of(request)
     grids = catalogue.grids if catalogue else []
+    streets = catalogue.streets if catalogue else []
     return {
         "categories": catalogue.categories if catalogue else [],
+        "streets": [s for s in streets if street is None or s.code == street],
         "grids": [grid for grid in grids if street is None or grid.street == street],
         "new_form_id": secrets.token_urlsafe(16),
         "keep_location_allowed": street is None,
@@ -251,3 +267,35 @@ def intake(
 ) -> Response:
     role = str(user.role_for(*INTAKE_ROLES))
     return file_complaint(request, user, form, role=role, channel="phone", page="intake.html")
+
+
+@router.get("/intake/similar")
+def similar(
+    request: Request,
+    phone: str = "",
+    category: str = "",
+    grid: str = "",
+    user: User = Depends(require(*INTAKE_ROLES)),
+) -> Response:
+    """The caller's earlier cases and likely duplicates, as a fragment the form shows while
+    the call goes on (the query behind ``GET /api/v1/cases/similar``)."""
+    catalogue = catalogue_of(request)
+    code = category_code(catalogue, category[:200]) if catalogue else None
+    known = code if catalogue and code and catalogue.category(code) else None
+    place = grid[:64] if known and grid and catalogue and catalogue.grid(grid[:64]) else None
+    digits = phone.strip()[:20] or None
+    items: list[dict[str, Any]] = []
+    if digits or place:
+        container = container_of(request)
+        with container.store.reading() as conn:
+            items = similar_cases(
+                conn,
+                user,
+                now=container.clock(),
+                key=container.settings.phone_index_key(),
+                category=known,
+                grid=place,
+                phone=digits,
+            )
+    context = {"similar": items, "asked": bool(digits)}
+    return render(request, "similar_cases.html", context, fragment=True)

@@ -114,15 +114,22 @@ def worklists(request: Request, user: ConsoleUser, key: str = "") -> Response:
     filters, asked = filters_of(request)
     page = _page(request)
     at = moment_of(request)
+    catalogue = catalogue_of(request)
     try:
         with container_of(request).store.reading() as conn:
             counts = worklist_counts(conn, user, lists, at=at)
             items, total = worklist_page(
-                conn, user, chosen.key, at=at, filters=filters, page=page, page_size=PAGE_SIZE
+                conn,
+                user,
+                chosen.key,
+                at=at,
+                filters=filters,
+                page=page,
+                page_size=PAGE_SIZE,
+                catalogue=catalogue,
             )
     except NotYourWorklist:
         raise ConsoleError(403, N_("This is not yours to see.")) from None
-    catalogue = catalogue_of(request)
     context: dict[str, Any] = {
         "lists": [(w, counts[w.key]) for w in lists],
         "chosen": chosen,

@@ -123,6 +123,169 @@
     });
   });
 
+  // Intake, in the order of a phone call (complaint_form.html): the category combobox, the
+  // street → grid picker, the device's position, the caller's earlier cases, the shortcuts.
+  document.querySelectorAll("form[data-intake]").forEach(function (form) {
+    combobox(form.querySelector("[role=combobox]"), form.querySelector("[data-category-code]"));
+    gridPicker(form.querySelector("[data-street-picker]"), form.querySelector("[data-grid-picker]"));
+    locator(form);
+    similarCases(form);
+    shortcuts(form);
+  });
+
+  // ARIA 1.2 combobox over a list the server rendered: typing filters it by the Chinese
+  // name (a code typed matches silently, never shown); ↑ ↓ move, Enter or Tab takes the
+  // active option, Esc closes. The chosen code goes in a hidden field.
+  function combobox(input, code) {
+    if (!input || !code) return;
+    var list = document.getElementById(input.getAttribute("aria-controls"));
+    var options = Array.prototype.slice.call(list.querySelectorAll("[role=option]"));
+    var shown = [], active = -1;
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+    function mark(index) {
+      options.forEach(function (o) { o.setAttribute("aria-selected", "false"); o.classList.remove("active"); });
+      active = index;
+      if (index < 0 || !shown[index]) { input.removeAttribute("aria-activedescendant"); return; }
+      shown[index].setAttribute("aria-selected", "true");
+      shown[index].classList.add("active");
+      input.setAttribute("aria-activedescendant", shown[index].id);
+      shown[index].scrollIntoView({ block: "nearest" });
+    }
+    function open(text) {
+      var typed = text.trim().toLowerCase();
+      shown = options.filter(function (o) {
+        var name = o.textContent.toLowerCase();
+        return !typed || name.indexOf(typed) >= 0 || o.dataset.search.toLowerCase().indexOf(typed) === 0;
+      });
+      options.forEach(function (o) { o.hidden = shown.indexOf(o) < 0; });
+      list.hidden = !shown.length;
+      input.setAttribute("aria-expanded", shown.length ? "true" : "false");
+      mark(shown.length ? 0 : -1);
+    }
+    function take(option) {
+      input.value = option.textContent;
+      code.value = option.dataset.code;
+      close();
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    input.addEventListener("input", function () {
+      code.value = "";
+      open(input.value);
+    });
+    input.addEventListener("keydown", function (event) {
+      var expanded = !list.hidden;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        if (!expanded) { open(input.value); return; }
+        var step = event.key === "ArrowDown" ? 1 : -1;
+        mark((active + step + shown.length) % shown.length);
+      } else if ((event.key === "Enter" || event.key === "Tab") && expanded && shown[active]) {
+        if (event.key === "Enter") event.preventDefault();
+        take(shown[active]);
+      } else if (event.key === "Escape" && expanded) {
+        event.preventDefault();
+        close();
+      }
+    });
+    list.addEventListener("mousedown", function (event) {
+      var option = event.target.closest("[role=option]");
+      if (option) { event.preventDefault(); take(option); }
+    });
+    input.addEventListener("blur", close);
+  }
+
+  // The grid list shows the chosen street's grids only; picking a grid names its street.
+  function gridPicker(street, grid) {
+    if (!street || !grid) return;
+    function filter() {
+      Array.prototype.forEach.call(grid.options, function (o) {
+        o.hidden = Boolean(street.value && o.dataset.street && o.dataset.street !== street.value);
+      });
+      var chosen = grid.options[grid.selectedIndex];
+      if (chosen && chosen.hidden) grid.value = "";
+    }
+    street.addEventListener("change", filter);
+    grid.addEventListener("change", function () {
+      var chosen = grid.options[grid.selectedIndex];
+      if (chosen && chosen.dataset.street) street.value = chosen.dataset.street;
+    });
+    filter();
+  }
+
+  // Coordinates only when a device gives them: the button asks for the position once.
+  function locator(form) {
+    var button = form.querySelector("[data-locate]");
+    if (!button || !navigator.geolocation) return;
+    var said = form.querySelector("[data-located]");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.geolocation.getCurrentPosition(function (where) {
+        form.querySelector("[data-lat]").value = where.coords.latitude.toFixed(6);
+        form.querySelector("[data-lon]").value = where.coords.longitude.toFixed(6);
+        said.textContent = said.dataset.ok;
+      }, function () {
+        said.textContent = said.dataset.failed;
+      }, { timeout: 10000, maximumAge: 60000 });
+    });
+  }
+
+  // The caller's earlier cases and likely duplicates, fetched as the call goes on.
+  function similarCases(form) {
+    var url = form.dataset.similar;
+    var region = form.querySelector("#similar");
+    if (!url || !region) return;
+    var asked = "";
+    function ask() {
+      var query = new URLSearchParams({
+        phone: form.elements.reporter_phone.value.trim(),
+        category: form.elements.category_code.value || form.elements.category.value.trim(),
+        grid: form.elements.grid.value
+      }).toString();
+      if (query === asked) return;
+      asked = query;
+      fetch(url + "?" + query, { credentials: "same-origin" })
+        .then(function (answer) { return answer.ok ? answer.text() : ""; })
+        .then(function (html) { if (asked === query) region.innerHTML = html; })
+        .catch(function () { /* the duplicate check on filing still runs */ });
+    }
+    ["reporter_phone", "category", "grid"].forEach(function (name) {
+      form.elements[name].addEventListener("change", ask);
+    });
+    if (form.elements.reporter_phone.value) ask();
+  }
+
+  // Alt+S files, Alt+A answers directly (first opens the answer box), Ctrl+Enter files
+  // from a text area; the buttons show their shortcuts.
+  function shortcuts(form) {
+    function press(letter) {
+      var button = form.querySelector("button[data-shortcut=" + letter + "]");
+      if (!button) return;
+      var box = button.closest("details");
+      var answer = box && box.querySelector("textarea");
+      if (box && (!box.open || (answer && !answer.value.trim()))) {
+        box.open = true;
+        if (answer) answer.focus();
+        return;
+      }
+      form.requestSubmit(button);
+    }
+    form.addEventListener("keydown", function (event) {
+      var letter = event.code === "KeyS" ? "s" : event.code === "KeyA" ? "a" : "";
+      if (event.altKey && !event.ctrlKey && !event.metaKey && letter) {
+        event.preventDefault();
+        press(letter);
+      } else if (event.key === "Enter" && event.ctrlKey && event.target.tagName === "TEXTAREA") {
+        event.preventDefault();
+        press(event.target.name === "answer" ? "a" : "s");
+      }
+    });
+  }
+
   // Lightbox: a thumbnail opens its photo over the page; Esc, a click or the button closes it.
   var opener = null;
   function closeLightbox() {

@@ -161,8 +161,8 @@ def test_closing_after_an_unsatisfied_callback_asks_for_the_reason_and_records_i
     assert page.get_by_label("结案理由（回访不满意时必填）").count() == 0  # no callback yet
 
     page.locator("summary", has_text="记录回访").click()
-    page.get_by_label("是否解决").select_option(label="未解决")
-    page.get_by_label("满意度").select_option(label="不满意")
+    page.get_by_role("radio", name="未解决", exact=True).check()
+    page.get_by_role("radio", name="不满意", exact=True).check()
     submit(page, "记录回访")
     page.locator("summary", has_text="结案").click()
     reason = page.get_by_label("结案理由（回访不满意时必填）")

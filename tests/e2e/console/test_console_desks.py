@@ -33,11 +33,10 @@ def test_dispatcher_dispatches_an_unroutable_case_and_rules_on_a_return(
     lost = page.locator("#to-dispatch li", has_text=lost_no)
     assert "无派单规则可匹配" in lost.inner_text()
     assert "待派单" in page.locator("nav.worklists").inner_text()
-    returns = page.locator("#returns article", has_text=returned_no)
+    returns = page.locator("#rulings tr", has_text=returned_no)
     assert "职能不符" in returns.inner_text()
     shot(page, console, "11-dispatch-desk")
 
-    returns.locator("summary", has_text="同意退单").click()
     with page.expect_navigation():
         returns.get_by_role("button", name="同意退单").click()
     assert page.locator(".flash.ok").inner_text().startswith("已同意退单")
@@ -49,7 +48,7 @@ def test_dispatcher_dispatches_an_unroutable_case_and_rules_on_a_return(
     assert returned_no in page.locator("#worklist-dispatch").inner_text()
 
     page.goto(f"/console/cases/{lost_id}/dispatch")
-    assert "no routing rule matches" in page.locator("#routing-reason").inner_text()
+    assert "请人工派单" in page.locator("#routing-reason").inner_text()
     page.get_by_label("主办单位").select_option("xyl-office")
     shot(page, console, "12-manual-dispatch")
     with page.expect_navigation():
