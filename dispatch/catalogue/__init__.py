@@ -19,6 +19,7 @@ from dispatch.catalogue.model import (
     SlaPolicy,
     Street,
 )
+from dispatch.catalogue.patrol import PatrolRound, PatrolSetting
 from dispatch.catalogue.parser import CatalogueError, CatalogueProblem, parse_catalogue
 from dispatch.catalogue.routing import (
     CandidateRule,
@@ -55,6 +56,8 @@ __all__ = [
     "Duration",
     "Grid",
     "KpiWeightsSetting",
+    "PatrolRound",
+    "PatrolSetting",
     "Placement",
     "RoutingDecision",
     "Rule",
