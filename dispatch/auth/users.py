@@ -94,8 +94,9 @@ def add_user(
     """Validate and store a new user.
 
     Raises ``InvalidUser`` (a ``ValueError`` naming the field) for an unknown role, a liaison
-    without a department, a street officer without a street, a grid worker without a grid, or a department/street given to
-    a user who holds no role bound to one; ``DuplicateUsername`` when the name is taken.
+    without a department, a street officer without a street, a grid worker without a grid, or
+    a department, street or grid given to a user who holds no role bound to one;
+    ``DuplicateUsername`` when the name is taken.
     """
     name = _check_username(username)
     try:
@@ -170,7 +171,9 @@ def check_role_bindings(
     if Role.GRID in roles and grid is None:
         raise InvalidUser("grid", "a grid worker patrols one grid: give its grid code")
     if grid is not None and Role.GRID not in roles:
-        raise InvalidUser("grid", "only a grid worker is bound to a grid: add the grid role or omit it")
+        raise InvalidUser(
+            "grid", "only a grid worker is bound to a grid: add the grid role or omit it"
+        )
 
 
 def find_user_by_username(conn: Connection, username: str) -> User | None:

@@ -19,8 +19,8 @@ from dispatch.catalogue.model import (
     SlaPolicy,
     Street,
 )
-from dispatch.catalogue.patrol import PatrolRound, PatrolSetting
 from dispatch.catalogue.parser import CatalogueError, CatalogueProblem, parse_catalogue
+from dispatch.catalogue.patrol import PatrolRound, PatrolSetting
 from dispatch.catalogue.routing import (
     CandidateRule,
     Placement,

@@ -359,7 +359,7 @@ class PatrolReported(Event):
     round: str
     due_at: datetime
     zero: bool
-    findings: list[str] = []
+    findings: list[str]
     note: str | None = None
     by: str
 

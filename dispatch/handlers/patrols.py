@@ -87,7 +87,9 @@ class PatrolBusy(ApplicationError):
     code = "busy"
 
 
-def report_patrol(deps: Handling, report_id: str, command: PatrolReport, issuer: Issuer) -> PatrolResult:
+def report_patrol(
+    deps: Handling, report_id: str, command: PatrolReport, issuer: Issuer
+) -> PatrolResult:
     """巡查上报 ``report_id`` (``new_report_id()``): a zero report (零报告) when there are no
     findings, else one case per finding."""
     _number, catalogue = deps.catalogue()
@@ -184,7 +186,9 @@ def load_patrol_day(log: EventLog, stream: str) -> tuple[PatrolDay, int]:
 def _known_grid(catalogue: Catalogue, code: str) -> Grid:
     grid = catalogue.grid(code)
     if grid is None:
-        raise InvalidInput("grid", f"unknown grid {code!r}", code="unknown_grid", facts={"grid": code})
+        raise InvalidInput(
+            "grid", f"unknown grid {code!r}", code="unknown_grid", facts={"grid": code}
+        )
     return grid
 
 

@@ -218,7 +218,9 @@ def change_user(
         "active": body.active,
         "display_name": body.display_name,
     }
-    changes |= {field: getattr(body, field) for field in ("department", "street", "grid") if field in given}
+    changes |= {
+        field: getattr(body, field) for field in ("department", "street", "grid") if field in given
+    }
     with user_problems(), container.store.transaction() as conn:
         user = update_user(conn, user_id, **changes)
     return UserOut.of(user)
