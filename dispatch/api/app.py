@@ -18,6 +18,7 @@ from dispatch.api.routes import (
     exports,
     health,
     metrics,
+    patrols,
     phone_views,
     similar,
     stats,
@@ -59,4 +60,5 @@ def create_api(container: Container) -> FastAPI:
     app.include_router(exports.router, prefix=API, dependencies=[CaseListRead])
     app.include_router(timeline.router, prefix=API, dependencies=[CaseListRead])
     app.include_router(worklists.router, prefix=API, dependencies=[CaseListRead])
+    app.include_router(patrols.router, prefix=API)
     return app

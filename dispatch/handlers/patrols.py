@@ -30,7 +30,7 @@ from dispatch.domain.patrol import (
 )
 from dispatch.handlers.actor import SYSTEM
 from dispatch.handlers.errors import ApplicationError, InvalidInput, NotInScope
-from dispatch.handlers.executor import meta_for
+from dispatch.handlers.executor import CommandResult, meta_for
 from dispatch.handlers.handling import EventLog, Handling, Issuer
 from dispatch.handlers.intake import Complaint, new_case_id, place_complaint, receive_complaint
 from events import ConcurrencyError, Event
@@ -60,19 +60,13 @@ class PatrolReport:
 
 
 @dataclass(frozen=True)
-class FiledCase:
-    id: str
-    case_no: str
-
-
-@dataclass(frozen=True)
 class PatrolResult:
     id: str
     grid: str
     date: date
     round: str
     zero: bool
-    cases: tuple[FiledCase, ...]
+    cases: tuple[CommandResult, ...]  # intake's results, one per finding
 
 
 class PatrolRoundReported(ApplicationError):
@@ -112,7 +106,7 @@ def report_patrol(
         round=round_.name,
         due_at=round_.due_at(day, catalogue.zone),
         zero=not filed,
-        findings=[case.id for case in filed],
+        findings=[case.case_id for case in filed],
         note=command.note,
         by=issuer.actor.username,
     )
@@ -244,8 +238,6 @@ def _complaint(catalogue: Catalogue, grid: Grid, index: int, finding: Finding) -
     return complaint
 
 
-def _file(deps: Handling, complaint: Complaint, issuer: Issuer) -> FiledCase:
-    case_id = new_case_id()
+def _file(deps: Handling, complaint: Complaint, issuer: Issuer) -> CommandResult:
     filer = Issuer(actor=issuer.actor, role=issuer.role, correlation_id=issuer.correlation_id)
-    result = receive_complaint(deps, case_id, complaint, filer)
-    return FiledCase(result.case_id, result.state.case_no)
+    return receive_complaint(deps, new_case_id(), complaint, filer)
