@@ -90,13 +90,14 @@ def report_patrol(
     grid = _known_grid(catalogue, command.grid)
     check_may_report(issuer, grid)
     round_ = _known_round(catalogue, command.round)
+    # The body is judged whole (422) before the day's state (409), and both before any write.
+    complaints = [_complaint(catalogue, grid, i, f) for i, f in enumerate(command.findings)]
     now = deps.clock()
     day = now.astimezone(catalogue.zone).date()
     stream = patrol_stream(grid.code, day)
     patrol_day, version = load_patrol_day(deps.log, stream)
     if is_reported(patrol_day, round_.name):
         raise _already_reported(grid, round_)
-    complaints = [_complaint(catalogue, grid, i, f) for i, f in enumerate(command.findings)]
     filed = [_file(deps, complaint, issuer) for complaint in complaints]
     event = PatrolReported(
         report_id=report_id,
