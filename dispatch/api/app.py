@@ -19,6 +19,7 @@ from dispatch.api.routes import (
     grid_stats,
     health,
     metrics,
+    patrols,
     phone_views,
     similar,
     stats,
@@ -63,4 +64,5 @@ def create_api(container: Container) -> FastAPI:
     app.include_router(timeline.router, prefix=API, dependencies=[CaseListRead])
     app.include_router(worklists.router, prefix=API, dependencies=[CaseListRead])
     app.include_router(stream.router, prefix=API)
+    app.include_router(patrols.router, prefix=API)
     return app

@@ -23,6 +23,7 @@ class Principal:
     roles: frozenset[Role]
     department: str | None = None
     street: str | None = None
+    grid: str | None = None  # set exactly when the user holds the grid role
 
     def has(self, role: Role | str) -> bool:
         return parse_role(role) in self.roles

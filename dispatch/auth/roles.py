@@ -1,4 +1,4 @@
-"""The six roles of a 12345 centre, and parsing them from what users type."""
+"""The seven roles of a 12345 centre, and parsing them from what users type."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ class Role(StrEnum):
     STREET = "street"  # 街乡: reports and blows the whistle for exactly one street
     SUPERVISOR = "supervisor"  # 督办: audits, urges, ranks, exports
     ADMIN = "admin"  # loads catalogues and manages users
+    GRID = "grid"  # 网格员: patrols exactly one grid (三巡一查零报告) and reports what it finds
 
 
 ALL_ROLES: tuple[Role, ...] = tuple(Role)

@@ -37,6 +37,7 @@ def update_user(
     roles: Iterable[str | Role] | None = None,
     department: str | Keep | None = KEEP,
     street: str | Keep | None = KEEP,
+    grid: str | Keep | None = KEEP,
     active: bool | None = None,
     display_name: str | None = None,
 ) -> User:
@@ -58,21 +59,27 @@ def update_user(
         street = old.street if Role.STREET in held else None
     else:
         street = check_code("street", street)
-    check_role_bindings(held, department=department, street=street)
+    if isinstance(grid, Keep):
+        grid = old.grid if Role.GRID in held else None
+    else:
+        grid = check_code("grid", grid)
+    check_role_bindings(held, department=department, street=street, grid=grid)
     shown = old.display_name if display_name is None else display_name.strip() or old.username
     if len(shown) > DISPLAY_NAME_MAX:
         raise InvalidUser("display_name", f"display_name has at most {DISPLAY_NAME_MAX} characters")
     is_active = old.active if active is None else active
-    ends_sessions = (held, department, street, is_active) != (
+    ends_sessions = (held, department, street, grid, is_active) != (
         old.roles,
         old.department,
         old.street,
+        old.grid,
         old.active,
     )
     values: dict[str, object] = {
         "roles": [role.value for role in ordered(held)],
         "department": department,
         "street": street,
+        "grid": grid,
         "active": is_active,
         "display_name": shown,
     }

@@ -47,6 +47,7 @@ class Claims:
     # The user's session counter when the token was issued: a token whose counter is behind
     # the stored one was ended (disabled, re-roled, new password) and is refused.
     session_version: int = 0
+    grid: str | None = None
 
     @property
     def principal(self) -> Principal:
@@ -56,6 +57,7 @@ class Claims:
             roles=self.roles,
             department=self.department,
             street=self.street,
+            grid=self.grid,
         )
 
 
@@ -78,6 +80,7 @@ def issue_token(user: Principal, settings: Settings, now: datetime) -> tuple[str
         "roles": [role.value for role in ordered(user.roles)],
         "department": user.department,
         "street": user.street,
+        "grid": user.grid,
         "iat": issued,
         "exp": issued + int(lifetime.total_seconds()),
         "jti": uuid.uuid4().hex,
@@ -131,6 +134,7 @@ def _claims(raw: dict[str, Any]) -> Claims:
             expires_at=datetime.fromtimestamp(int(raw["exp"]), UTC),
             token_id=str(raw["jti"]),
             session_version=int(raw.get("sv", 0)),
+            grid=_optional_str(raw.get("grid")),
         )
     except (TypeError, ValueError, OverflowError, OSError) as error:
         raise TokenError(f"the token's claims are not valid ({error}); sign in again") from None

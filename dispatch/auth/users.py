@@ -28,6 +28,7 @@ users = sa.Table(
     sa.Column("roles", sa.JSON, nullable=False),
     sa.Column("department", sa.String(64), nullable=True),
     sa.Column("street", sa.String(64), nullable=True),
+    sa.Column("grid", sa.String(64), nullable=True),  # the grid role's one grid (migration 0012)
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     # Raised whenever the user's sessions must end (disabled, re-roled, new password); every
@@ -86,14 +87,16 @@ def add_user(
     display_name: str | None = None,
     department: str | None = None,
     street: str | None = None,
+    grid: str | None = None,
     now: datetime | None = None,
     hasher: PasswordHasher = DEFAULT_HASHER,
 ) -> User:
     """Validate and store a new user.
 
     Raises ``InvalidUser`` (a ``ValueError`` naming the field) for an unknown role, a liaison
-    without a department, a street officer without a street, or a department/street given to
-    a user who holds no role bound to one; ``DuplicateUsername`` when the name is taken.
+    without a department, a street officer without a street, a grid worker without a grid, or
+    a department, street or grid given to a user who holds no role bound to one;
+    ``DuplicateUsername`` when the name is taken.
     """
     name = _check_username(username)
     try:
@@ -103,7 +106,8 @@ def add_user(
     held = check_roles(roles)
     department = check_code("department", department)
     street = check_code("street", street)
-    check_role_bindings(held, department=department, street=street)
+    grid = check_code("grid", grid)
+    check_role_bindings(held, department=department, street=street, grid=grid)
     shown = (display_name or "").strip() or name
     if len(shown) > DISPLAY_NAME_MAX:
         raise InvalidUser("display_name", f"display_name has at most {DISPLAY_NAME_MAX} characters")
@@ -115,6 +119,7 @@ def add_user(
         roles=held,
         department=department,
         street=street,
+        grid=grid,
         display_name=shown,
         active=True,
         created_at=now or datetime.now(UTC),
@@ -127,6 +132,7 @@ def add_user(
         "roles": [role.value for role in ordered(held)],
         "department": department,
         "street": street,
+        "grid": grid,
         "active": True,
         "created_at": user.created_at,
         "session_version": 0,
@@ -140,9 +146,14 @@ def add_user(
 
 
 def check_role_bindings(
-    roles: frozenset[Role], *, department: str | None, street: str | None
+    roles: frozenset[Role],
+    *,
+    department: str | None,
+    street: str | None,
+    grid: str | None = None,
 ) -> None:
-    """A liaison acts for exactly one department and a street officer for one street."""
+    """A liaison acts for exactly one department, a street officer for one street and a grid
+    worker (网格员) for one grid."""
     if Role.LIAISON in roles and department is None:
         raise InvalidUser(
             "department", "a liaison acts for one department: give its department code"
@@ -156,6 +167,12 @@ def check_role_bindings(
     if street is not None and Role.STREET not in roles:
         raise InvalidUser(
             "street", "only a street officer is bound to a street: add the street role or omit it"
+        )
+    if Role.GRID in roles and grid is None:
+        raise InvalidUser("grid", "a grid worker patrols one grid: give its grid code")
+    if grid is not None and Role.GRID not in roles:
+        raise InvalidUser(
+            "grid", "only a grid worker is bound to a grid: add the grid role or omit it"
         )
 
 
@@ -191,6 +208,7 @@ def user_of_row(row: sa.Row) -> User:
         roles=frozenset(Role(value) for value in row.roles if value in ALL_ROLES),
         department=row.department,
         street=row.street,
+        grid=row.grid,
         display_name=row.display_name,
         active=bool(row.active),
         created_at=created,

@@ -20,6 +20,7 @@ from dispatch.catalogue.model import (
     Street,
 )
 from dispatch.catalogue.parser import CatalogueError, CatalogueProblem, parse_catalogue
+from dispatch.catalogue.patrol import PatrolRound, PatrolSetting
 from dispatch.catalogue.routing import (
     CandidateRule,
     Placement,
@@ -56,6 +57,8 @@ __all__ = [
     "Duration",
     "Grid",
     "KpiWeightsSetting",
+    "PatrolRound",
+    "PatrolSetting",
     "Placement",
     "RoutingAdvice",
     "RoutingDecision",

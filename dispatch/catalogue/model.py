@@ -25,6 +25,7 @@ from pydantic import (
 
 from dispatch.catalogue.delivery import Delivery
 from dispatch.catalogue.durations import DurationField
+from dispatch.catalogue.patrol import PatrolSetting
 
 T = TypeVar("T")
 
@@ -229,6 +230,7 @@ class Catalogue(Strict):
     kpi: KpiWeightsSetting = KpiWeightsSetting()
     # No section: nothing is raised; GET /stats/hotspots still answers with the defaults.
     hotspots: HotspotSetting | None = None
+    patrol: PatrolSetting = PatrolSetting()  # 三巡一查零报告 (dispatch.catalogue.patrol)
 
     # Derived lookups and prepared geometry, built once per catalogue object (see ``cached``).
     _cache: dict[str, Any] = PrivateAttr(default_factory=dict)

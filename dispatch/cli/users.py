@@ -72,6 +72,7 @@ def add(
     ),
     department: str | None = typer.Option(None, help="department code; required for liaison"),
     street: str | None = typer.Option(None, help="street code; required for the street role"),
+    grid: str | None = typer.Option(None, help="grid code; required for the grid role"),
     display_name: str | None = typer.Option(None, "--display-name", help="shown in the console"),
 ) -> None:
     """Create a user with one or more roles."""
@@ -86,6 +87,7 @@ def add(
                 display_name=display_name,
                 department=department,
                 street=street,
+                grid=grid,
                 now=app_container.clock(),
             )
     except InvalidUser as error:
@@ -111,7 +113,7 @@ def list_() -> None:
     finally:
         app_container.close()
     for user in found:
-        binding = user.department or user.street or "-"
+        binding = user.department or user.street or user.grid or "-"
         status = "active" if user.active else "disabled"
         roles = ",".join(ordered(user.roles))
         typer.echo(f"{user.username:<24} {roles:<32} {binding:<16} {status:<8} {user.display_name}")
@@ -139,6 +141,7 @@ def set_roles(
     ),
     department: str | None = typer.Option(None, help="department code; required for liaison"),
     street: str | None = typer.Option(None, help="street code; required for the street role"),
+    grid: str | None = typer.Option(None, help="grid code; required for the grid role"),
 ) -> None:
     """Replace a user's roles (and binding); their sessions end at once."""
     user = change(
@@ -149,9 +152,10 @@ def set_roles(
             roles=role,
             department=KEEP if department is None else department,
             street=KEEP if street is None else street,
+            grid=KEEP if grid is None else grid,
         ),
     )
-    binding = user.department or user.street
+    binding = user.department or user.street or user.grid
     suffix = f" for {binding}" if binding else ""
     typer.echo(f"{user.username}: {', '.join(ordered(user.roles))}{suffix}; sessions ended")
 

@@ -23,6 +23,7 @@ from dispatch.catalogue.versions import active_catalogue, load_catalogue
 from dispatch.demo import scenario
 from dispatch.demo.agenda import Agenda, DemoClock, Progress
 from dispatch.demo.centre import Story
+from dispatch.demo.patrols import schedule_patrols
 from dispatch.ops.backlog import RELAY_CHECKPOINT
 from dispatch.projections.case_list import live_tables
 from events.checkpoints import save_checkpoint
@@ -75,6 +76,7 @@ def write_history(
     story = Story(container, clock, agenda, rng, active[1])
     for moment in scenario.arrivals(rng, active[1], start, end, cases):
         agenda.at(moment, story.intake)
+    schedule_patrols(container, agenda, active[1], random.Random(seed + 17), start, end)
     agenda.run(every=timedelta(days=5), report=progress)
     container.projector.catch_up()
     with container.store.transaction() as conn:

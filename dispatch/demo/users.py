@@ -31,6 +31,7 @@ class DemoUser:
     role: str
     department: str | None = None
     street: str | None = None
+    grid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,10 @@ def cast_of(catalogue: Catalogue) -> list[DemoUser]:
     people += [
         DemoUser(f"{d.code}-liaison", f"{d.name}联络员", "liaison", department=d.code)
         for d in catalogue.departments
+    ]
+    people += [
+        DemoUser(f"{g.code.lower()}-grid", f"{g.name}网格员", "grid", grid=g.code)
+        for g in catalogue.grids
     ]
     return people
 
@@ -83,6 +88,7 @@ def ensure_users(
                     display_name=person.display_name,
                     department=person.department,
                     street=person.street,
+                    grid=person.grid,
                     now=now,
                     hasher=hasher,
                 )

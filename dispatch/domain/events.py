@@ -381,6 +381,39 @@ class HotspotDetected(Event):
     cases: list[str]  # case numbers, oldest first
 
 
+# -- patrols (三巡一查零报告): one stream per grid and day, ``patrol-<grid>-<yyyymmdd>`` ---------
+
+
+@registry.register
+class PatrolReported(Event):
+    """巡查上报: a grid's round reported; ``zero`` when nothing was found (零报告), else
+    ``findings`` are the ids of the cases its findings became (channel ``patrol``)."""
+
+    type = "PatrolReported"
+    report_id: str
+    grid: str
+    street: str | None = None
+    date: date
+    round: str
+    due_at: datetime
+    zero: bool
+    findings: list[str]
+    note: str | None = None
+    by: str
+
+
+@registry.register
+class PatrolReportMissed(Event):
+    """漏巡: the round's ``by`` time passed with no report; raised once by the timer scan."""
+
+    type = "PatrolReportMissed"
+    grid: str
+    street: str | None = None
+    date: date
+    round: str
+    due_at: datetime
+
+
 # -- upcasters: old payloads to the current shapes (stored rows are never rewritten) ---------
 
 

@@ -251,6 +251,26 @@ BOUNDARY: Final[dict[str, Words]] = {
         "Only the street that blew the whistle may rate this task: your street did not summon it.",
     ),
     "invalid_body": Words("请求内容有误：{fields}。", "The request is invalid: {fields}."),
+    # -- patrols (三巡一查零报告, §8.7) --
+    "outside_own_grid": Words(
+        "网格员只能上报本网格的巡查和问题，{grid}不是本网格。",
+        "A grid worker reports patrols and problems of their own grid only, not of {grid}.",
+    ),
+    "grid_files_patrol_only": Words(
+        "网格员上报的是巡查发现的问题，渠道须为“巡查”。",
+        "A grid worker files what their patrol finds: the channel is patrol.",
+    ),
+    "patrol_round_already_reported": Words(
+        "网格 {grid} 今天的{round}已经上报过了，同一轮次不能重复上报。",
+        "Grid {grid} has already reported today's {round} round; a round is reported once.",
+    ),
+    "unknown_patrol_round": Words(
+        "目录中没有巡查轮次“{round}”。", "The catalogue has no patrol round {round}."
+    ),
+    "finding_outside_patrol_grid": Words(
+        "巡查发现的问题须在本次巡查的网格 {grid} 内。",
+        "A finding of this patrol must lie in its grid, {grid}.",
+    ),
 }
 
 ALL_CODES: Final[dict[str, Words]] = {**REFUSALS, **BOUNDARY}

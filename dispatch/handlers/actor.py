@@ -1,4 +1,4 @@
-"""Who issues a command, as the handlers need it: identity, role, department, street."""
+"""Who issues a command, as the handlers need it: identity, role, department, street, grid."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ class Actor(Protocol):
     def department(self) -> str | None: ...
     @property
     def street(self) -> str | None: ...
+    @property
+    def grid(self) -> str | None: ...
     def has(self, role: str) -> bool: ...
 
 
@@ -23,6 +25,7 @@ class SystemActor:
     username: str = "system"
     department: str | None = None
     street: str | None = None
+    grid: str | None = None
     roles: frozenset[str] = field(default_factory=lambda: frozenset({"system"}))
 
     def has(self, role: str) -> bool:

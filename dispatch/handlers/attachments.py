@@ -16,11 +16,13 @@ from dispatch.handlers.handling import Handling, Issuer
 
 
 def check_may_attach(state: CaseState, issuer: Issuer) -> None:
-    """The centre on any case; a street officer on its street's; a liaison on a case where
-    its department holds a task."""
+    """The centre on any case; a street officer on its street's; a grid worker on its grid's
+    (a patrol finding's photos); a liaison on a case where its department holds a task."""
     actor = issuer.actor
     if issuer.role == "street" and (actor.street is None or state.location.street != actor.street):
         raise NotInScope(f"case {state.case_no} is not in street {actor.street!r}")
+    if issuer.role == "grid" and (actor.grid is None or state.location.grid != actor.grid):
+        raise NotInScope(f"case {state.case_no} is not in grid {actor.grid!r}")
     if issuer.role == "liaison" and not any(
         task.department == actor.department for task in state.tasks.values()
     ):

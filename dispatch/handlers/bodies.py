@@ -20,6 +20,7 @@ from dispatch.domain.events import (
     Urgency,
 )
 from dispatch.handlers.intake import Complaint
+from dispatch.handlers.patrols import Finding, PatrolReport
 from dispatch.handlers.text import check_plain_text
 
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]{4,19}$")
@@ -185,3 +186,39 @@ class EvaluationIn(Body):
 
 class RulingIn(Body):
     note: str | None = Field(default=None, max_length=2000)
+
+
+# -- patrols (三巡一查零报告) -------------------------------------------------------------------
+
+
+class FindingIn(Body):
+    category: str = Field(min_length=1, max_length=64)
+    description: str = Field(min_length=1, max_length=4000)
+    urgency: Urgency = "normal"
+    location: LocationIn = Field(default_factory=LocationIn)  # the patrol's grid by default
+
+
+class PatrolIn(Body):
+    grid: str = Field(min_length=1, max_length=64)
+    round: str = Field(min_length=1, max_length=32)
+    findings: list[FindingIn] = Field(default_factory=list, max_length=50)  # [] = 零报告
+    note: str | None = Field(default=None, max_length=1000)
+
+    def report(self) -> PatrolReport:
+        return PatrolReport(
+            grid=self.grid,
+            round=self.round,
+            note=self.note,
+            findings=tuple(
+                Finding(
+                    category=f.category,
+                    description=f.description,
+                    urgency=f.urgency,
+                    address=f.location.address,
+                    lat=f.location.lat,
+                    lon=f.location.lon,
+                    grid=f.location.grid,
+                )
+                for f in self.findings
+            ),
+        )

@@ -75,6 +75,24 @@ def check_in_own_street(actor: Actor, location: Location) -> None:
         )
 
 
+def check_grid_patrol(actor: Actor, channel: str, location: Location) -> None:
+    """A grid worker (网格员) files what its patrol finds, in its own grid only."""
+    if channel != "patrol":
+        raise InvalidInput(
+            "channel",
+            "a grid worker files the problems its patrol finds: the channel is patrol",
+            code="grid_files_patrol_only",
+            facts={"channel": channel},
+        )
+    if location.grid != actor.grid:
+        raise NotInScope(
+            f"the grid worker of {actor.grid} reports problems in that grid only; "
+            f"this location is in {location.grid or 'no known grid'}",
+            code="outside_own_grid",
+            facts={"grid": location.grid},
+        )
+
+
 def receive_complaint(
     deps: Handling, case_id: str, command: Complaint, issuer: Issuer
 ) -> CommandResult:
@@ -83,6 +101,8 @@ def receive_complaint(
     _number, catalogue = deps.catalogue()
     if issuer.role == "street":
         check_in_own_street(issuer.actor, place_complaint(catalogue, command))
+    if issuer.role == "grid":
+        check_grid_patrol(issuer.actor, command.channel, place_complaint(catalogue, command))
     if catalogue.category(command.category) is None:
         raise InvalidInput(
             "category",

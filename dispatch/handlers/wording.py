@@ -163,6 +163,9 @@ def _values(
         elif key == "street":
             street = catalogue.street(str(value)) if catalogue is not None else None
             values[key] = street.name if street is not None else str(value)
+        elif key == "grid":
+            grid = catalogue.grid(str(value)) if catalogue is not None else None
+            values[key] = grid.name if grid is not None else str(value)
         elif key == "category":
             category = catalogue.category(str(value)) if catalogue is not None else None
             values[key] = category.name if category is not None else str(value)

@@ -10,8 +10,9 @@ def default_projections() -> list[Projection]:
     """Every projection the service keeps; the runner, the API and the CLI all use this list."""
     from dispatch.projections.case_list import CaseListProjection
     from dispatch.projections.kpi import KpiProjection
+    from dispatch.projections.patrol_reports import PatrolReportsProjection
 
-    return [CaseListProjection(), KpiProjection()]
+    return [CaseListProjection(), KpiProjection(), PatrolReportsProjection()]
 
 
 __all__ = ["Projection", "ProjectionRunner", "default_projections"]

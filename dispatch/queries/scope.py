@@ -1,9 +1,10 @@
 """Who may see which cases: the read side of the role rules in DESIGN.md §4.
 
 A viewer holding only the liaison role sees the cases in which its department has (or had) a
-task; a viewer holding only the street role sees its street's cases; a viewer holding both
-sees either; any other role sees everything. Any object with ``roles``, ``department`` and
-``street`` will do (``dispatch.auth.Principal`` in the API, a stub in tests).
+task; a viewer holding only the street role sees its street's cases, and a grid worker (网格员)
+its grid's; a viewer holding several of these sees what any of them does; any other role sees
+everything. Any object with ``roles``, ``department`` and ``street`` (and ``grid``, when it
+may hold that role) will do (``dispatch.auth.Principal`` in the API, a stub in tests).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-SCOPED_ROLES = frozenset({"liaison", "street"})
+SCOPED_ROLES = frozenset({"liaison", "street", "grid"})
 ANYTHING_ELSE = None
 
 
@@ -30,6 +31,12 @@ class Viewer(Protocol):
 def roles_of(viewer: Viewer) -> frozenset[str]:
     """Plain role names, whether the viewer holds strings or ``Role`` members."""
     return frozenset(str(getattr(role, "value", role)) for role in viewer.roles)
+
+
+def grid_of(viewer: Viewer) -> str | None:
+    """The grid a grid worker is bound to; viewers that never hold the role need no field."""
+    grid = getattr(viewer, "grid", None)
+    return str(grid) if grid else None
 
 
 def is_scoped(viewer: Viewer) -> bool:
@@ -58,6 +65,8 @@ def case_scope(viewer: Viewer, cases: sa.Table, tasks: sa.Table) -> ColumnElemen
         )
     if "street" in roles and viewer.street:
         allowed.append(cases.c.street == viewer.street)
+    if "grid" in roles and grid_of(viewer):
+        allowed.append(cases.c.grid == grid_of(viewer))
     return sa.or_(*allowed) if allowed else sa.false()
 
 
@@ -69,5 +78,8 @@ def can_view_case(case: Mapping[str, Any], viewer: Viewer) -> bool:
     tasks = case.get("tasks", [])
     if "liaison" in roles and any(t["department"] == viewer.department for t in tasks):
         return True
-    street = (case.get("location") or {}).get("street")
+    location = case.get("location") or {}
+    if "grid" in roles and grid_of(viewer) and location.get("grid") == grid_of(viewer):
+        return True
+    street = location.get("street")
     return "street" in roles and bool(viewer.street) and street == viewer.street

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +26,7 @@ from dispatch.queries.masking import (
     present_task,
     sees_phone_numbers,
 )
+from dispatch.queries.patrols import missed_rounds
 from dispatch.queries.scope import Viewer, case_scope, liaison_department, roles_of
 from dispatch.queries.tasks import iso, page_bounds, task_representation, with_delivery
 from dispatch.queries.worklist_keys import NotYourWorklist, Worklist, check_may_see, worklist
@@ -82,6 +83,8 @@ def worklist_page(
     ``catalogue``, an unroutable case's ``why.detail`` is the routing advice in Chinese."""
     listed = worklist(key)
     check_may_see(viewer, listed)
+    if listed.holds == "patrol":
+        return _missed_rounds(conn, viewer, at, filters, page, page_size)
     conditions = _conditions(listed, viewer, at, filters)
     limit, offset = page_bounds(page, page_size)
     if listed.holds == "case":
@@ -101,7 +104,35 @@ def worklist_counts(
     conn: Connection, viewer: Viewer, lists: list[Worklist], *, at: Moment
 ) -> dict[str, int]:
     """How many items each of ``lists`` holds for the viewer, unfiltered."""
-    return {w.key: _count(conn, w, _conditions(w, viewer, at, Filters())) for w in lists}
+    return {
+        w.key: (
+            _missed_rounds(conn, viewer, at, Filters(), 1, 1)[1]
+            if w.holds == "patrol"
+            else _count(conn, w, _conditions(w, viewer, at, Filters()))
+        )
+        for w in lists
+    }
+
+
+def _missed_rounds(
+    conn: Connection, viewer: Viewer, at: Moment, f: Filters, page: int, page_size: int
+) -> tuple[list[dict[str, Any]], int]:
+    """漏巡 holds rounds, not cases: ``from``/``to`` bound the round's day. They arrive as
+    the UTC instants of local midnights (``to``: the next day's); half a day inward lands on
+    the local day itself in any zone within ±12 h."""
+    limit, offset = page_bounds(page, page_size)
+    half_day = timedelta(hours=12)
+    return missed_rounds(
+        conn,
+        viewer,
+        at.today,
+        street=f.street,
+        grid=f.grid,
+        first=(f.received_from + half_day).date() if f.received_from else None,
+        last=(f.received_to - half_day).date() if f.received_to else None,
+        limit=limit,
+        offset=offset,
+    )
 
 
 # -- the conditions ----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ CENTRE = frozenset({"operator", "dispatcher", "supervisor"})
 class Worklist:
     key: str
     title: str  # Chinese first: the console and the clients show it as it is
-    holds: Literal["case", "task"]
+    holds: Literal["case", "task", "patrol"]  # patrol: a grid's missed round (漏巡)
     roles: frozenset[str]  # any one of them shows the list
     summary: str
 
@@ -89,6 +89,13 @@ WORKLISTS: tuple[Worklist, ...] = (
         "task",
         frozenset({"street"}),
         "the street's summoned tasks still open, and replied ones awaiting its evaluation",
+    ),
+    Worklist(
+        "patrol_missed",
+        "漏巡",
+        "patrol",
+        frozenset({"street", "supervisor"}),
+        "patrol rounds past their time with no report (a street: its own grids'), a week back",
     ),
 )
 

@@ -402,6 +402,16 @@ ROUTES: tuple[Route, ...] = (
     # live (§8.8): a stream here lasts a moment (``short_live_streams``); its scope is in
     # test_stream_api.py
     Route("GET", "/stream", ANYONE),
+    # patrols (三巡一查零报告, §8.7): the grid role's own rows are in test_patrols_api.py
+    Route(
+        "POST",
+        "/patrols",
+        frozenset({OWN_STREET}),
+        body=fixed({"grid": "XYL-02", "round": "午巡", "findings": []}),
+        ok=201,
+    ),
+    Route("GET", "/patrols", frozenset({OWN_STREET, OTHER_STREET_OFFICER, *RULING})),
+    Route("GET", "/stats/patrols", frozenset({OWN_STREET, OTHER_STREET_OFFICER, *RULING})),
     Route("GET", "/exports/cases.csv", frozenset({SUPERVISOR})),
     Route("GET", "/exports/cases.xlsx", frozenset({SUPERVISOR})),
     Route("GET", "/events", frozenset({SUPERVISOR, ADMIN})),

@@ -381,6 +381,44 @@ COMMANDS: tuple[Command, ...] = (
         "/tasks/{id}/extension/deny", "dispatcher", Scenes.extension_requested, {}, *RULING_BADS
     ),
     Command(
+        "/patrols",
+        "street",
+        Scenes.nothing,
+        fixed(
+            {
+                "grid": "XYL-03",
+                "round": "晚巡",
+                "findings": [
+                    {
+                        "category": "road.pothole",
+                        "description": "人行道塌陷",
+                        "location": {"address": "西一路30号"},
+                    }
+                ],
+                "note": "巡查发现一处",
+            }
+        ),
+        (
+            missing("grid"),
+            missing("round"),
+            given_value("grid", "", "empty"),
+            given_value("grid", "g" * 65, "too_long"),
+            given_value("grid", "XYL-99", "unknown"),
+            given_value("round", "夜巡", "unknown"),
+            given_value("round", 3, "a_number"),
+            given_value("findings", "井盖缺失", "a_string"),
+            missing("findings.0.category"),
+            missing("findings.0.description"),
+            *text_bads("findings.0.description", 4000),
+            given_value("findings.0.category", "no.such.category", "unknown"),
+            given_value("findings.0.urgency", "asap", "bad_enum"),
+            given_value("findings.0.location.grid", "XYL-02", "another_grid"),
+            given_value("findings.0.location.lat", 91, "out_of_range"),
+            *note_bads(),
+        ),
+        ok=201,
+    ),
+    Command(
         "/users",
         "admin",
         Scenes.nothing,

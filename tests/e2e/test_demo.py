@@ -158,3 +158,14 @@ def test_a_database_with_only_users_is_not_a_demo_either(demo_settings):
     container.close()
     with pytest.raises(typer.Exit):
         prepare_demo(cases=5, seed=1, fresh=False, host="127.0.0.1", port=8000)
+
+
+def test_the_month_has_patrols_with_a_few_missed_rounds(demo):
+    container, _report = demo
+    with container.engine.connect() as conn:
+        kinds = dict(
+            conn.exec_driver_sql(
+                "SELECT type, count(*) FROM events WHERE stream_id LIKE 'patrol-%' GROUP BY type"
+            ).all()
+        )
+    assert kinds.get("PatrolReported", 0) > 20 * kinds.get("PatrolReportMissed", 0) > 0

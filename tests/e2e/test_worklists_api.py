@@ -40,8 +40,16 @@ SEES = {
     "operator": ("callbacks", "closing"),
     "dispatcher": ("dispatch", "rulings", "callbacks", "closing", "overdue", "park_review"),
     "liaison": ("sign", "handle", "overdue"),
-    "street": ("summoned",),
-    "supervisor": ("dispatch", "rulings", "callbacks", "closing", "overdue", "park_review"),
+    "street": ("summoned", "patrol_missed"),
+    "supervisor": (
+        "dispatch",
+        "rulings",
+        "callbacks",
+        "closing",
+        "overdue",
+        "park_review",
+        "patrol_missed",
+    ),
     "admin": ("dispatch",),
 }
 

@@ -38,6 +38,7 @@ SAMPLE_FACTS: dict[str, object] = {
     "street": "XYL",
     "category": "road.pothole",
     "grid": "XYL-99",
+    "round": "早巡",
     "role": "lead",
     "policy": "general",
     "action": "return/approve",

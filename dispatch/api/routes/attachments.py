@@ -33,7 +33,7 @@ from dispatch.queries.scope import can_view_case
 
 router = APIRouter(tags=["attachments"])
 
-UPLOADERS = ("operator", "dispatcher", "street", "liaison")
+UPLOADERS = ("operator", "dispatcher", "street", "liaison", "grid")
 # The body-size middleware lets this path carry an upload (plus the multipart framing).
 UPLOAD_PATH = r"/api/v1/cases/[^/]+/attachments"
 MULTIPART_ALLOWANCE = 64 * 1024
@@ -55,7 +55,7 @@ def _visible_case(container: Container, case_id: str, user: User) -> CaseState:
     state = _case(container, case_id)
     seen = {
         "tasks": [{"department": t.department} for t in state.tasks.values()],
-        "location": {"street": state.location.street},
+        "location": {"street": state.location.street, "grid": state.location.grid},
     }
     if not can_view_case(seen, user):
         raise Problem(403, "this case is outside your department's or street's scope")

@@ -14,7 +14,7 @@ from dispatch.handlers.bodies import IntakeIn
 
 router = APIRouter(tags=["cases"])
 
-INTAKE = ("operator", "dispatcher", "street")
+INTAKE = ("operator", "dispatcher", "street", "grid")
 
 # Stored as "<username>:<key>" in a 200-character column; usernames have at most 64.
 IdempotencyKey = Annotated[

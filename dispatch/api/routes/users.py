@@ -51,6 +51,7 @@ class UserOut(BaseModel):
     roles: list[Role]
     department: str | None
     street: str | None
+    grid: str | None = None
     active: bool
     created_at: datetime
 
@@ -63,6 +64,7 @@ class UserOut(BaseModel):
             roles=ordered(user.roles),
             department=user.department,
             street=user.street,
+            grid=user.grid,
             active=user.active,
             created_at=user.created_at,
         )
@@ -83,8 +85,9 @@ class NewUser(BaseModel):
     roles: list[Role] = Field(min_length=1, max_length=len(Role))
     department: str | None = Field(None, max_length=CODE_MAX, description="required for liaison")
     street: str | None = Field(None, max_length=CODE_MAX, description="required for street")
+    grid: str | None = Field(None, max_length=CODE_MAX, description="required for grid")
 
-    @field_validator("display_name", "department", "street")
+    @field_validator("display_name", "department", "street", "grid")
     @classmethod
     def _plain_text(cls, value: str | None) -> str | None:
         check_plain_text(value)
@@ -99,10 +102,11 @@ class UserChange(BaseModel):
     roles: list[Role] | None = Field(None, min_length=1, max_length=len(Role))
     department: str | None = Field(None, max_length=CODE_MAX, description="required for liaison")
     street: str | None = Field(None, max_length=CODE_MAX, description="required for street")
+    grid: str | None = Field(None, max_length=CODE_MAX, description="required for grid")
     active: bool | None = Field(None, description="false: the user can no longer sign in")
     display_name: str | None = Field(None, max_length=DISPLAY_NAME_MAX)
 
-    @field_validator("display_name", "department", "street")
+    @field_validator("display_name", "department", "street", "grid")
     @classmethod
     def _plain_text(cls, value: str | None) -> str | None:
         check_plain_text(value)
@@ -176,6 +180,7 @@ def create_user(
                 display_name=body.display_name,
                 department=body.department,
                 street=body.street,
+                grid=body.grid,
                 now=container.clock(),
             )
     except DuplicateUsername as error:
@@ -213,7 +218,9 @@ def change_user(
         "active": body.active,
         "display_name": body.display_name,
     }
-    changes |= {field: getattr(body, field) for field in ("department", "street") if field in given}
+    changes |= {
+        field: getattr(body, field) for field in ("department", "street", "grid") if field in given
+    }
     with user_problems(), container.store.transaction() as conn:
         user = update_user(conn, user_id, **changes)
     return UserOut.of(user)

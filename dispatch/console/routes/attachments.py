@@ -44,7 +44,7 @@ def _visible_state(request: Request, case_id: str, user: User) -> CaseState:
         raise ConsoleError(404, N_("No such case.")) from None
     seen: dict[str, Any] = {
         "tasks": [{"department": t.department} for t in state.tasks.values()],
-        "location": {"street": state.location.street},
+        "location": {"street": state.location.street, "grid": state.location.grid},
     }
     if not can_view_case(seen, user):
         raise ConsoleError(403, N_("This case is outside your department's or street's scope."))
