@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from dispatch.api.admission import Admission
 from dispatch.api.app import API, create_api
 from dispatch.api.body_limit import BodyLimit
 from dispatch.api.routes.attachments import UPLOAD_PATH, upload_body_limit
@@ -23,6 +24,14 @@ def create_app(container: Container) -> FastAPI:
         BodyLimit,
         larger={f"{API}/catalogue": CATALOGUE_MAX_BODY},
         larger_matching={UPLOAD_PATH: upload_body_limit(container.settings)},
+    )
+    # Outside the app and its body limit: a shed command costs no more than its 503.
+    settings = container.settings
+    app.add_middleware(
+        Admission,
+        concurrency=settings.admission_concurrency,
+        queue_budget=settings.admission_queue_ms / 1000,
+        threads=settings.http_threads,
     )
     app.add_middleware(SecurityHeaders)
     return app
