@@ -55,7 +55,8 @@ class Admission:
             return
         if not await self._admitted():
             REQUESTS_SHED.inc()
-            await self._shed(send)
+            keep_alive = await _drained(receive)
+            await self._shed(send, keep_alive=keep_alive)
             return
         try:
             await self.app(scope, receive, send)
@@ -87,7 +88,7 @@ class Admission:
         if self.threads is not None:
             anyio.to_thread.current_default_thread_limiter().total_tokens = self.threads
 
-    async def _shed(self, send: Send) -> None:
+    async def _shed(self, send: Send, *, keep_alive: bool) -> None:
         body = json.dumps(
             {
                 "type": "about:blank",
@@ -106,7 +107,26 @@ class Admission:
                     (b"content-type", PROBLEM_JSON),
                     (b"content-length", str(len(body)).encode()),
                     (b"retry-after", str(self.retry_after).encode()),
+                    *([] if keep_alive else [(b"connection", b"close")]),
                 ],
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+DRAIN_LIMIT = 64 * 1024
+
+
+async def _drained(receive: Receive) -> bool:
+    """Read what is left of a small body, so the client's connection can serve its retry;
+    a large one is not read (``False``: the connection is closed after the 503)."""
+    read = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return False
+        read += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return True
+        if read > DRAIN_LIMIT:
+            return False
