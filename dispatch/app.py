@@ -12,6 +12,7 @@ from dispatch.api.routes.catalogue import MAX_BODY as CATALOGUE_MAX_BODY
 from dispatch.api.security_headers import SecurityHeaders
 from dispatch.bootstrap import Container
 from dispatch.console import install_console
+from dispatch.console.web import PREFIX as CONSOLE
 from dispatch.open311 import OPEN311, create_open311_app
 
 
@@ -32,6 +33,7 @@ def create_app(container: Container) -> FastAPI:
         concurrency=settings.admission_concurrency,
         queue_budget=settings.admission_queue_ms / 1000,
         threads=settings.http_threads,
+        exempt=frozenset({f"{API}/auth/token", f"{CONSOLE}/login"}),
     )
     app.add_middleware(SecurityHeaders)
     return app

@@ -8,7 +8,9 @@ The refusal comes before the application sees the request, so a shed command nev
 anything: every 201 is a stored case, and every 503 left none.
 
 Reads and the health checks are not admitted here: they keep answering while commands are
-shed (the thread pool, sized by ``http_threads``, is their bound).
+shed (the thread pool, sized by ``http_threads``, is their bound). Nor are the ``exempt``
+paths, the sign-ins: the sign-in gate (``dispatch.auth.throttle``) bounds their password
+hashing with slots of its own, so a storm of sign-ins never takes intake's slots.
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ class Admission:
         queue_budget: float,
         retry_after: int = 1,
         threads: int | None = None,
+        exempt: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
+        self.exempt = exempt
         self.concurrency = concurrency
         self.queue_budget = queue_budget
         self.retry_after = retry_after
@@ -50,7 +54,7 @@ class Admission:
             await self.app(scope, receive, send)
             return
         self._bind_to_running_loop()
-        if scope["method"] not in COMMAND_METHODS:
+        if scope["method"] not in COMMAND_METHODS or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
         if not await self._admitted():
