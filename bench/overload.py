@@ -19,6 +19,7 @@ import argparse
 import http.client
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -29,7 +30,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from inbox_latency import CATEGORIES, OPERATOR, PASSWORD, Poster, free_port, prepare, start, summary
+from inbox_latency import CATEGORIES, OPERATOR, PASSWORD, Poster, free_port, prepare, summary
 from kpi_cases import DEFAULT_URL, emit, json_option, scratch_database
 
 from dispatch.ops.embedded_redis import EmbeddedRedis
@@ -135,6 +136,14 @@ def offer(poster: HeaderPoster, rate: float, seconds: float, first: int) -> tupl
     return tally, time.monotonic() - started
 
 
+def start(arguments: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
+    """``dispatch <arguments>`` with its output in ``logs/<sub-command>.log``."""
+    log = (logs / f"{arguments[0]}.log").open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "workers", *arguments], env=env, stdout=log, stderr=log
+    )
+
+
 def run(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str, Any]:
     prepare(database_url)
     port = free_port()
@@ -145,8 +154,10 @@ def run(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str
         "DISPATCH_ADMISSION_CONCURRENCY": str(args.concurrency),
         "DISPATCH_ADMISSION_QUEUE_MS": str(args.queue_ms),
     }
-    processes = [start(["serve", "--port", str(port)], env), start(["scheduler", "--quiet"], env)]
-    processes += [start(["worker", "--quiet"], env) for _ in range(args.workers)]
+    logs = Path(tempfile.mkdtemp(prefix="sw-overload-logs-"))
+    processes = [start(["serve", "--port", str(port)], env, logs)]
+    processes.append(start(["scheduler", "--quiet"], env, logs))
+    processes += [start(["worker", "--quiet"], env, logs) for _ in range(args.workers)]
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_up(base)
@@ -156,6 +167,8 @@ def run(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str
         poster = HeaderPoster(port, {"Authorization": f"Bearer {token}"})
         measured = measure_capacity(poster, args.concurrency, args.measure_seconds)
         capacity = len(measured.accepted) / args.measure_seconds
+        if not capacity:
+            raise SystemExit(f"nothing accepted while measuring: {measured.other[:3]}; see {logs}")
         rate = capacity * args.factor
         tally, offered_for = offer(poster, rate, args.seconds, first=10**6)
     finally:
