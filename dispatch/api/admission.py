@@ -57,7 +57,8 @@ class Admission:
         if scope["method"] not in COMMAND_METHODS or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
-        if not await self._admitted():
+        slots = self._slots  # released to the same semaphore even if a new loop replaced it
+        if not await self._admitted(slots):
             REQUESTS_SHED.inc()
             keep_alive = await _drained(receive)
             await self._shed(send, keep_alive=keep_alive)
@@ -65,17 +66,17 @@ class Admission:
         try:
             await self.app(scope, receive, send)
         finally:
-            self._slots.release()
+            slots.release()
 
-    async def _admitted(self) -> bool:
-        if not self._slots.locked():
-            await self._slots.acquire()  # a free slot: taken without waiting
+    async def _admitted(self, slots: asyncio.Semaphore) -> bool:
+        if not slots.locked():
+            await slots.acquire()  # a free slot: taken without waiting
             return True
         if self.queue_budget <= 0:
             return False
         try:
             async with asyncio.timeout(self.queue_budget):
-                await self._slots.acquire()
+                await slots.acquire()
         except TimeoutError:
             return False
         return True
