@@ -144,8 +144,20 @@ class Dispatch:
         self.processes[name] = process
         if arguments[0] == "serve":
             base = self.base(name)
-            wait_for(f"{name} serving", lambda: _answers(base), timeout=60, every=0.1)
+            try:
+                wait_for(f"{name} serving", lambda: self._up(name, base), timeout=180, every=0.1)
+            except AssertionError as error:
+                raise AssertionError(f"{error}; its log ends:\n{self.log_tail(name)}") from None
         return process
+
+    def _up(self, name: str, base: str) -> bool:
+        if self.processes[name].poll() is not None:
+            raise AssertionError(f"{name} exited with {self.processes[name].returncode}")
+        return _answers(base)
+
+    def log_tail(self, name: str, lines: int = 30) -> str:
+        text = (self.logs / f"{name}.log").read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
 
     def base(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -155,13 +167,16 @@ class Dispatch:
         process.send_signal(signal.SIGKILL)
         process.wait(10)
 
-    def stop_all(self) -> None:
+    def stop_all(self, grace: float = 5.0) -> None:
+        """SIGTERM to all, SIGKILL to any still running after ``grace`` seconds (graceful
+        shutdown is not what these tests are about)."""
         for process in self.processes.values():
             if process.poll() is None:
                 process.terminate()
+        deadline = time.monotonic() + grace
         for process in self.processes.values():
             try:
-                process.wait(20)
+                process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
