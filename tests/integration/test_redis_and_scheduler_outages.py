@@ -120,9 +120,11 @@ def test_the_standby_scheduler_takes_over_within_seconds_when_the_leader_is_kill
     took = wait_for(
         "the standby leading",
         lambda: f"-{standby.pid}-" in (leases.get(LEADER_KEY) or ""),
-        timeout=LEASE * 3,
+        timeout=LEASE * 8,
     )
-    assert took <= LEASE * 2, f"the standby took {took:.1f} s"
+    # One lease for it to lapse, a third of one for the standby's next try: slack on top
+    # for a crowded test machine, still well inside "seconds".
+    assert took <= LEASE * 4, f"the standby took {took:.1f} s"
     with operator(processes.base("api")) as client:
         case_id = file(client)
         wait_for("dispatch under the new leader", lambda: dispatched(engine, case_id), 30)
