@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run demo test test-pg test-unit test-integration test-e2e lint typecheck format bench bench-intake clean restore-drill
+.PHONY: install run demo test test-pg test-unit test-integration test-e2e soak lint typecheck format bench bench-intake clean restore-drill
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -35,6 +35,14 @@ test-integration: install
 test-e2e: install
 	$(TEST_ENV) $(PY) -m pytest -q tests/e2e
 
+# Many processes killed and restarted under load, on PostgreSQL (tests/soak): CI runs 300
+# cases; this runs SOAK_CASES (2,000) from SOAK_CLIENTS clients.
+SOAK_CASES ?= 2000
+SOAK_CLIENTS ?= 16
+soak: install
+	$(PG_ENV) DISPATCH_SOAK_CASES=$(SOAK_CASES) DISPATCH_SOAK_CLIENTS=$(SOAK_CLIENTS) \
+		$(PY) -m pytest -q -s tests/soak --timeout 3600
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -55,6 +63,7 @@ bench: install
 	$(PY) bench/inbox_latency.py --rate 100 --seconds 60 --json bench/results/inbox.json
 	$(PY) bench/rebuild.py --cases 1000000 --json bench/results/rebuild.json
 	$(PY) bench/kpi_query.py --cases 1000000 --json bench/results/kpi.json
+	$(PY) bench/overload.py --json bench/results/overload.json
 	$(PY) bench/report.py bench/results
 
 # Keystrokes and seconds to file one complaint by keyboard alone (Chromium; not a timed test).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from dispatch.api.admission import Admission
 from dispatch.api.app import API, create_api
 from dispatch.api.body_limit import BodyLimit
 from dispatch.api.correlation import Correlation
@@ -13,6 +14,7 @@ from dispatch.api.routes.catalogue import MAX_BODY as CATALOGUE_MAX_BODY
 from dispatch.api.security_headers import SecurityHeaders
 from dispatch.bootstrap import Container
 from dispatch.console import CONSOLE_PHOTOS, CONSOLE_UPLOAD_PATH, install_console
+from dispatch.console.web import PREFIX as CONSOLE
 from dispatch.open311 import MEDIA_UPLOAD_PATH, OPEN311, create_open311_app
 
 
@@ -29,6 +31,15 @@ def create_app(container: Container) -> FastAPI:
             MEDIA_UPLOAD_PATH: upload_body_limit(container.settings),
             CONSOLE_UPLOAD_PATH: upload_body_limit(container.settings) * CONSOLE_PHOTOS,
         },
+    )
+    # Outside the app and its body limit: a shed command costs no more than its 503.
+    settings = container.settings
+    app.add_middleware(
+        Admission,
+        concurrency=settings.admission_concurrency,
+        queue_budget=settings.admission_queue_ms / 1000,
+        threads=settings.http_threads,
+        exempt=frozenset({f"{API}/auth/token", f"{CONSOLE}/login"}),
     )
     app.add_middleware(SecurityHeaders)
     # Outside everything else, so that every answer is counted, timed and correlated.

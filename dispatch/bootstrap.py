@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
@@ -69,10 +70,22 @@ class Container:
         self.engine.dispose()
 
 
+def outage_bounds(settings: Settings) -> dict[str, Any]:
+    """How long a request waits on PostgreSQL before it is a 503 (DESIGN.md §8.10): a
+    server that does not answer, or a pool with no connection free, fails fast instead of
+    holding the request (and its admission slot) for SQLAlchemy's default 30 s."""
+    if settings.database_url.startswith("sqlite"):
+        return {}
+    return {
+        "pool_timeout": settings.database_pool_timeout,
+        "connect_args": {"connect_timeout": settings.database_connect_timeout},
+    }
+
+
 def bootstrap(
     settings: Settings, *, clock: Clock = system_clock, redis_url: str | None = None
 ) -> Container:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, **outage_bounds(settings))
     store = EventStore(engine)
     catalogue_source = partial(active_catalogue, engine)
     projector = ProjectionRunner(engine, default_projections())

@@ -63,6 +63,24 @@ class Settings(BaseSettings):
     embedded_redis_dir: str = Field(
         ".redis", description="where the embedded Redis keeps its socket"
     )
+    admission_concurrency: int = Field(
+        8, gt=0, description="commands (POST/PUT/PATCH/DELETE) one API process runs at once"
+    )
+    admission_queue_ms: int = Field(
+        50, ge=0, description="how long a command may wait for a slot before a 503 sheds it"
+    )
+    http_threads: int = Field(
+        40, gt=0, description="threads for sync routes; above admission_concurrency, for reads"
+    )
+    database_connect_timeout: int = Field(
+        2, ge=2, description="seconds to reach PostgreSQL before a 503 (libpq's minimum is 2)"
+    )
+    database_pool_timeout: float = Field(
+        1.0, gt=0, description="seconds to wait for a pooled connection before a 503"
+    )
+    scheduler_lease_seconds: float = Field(
+        6.0, gt=0, description="scheduler leadership lease; a standby takes over within it"
+    )
     media_dir: str = Field("./media", description="where uploaded photos and documents are kept")
     max_upload_mb: int = Field(10, gt=0, description="largest upload accepted, in MiB")
     media_s3_bucket: str | None = Field(None, description="set: keep uploads in this S3 bucket")
@@ -94,6 +112,12 @@ class Settings(BaseSettings):
             self.seal_key = self.seal_key.strip() or None  # set but empty: no key
         if self.seal_key is not None:
             _check_length("DISPATCH_SEAL_KEY", self.seal_key)
+        if self.http_threads <= self.admission_concurrency:
+            raise ValueError(
+                f"DISPATCH_HTTP_THREADS ({self.http_threads}) must exceed "
+                f"DISPATCH_ADMISSION_CONCURRENCY ({self.admission_concurrency}), "
+                "or reads wait behind commands"
+            )
         return self
 
     def phone_index_key(self) -> bytes:

@@ -33,8 +33,8 @@ from dispatch.ops.logs import configure_logging
 from events import StoreUnavailable
 from workers import jobs
 from workers.allinone import serve_all_in_one, watch_parent
-from workers.scheduler import Scheduler
-from workers.worker import build_worker
+from workers.scheduler import Periods, Scheduler
+from workers.worker import build_worker, keep_working
 
 app = typer.Typer(no_args_is_help=True, help="Street Whistle — 12345 hotline case dispatch")
 app.add_typer(db.app, name="db")
@@ -92,7 +92,12 @@ def worker(
         except (OperationalError, StoreUnavailable) as error:
             reason = str(error).strip().splitlines()[0]
             fail(f"cannot read the catalogue's departments from the database: {reason}")
-        worker.work(burst=burst, logging_level="WARNING" if quiet else "INFO")
+        keep_working(
+            worker,
+            lambda: build_worker(container, connection, queues or ()),
+            burst=burst,
+            logging_level="WARNING" if quiet else "INFO",
+        )
     finally:
         container.close()
 
@@ -108,7 +113,8 @@ def scheduler(quiet: bool = typer.Option(False, help="log warnings only")) -> No
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        Scheduler(container, connection).run(stop)
+        periods = Periods(lease=container.settings.scheduler_lease_seconds)
+        Scheduler(container, connection, periods=periods).run(stop)
     finally:
         container.close()
 

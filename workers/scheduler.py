@@ -13,6 +13,8 @@ projection far behind never delays a new case on its way.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
@@ -91,7 +93,8 @@ class Scheduler:
         self.container = container
         self.connection = connection
         self.periods = periods
-        self.name = name or f"scheduler-{uuid.uuid4().hex[:8]}"
+        # Host and pid in the name: whoever reads the lease knows which process leads.
+        self.name = name or f"scheduler-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.leadership = Leadership(connection, periods.lease, self.name)
         self.relay = Relay(container.engine, connection)
         # Its own runner, which never waits for older writers still in flight: what is not

@@ -156,3 +156,45 @@ def build_worker(
         connection=connection,
         follow=lambda: catalogue_queues(container),
     )
+
+
+RECONNECT_FIRST = 0.5
+RECONNECT_LONGEST = 30.0
+
+
+def keep_working(
+    worker: DispatchWorker,
+    rebuild: Callable[[], DispatchWorker],
+    *,
+    burst: bool = False,
+    logging_level: str = "INFO",
+) -> None:
+    """``worker.work()``, and again with a fresh worker whenever Redis drops out from under it.
+
+    RQ retries a lost connection only while it waits for a job; one lost while it records a
+    job's end (a Redis restart mid-job) makes it quit. That is not a reason for the process
+    to end: it waits for Redis with growing pauses (0.5 s doubling to 30 s) and goes on. A
+    job cut short is not lost: the reconciler re-enqueues what the log says is not done.
+    Stops when asked (SIGTERM, SIGINT) or, in burst mode, when the queues are empty.
+    """
+    while True:
+        try:
+            worker.work(burst=burst, logging_level=logging_level)
+        except redis.RedisError as error:  # RQ's own teardown, after the loop gave up
+            log.warning("worker %s: Redis failed: %s", worker.name, error)
+        if burst or worker._stop_requested:
+            return
+        pause = RECONNECT_FIRST
+        while not _reachable(worker.connection):
+            log.warning("worker %s: waiting %.1f s for Redis", worker.name, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, RECONNECT_LONGEST)
+        log.warning("worker %s: Redis is back; working again", worker.name)
+        worker = rebuild()
+
+
+def _reachable(connection: redis.Redis) -> bool:
+    try:
+        return bool(connection.ping())
+    except redis.RedisError:
+        return False

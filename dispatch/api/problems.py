@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatch.domain.case import DomainError
@@ -165,11 +166,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StoreUnavailable)
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeout)
     async def _unavailable(_request: Request, _error: Exception) -> JSONResponse:
-        # The database is down or restarting: nothing was written; the client may retry.
+        # The database is down or restarting (or every pooled connection is busy): nothing
+        # was written, and the pool reconnects by itself, so the client may retry at once.
         return problem_response(
             503,
             "the case store is unavailable; try again shortly",
-            headers={"Retry-After": "5"},
+            headers={"Retry-After": "1"},
             code="unavailable",
         )

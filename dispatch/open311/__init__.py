@@ -51,7 +51,7 @@ def refuse_control_characters(request: Request) -> None:
 
 def error_response(request: Request, error: Open311Error) -> Response:
     fmt = format_of_path(request.url.path)
-    headers = {"Retry-After": "5"} if error.status == 503 else None
+    headers = {"Retry-After": "1"} if error.status == 503 else None
     response = render(fmt, Document.ERRORS, error.as_errors(), status=error.status)
     if headers:
         response.headers.update(headers)
