@@ -30,6 +30,7 @@ from module_app import app_container, client, people, signed_in  # noqa: F401
 from schemathesis.checks import not_a_server_error
 
 from dispatch.auth.throttle import MemoryFailures, SignInGate
+from dispatch.live import LiveHub
 
 from worlds.scenarios import API, DEPARTMENT, STREET, Login
 
@@ -56,6 +57,13 @@ UPLOAD = ("POST", f"{API}/cases/{{case_id}}/attachments")
 
 def fuzzed(path: str) -> bool:
     return path.startswith(f"{API}/") or path in ("/healthz", "/readyz")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def short_live_streams(client: TestClient) -> None:  # noqa: F811
+    """``GET /stream`` runs until the client leaves and the test client reads to the end:
+    here a stream ends after a moment."""
+    client.app.state.live_hub = LiveHub(limit=50, lifetime=0.3, poll_seconds=0.1)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import random
 import re
-import socket
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from dispatch.app import create_app
@@ -29,6 +24,7 @@ from dispatch.bootstrap import Container
 from events.database import make_engine
 
 from worlds.scenarios import COMPLAINT, assert_problem
+from worlds.servers import served
 
 Login = Any  # the ``login`` fixture of tests/e2e/conftest.py
 TOKEN = "/api/v1/auth/token"
@@ -160,27 +156,6 @@ def test_a_password_check_holds_no_database_connection_while_it_hashes(
         checking.join(10)
         engine.dispose()
     assert seen["connections"] == 0
-
-
-@contextmanager
-def served(app: FastAPI) -> Iterator[str]:
-    """The app on a free localhost port (uvicorn in a thread); yields its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_intake_still_answers_201_during_a_login_storm(
