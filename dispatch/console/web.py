@@ -45,6 +45,7 @@ PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/inbox", N_("Department inbox"), ("liaison",)),
     ("/desk", N_("Dispatch desk"), ("dispatcher",)),
     ("/street", N_("Street"), ("street",)),
+    ("/patrol", N_("Patrol"), ("grid",)),
     ("/dashboard", N_("Supervision"), ("supervisor", "dispatcher")),
     ("/cases", N_("Case search"), ("operator", "dispatcher", "supervisor", "liaison", "street")),
 )
