@@ -23,6 +23,7 @@ from dispatch.console.routes import (
     desk,
     intake,
     login,
+    patrol,
     street,
     tasks,
     worklists,
@@ -38,7 +39,7 @@ from dispatch.console.web import (
 
 STATIC = Path(__file__).parent / "static"
 # The intake forms and the reply form carry photos: the body limit allows a few uploads' worth.
-CONSOLE_UPLOAD_PATH = r"/console/(intake|street/report|tasks/[^/]+/reply)"
+CONSOLE_UPLOAD_PATH = r"/console/(intake|street/report|tasks/[^/]+/reply|patrol/finding)"
 CONSOLE_PHOTOS = 4
 
 
@@ -47,7 +48,7 @@ def install_console(app: FastAPI) -> None:
     # Specific paths before the catch-all case actions (/cases/{id}/{action}).
     for module in (login, dashboard):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
-    routed = (intake, callbacks, cases, tasks, desk, street, worklists, audit, attachments)
+    routed = (intake, callbacks, cases, tasks, desk, street, patrol, worklists, audit, attachments)
     for module in (*routed, case_actions):
         app.include_router(
             module.router,

@@ -37,6 +37,7 @@ ROLE = {
     "dispatcher": N_("Dispatcher"),
     "liaison": N_("Department liaison"),
     "street": N_("Street officer"),
+    "grid": N_("Grid worker"),
     "supervisor": N_("Supervisor"),
     "admin": N_("Administrator"),
 }

@@ -45,6 +45,7 @@ PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/inbox", N_("Department inbox"), ("liaison",)),
     ("/desk", N_("Dispatch desk"), ("dispatcher",)),
     ("/street", N_("Street"), ("street",)),
+    ("/patrol", N_("Patrol"), ("grid",)),
     ("/dashboard", N_("Supervision"), ("supervisor", "dispatcher")),
     ("/cases", N_("Case search"), ("operator", "dispatcher", "supervisor", "liaison", "street")),
 )
@@ -110,7 +111,7 @@ def environment(language: str) -> Environment:
     env.filters["percent"] = display.percent
     env.filters["score"] = display.score
     env.filters["countdown"] = pass_context(_countdown(t))
-    env.filters["label"] = lambda code, kind: t.gettext(labels.ALL[kind].get(code, "")) or code
+    env.filters["label"] = lambda code, kind: _label(t, kind, code)
     env.globals["task_clock"] = pass_context(lambda c, task: display.task_clock(task, c["now"]))
     env.globals["deadline_marks"] = pass_context(
         lambda c, task: display.deadline_marks(task, c["now"])
@@ -120,6 +121,12 @@ def environment(language: str) -> Environment:
     env.globals["language"] = language
     env.globals["html_lang"] = HTML_LANG[language]
     return env
+
+
+def _label(t: Any, kind: str, code: Any) -> str:
+    """A code's words; the code itself when it has none (gettext("") is the catalogue header)."""
+    message = labels.ALL[kind].get(code)
+    return str(t.gettext(message)) if message else str(code)
 
 
 def _countdown(t: Any) -> Callable[[Context, Any], str]:

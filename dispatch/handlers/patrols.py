@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from dispatch.catalogue import Catalogue, Grid, PatrolRound
+from dispatch.domain.commands import AddAttachment
 from dispatch.domain.events import PatrolReported, PatrolReportMissed, registry
 from dispatch.domain.patrol import (
     PatrolDay,
@@ -49,6 +50,7 @@ class Finding:
     lat: float | None = None
     lon: float | None = None
     grid: str | None = None  # defaults to the patrol's grid; another grid is refused
+    attachments: tuple[AddAttachment, ...] = ()  # intake photos, stored already (store_upload)
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,7 @@ def _complaint(catalogue: Catalogue, grid: Grid, index: int, finding: Finding) -
         lat=finding.lat,
         lon=finding.lon,
         grid=finding.grid or grid.code,
+        attachments=finding.attachments,
     )
     if complaint.grid != grid.code:
         raise InvalidInput(

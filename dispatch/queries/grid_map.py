@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +20,8 @@ from sqlalchemy.engine import Connection
 
 from dispatch.catalogue import Catalogue, Grid
 from dispatch.projections.case_list import live_tables
+from dispatch.projections.patrol_reports import live_tables as patrol_tables
+from dispatch.queries.patrols import MISSED_LIST_DAYS
 from dispatch.queries.scope import Viewer, is_scoped, roles_of
 from dispatch.queries.worklist_items import HOLDS, Filters, Moment
 from dispatch.queries.worklists import OPEN_CASE
@@ -35,6 +37,8 @@ class Measure:
     counts: MeasureQuery
     # What a grid's link shows in the case list, besides the grid itself.
     case_filter: tuple[tuple[str, str], ...] = ()
+    # The projections its query reads: a page catches them up before it asks.
+    projections: tuple[str, ...] = ("case_list",)
 
 
 class NotYourStreet(Exception):
@@ -145,5 +149,22 @@ def overdue_tasks(conn: Connection, grids: list[str], now: datetime) -> CountsBy
     return _grouped(conn, cases.c.grid, [cases.c.grid.in_(grids), *late], joined)
 
 
+def missed_patrols(conn: Connection, grids: list[str], now: datetime) -> CountsByGrid:
+    """漏巡: rounds raised as missed (``PatrolReportMissed``) and still unreported, due in the
+    last week — what the ``patrol_missed`` worklist holds, per grid."""
+    rounds = patrol_tables()["patrol_reports"]
+    where = [
+        rounds.c.grid.in_(grids),
+        rounds.c.missed.is_(True),
+        rounds.c.reported.is_(False),
+        rounds.c.due_at > now - timedelta(days=MISSED_LIST_DAYS),
+        rounds.c.due_at <= now,
+    ]
+    return _grouped(conn, rounds.c.grid, where, rounds)
+
+
 register_measure(Measure("open", "未办结工单", open_cases))
 register_measure(Measure("overdue", "超期任务", overdue_tasks, (("overdue", "1"),)))
+register_measure(
+    Measure("missed_patrols", "近7日漏巡", missed_patrols, projections=("patrol_reports",))
+)

@@ -25,8 +25,9 @@ def grid_stats(
     street: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> dict[str, Any]:
     """Every grid of the active catalogue in the caller's view with one number: ``open``
-    cases or ``overdue`` tasks. A street officer gets its own street's grids (another
-    street is 403); ``has_polygon`` says whether the grid can be drawn on the map."""
+    cases, ``overdue`` tasks or ``missed_patrols`` (漏巡 rounds, the last 7 days). A street
+    officer gets its own street's grids (another street is 403); ``has_polygon`` says whether
+    the grid can be drawn on the map."""
     if measure not in MEASURES:
         known = ", ".join(MEASURES)
         raise Problem(
@@ -37,6 +38,8 @@ def grid_stats(
     active = container.catalogue_source()
     if active is None:
         return {"items": [], "total": 0, "measure": measure, "title": MEASURES[measure].title}
+    for projection in MEASURES[measure].projections:
+        container.fresh(projection)
     try:
         with container.store.reading() as conn:
             values = grid_values(

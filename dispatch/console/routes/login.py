@@ -34,6 +34,7 @@ HOMES = (
     ("dispatcher", "/desk"),
     ("liaison", "/inbox"),
     ("street", "/street"),
+    ("grid", "/patrol"),
     ("supervisor", "/dashboard"),
     ("operator", "/intake"),
 )

@@ -15,6 +15,7 @@ from dispatch.console.i18n import N_
 from dispatch.console.routes.case_actions import issuer_of
 from dispatch.console.routes.intake import blank_values, file_complaint, form_context
 from dispatch.console.routes.login import safe_next
+from dispatch.console.routes.patrol import STATUS_WORDS, today_rounds
 from dispatch.console.web import (
     PostedForm,
     catalogue_of,
@@ -73,6 +74,9 @@ def street_page(
         "report_within": REPORT_WITHIN,
         "street_grids": [g for g in catalogue.grids if g.street == street] if catalogue else [],
         "grid_map": grid_panel(request, user, measure, street=street),
+        # 三巡一查: today's rounds of the street's grids — reported, zero or missing.
+        "patrol_rounds": today_rounds(request, user, catalogue) if catalogue else [],
+        "status_words": STATUS_WORDS,
     }
     context.update(form_context(request, street=street))
     return render(request, "street.html", context)

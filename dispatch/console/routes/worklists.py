@@ -115,6 +115,8 @@ def worklists(request: Request, user: ConsoleUser, key: str = "") -> Response:
     page = _page(request)
     at = moment_of(request)
     catalogue = catalogue_of(request)
+    if any(w.holds == "patrol" for w in lists):
+        container_of(request).fresh("patrol_reports")  # 漏巡 reads the patrol ledger
     try:
         with container_of(request).store.reading() as conn:
             counts = worklist_counts(conn, user, lists, at=at)

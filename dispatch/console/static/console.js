@@ -133,6 +133,9 @@
     shortcuts(form);
   });
 
+  // The grid worker's finding (patrol.html): the phone's position fills the hidden lat/lon.
+  document.querySelectorAll("form[data-patrol-finding]").forEach(locator);
+
   // ARIA 1.2 combobox over a list the server rendered: typing filters it by the Chinese
   // name (a code typed matches silently, never shown); ↑ ↓ move, Enter or Tab takes the
   // active option, Esc closes. The chosen code goes in a hidden field.
