@@ -16,7 +16,11 @@ from dispatch.console.web import PREFIX, catalogue_of, container_of
 from dispatch.queries.grid_map import MEASURES, GridValue, grid_values
 
 # The console's words for the measures it knows; a measure added elsewhere shows its title.
-MEASURE_LABELS = {"open": N_("Open cases"), "overdue": N_("Overdue tasks")}
+MEASURE_LABELS = {
+    "open": N_("Open cases"),
+    "overdue": N_("Overdue tasks"),
+    "hotspots": N_("Hotspots"),
+}
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ def grid_panel(
         return None
     chosen = measure if measure in MEASURES else "open"
     container = container_of(request)
-    container.fresh("case_list")
+    container.fresh(MEASURES[chosen].projection)
     with container.store.reading() as conn:
         values = grid_values(
             conn, user, catalogue, measure=chosen, now=container.clock(), street=street

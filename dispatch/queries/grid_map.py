@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from dispatch.catalogue import Catalogue, Grid
 from dispatch.projections.case_list import live_tables
+from dispatch.queries.detected_hotspots import hotspots_now
 from dispatch.queries.scope import Viewer, is_scoped, roles_of
 from dispatch.queries.worklist_items import HOLDS, Filters, Moment
 from dispatch.queries.worklists import OPEN_CASE
@@ -35,6 +36,8 @@ class Measure:
     counts: MeasureQuery
     # What a grid's link shows in the case list, besides the grid itself.
     case_filter: tuple[tuple[str, str], ...] = ()
+    # The projection the counts read: a reader catches it up first (read-your-writes).
+    projection: str = "case_list"
 
 
 class NotYourStreet(Exception):
@@ -147,3 +150,4 @@ def overdue_tasks(conn: Connection, grids: list[str], now: datetime) -> CountsBy
 
 register_measure(Measure("open", "未办结工单", open_cases))
 register_measure(Measure("overdue", "超期任务", overdue_tasks, (("overdue", "1"),)))
+register_measure(Measure("hotspots", "主动治理热点", hotspots_now, projection="hotspots"))

@@ -37,6 +37,7 @@ def grid_stats(
     active = container.catalogue_source()
     if active is None:
         return {"items": [], "total": 0, "measure": measure, "title": MEASURES[measure].title}
+    container.fresh(MEASURES[measure].projection)
     try:
         with container.store.reading() as conn:
             values = grid_values(
