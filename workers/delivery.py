@@ -3,7 +3,8 @@
 ``deliver`` takes a dispatched task to its department: the built-in inbox, or out through
 the department's channel (``workers.senders``: signed webhook, 企业微信 or 钉钉 robot, SMS
 gateway). ``deliver_notice`` does the same for an urge, a ruling, a cancellation or an SLA
-warning (``dispatch.delivery.notices``); an inbox department reads those on its task.
+warning (``dispatch.delivery.notices``); an inbox department reads those on its task. A
+hotspot (主动治理) is told to the street office its ``HotspotDetected`` names.
 
 Each attempt first claims the delivery's row with a lease (``dispatch.delivery.state``), so
 two copies of the job never send at once and a delivered one is never sent again. A failed
@@ -22,7 +23,13 @@ from typing import Any
 from dispatch.bootstrap import Container
 from dispatch.catalogue import Catalogue, Delivery
 from dispatch.delivery.notice_state import notice_deliveries, notice_id, record_inbox_notice
-from dispatch.delivery.notices import Names, Notice, dispatched_notice, notice_for
+from dispatch.delivery.notices import (
+    Names,
+    Notice,
+    dispatched_notice,
+    hotspot_notice,
+    notice_for,
+)
 from dispatch.delivery.queues import (
     DELIVER_NOTICE,
     DELIVER_TASK,
@@ -41,7 +48,7 @@ from dispatch.delivery.state import (
 )
 from dispatch.domain.case_evolve import fold
 from dispatch.domain.case_state import CaseState, TaskState
-from dispatch.domain.events import registry
+from dispatch.domain.events import HotspotDetected, registry
 from dispatch.domain.ids import case_id_of
 from dispatch.handlers import CaseNotFound
 from dispatch.handlers.executor import load_case
@@ -117,14 +124,7 @@ def _send_dispatch(
 def deliver_notice(container: Container, case_id: str, version: int, department: str) -> Outcome:
     """Tell ``department`` what the event at ``version`` of the case means for it."""
     now = container.clock()
-    history = container.store.read_stream(case_id)
-    upto = [r for r in history if r.version <= version]
-    if not upto or upto[-1].version != version:
-        return Outcome("unknown")
-    state = fold(((registry.decode(r), r.recorded_at) for r in upto), case_id=case_id)
-    if state is None:
-        return Outcome("unknown")
-    notice = notice_for(state, registry.decode(upto[-1]), department, _names(container))
+    notice = _notice_at(container, case_id, version, department)
     if notice is None:
         return Outcome("unknown")
     key = notice_id(case_id, version, department)
@@ -157,6 +157,25 @@ def deliver_notice(container: Container, case_id: str, version: int, department:
     job = deliver_notice_job(case_id, version, department)
     letter = {"notice_id": key, "case_id": case_id, "kind": notice.kind}
     return _attempt(container, claim, target, notice, body, job, letter, now)
+
+
+def _notice_at(
+    container: Container, stream_id: str, version: int, department: str
+) -> Notice | None:
+    """The notice the event at ``version`` gives ``department``: a case's, on the case folded
+    up to it; a hotspot's (主动治理), from the event alone, for the street office it names."""
+    history = container.store.read_stream(stream_id)
+    upto = [r for r in history if r.version <= version]
+    if not upto or upto[-1].version != version:
+        return None
+    event = registry.decode(upto[-1])
+    if isinstance(event, HotspotDetected):
+        notice = hotspot_notice(stream_id, event, _names(container))
+        return notice if notice is not None and notice.department == department else None
+    state = fold(((registry.decode(r), r.recorded_at) for r in upto), case_id=stream_id)
+    if state is None:
+        return None
+    return notice_for(state, event, department, _names(container))
 
 
 def _busy(claim: Busy, now: datetime) -> Outcome:

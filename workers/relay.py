@@ -4,7 +4,8 @@ needs work (the log is the outbox).
 ``CaseReceived`` → ``route_case`` on ``routing``; ``CaseDispatched`` → ``deliver_task`` on
 ``dept:<code>``; an urge, a ruling, a cancellation or an SLA warning → one ``deliver_notice``
 per department it concerns (``dispatch.delivery.notices.addressees``, on the case folded up
-to that event, so relaying it again finds the same departments). Jobs have deterministic
+to that event, so relaying it again finds the same departments); a ``HotspotDetected`` → one
+``deliver_notice`` to the street office it names. Jobs have deterministic
 ids, so a batch enqueued twice (a crash between the enqueue and the checkpoint, two
 schedulers for a moment) runs each job once. The checkpoint
 moves only after every job of the batch is in Redis, and never inside an append: the relay
@@ -44,6 +45,9 @@ def jobs_for(recorded: RecordedEvent, history: History) -> list[JobSpec]:
         return [route_case_job(recorded.stream_id)]
     if recorded.type == "CaseDispatched":
         return [deliver_task_job(recorded.data["task_id"], recorded.data["department"])]
+    if recorded.type == "HotspotDetected":
+        office = recorded.data.get("office")
+        return [deliver_notice_job(recorded.stream_id, recorded.version, office)] if office else []
     if recorded.type in NOTICE_EVENTS:
         upto = [r for r in history(recorded.stream_id) if r.version <= recorded.version]
         decoded = ((registry.decode(r), r.recorded_at) for r in upto)

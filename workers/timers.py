@@ -9,7 +9,8 @@ the handler drops (a parked case, a task awaiting a return ruling) is asked agai
 The same scan raises 挂账到期 (``CaseParkReviewDue``) for parked cases whose ``review_on`` has
 come in the catalogue's timezone; its command id (``park-review:<case>:<date>``) and the
 domain's once-per-parking rule make two schedulers raise it once. And 漏巡
-(``PatrolReportMissed``, ``workers.patrol_timers``) for patrol rounds past their time.
+(``PatrolReportMissed``, ``workers.patrol_timers``) for patrol rounds past their time, and
+主动治理 (``HotspotDetected``, ``workers.hotspot_timers``) for hotspots in the current window.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dispatch.projections.kpi import KPI_TIMEZONE
 from dispatch.projections.runner import ProjectionRunner
 from dispatch.projections.sla_timers import SlaTimers, due_park_reviews, due_timers
 from events.database import read_only_connection
+from workers.hotspot_timers import raise_hotspots
 from workers.patrol_timers import raise_missed_patrols
 
 RECHECK = timedelta(minutes=10)
@@ -86,12 +88,14 @@ def raise_due_warnings(container: Container, *, limit: int = BATCH) -> dict[str,
     if raised or reviews:
         runner.catch_up()  # fold them in, so the next scan does not ask again
     missed = raise_missed_patrols(container, now)
+    hotspots = raise_hotspots(container, now)
     return {
         "due": len(due),
         "raised": raised,
         "dropped": dropped,
         "park_reviews": reviews,
         "patrols_missed": missed,
+        "hotspots": hotspots,
     }
 
 

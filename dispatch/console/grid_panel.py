@@ -20,6 +20,7 @@ MEASURE_LABELS = {
     "open": N_("Open cases"),
     "overdue": N_("Overdue tasks"),
     "missed_patrols": N_("Missed patrols, last 7 days"),
+    "hotspots": N_("Hotspots"),
 }
 
 

@@ -1,9 +1,11 @@
 """What a department is told (通知), and which departments an event concerns. No I/O.
 
 Every delivery has a ``kind``: ``task.dispatched`` (派单), ``task.cancelled`` (撤单),
-``case.urged`` (催办/督办), ``task.return_ruled`` (退单审核), ``task.extension_ruled`` (延期审核)
-and ``sla.warning`` (预警/超期). A ``Notice`` is one of them addressed to one department: the
-facts a department's system needs and one short line of Chinese for a chat group or an SMS.
+``case.urged`` (催办/督办), ``task.return_ruled`` (退单审核), ``task.extension_ruled`` (延期审核),
+``sla.warning`` (预警/超期) and ``hotspot.detected`` (主动治理, to the street office; not about
+one case: its ``case_id`` is the hotspot's stream, ``case_no`` empty). A ``Notice`` is one
+of them addressed to one department: the facts a department's system needs and one short
+line of Chinese for a chat group or an SMS.
 Personal data (the reporter's name and phone) never goes into a notice: chat robots and SMS
 gateways are third parties.
 """
@@ -26,6 +28,7 @@ CASE_URGED = "case.urged"
 TASK_RETURN_RULED = "task.return_ruled"
 TASK_EXTENSION_RULED = "task.extension_ruled"
 SLA_WARNING = "sla.warning"
+HOTSPOT_DETECTED = "hotspot.detected"
 DELIVERY_KINDS = (
     TASK_DISPATCHED,
     TASK_CANCELLED,
@@ -33,6 +36,7 @@ DELIVERY_KINDS = (
     TASK_RETURN_RULED,
     TASK_EXTENSION_RULED,
     SLA_WARNING,
+    HOTSPOT_DETECTED,
 )
 # The events the relay turns into notices (``task.dispatched`` has its own, older job).
 NOTICE_EVENTS = {
@@ -179,6 +183,37 @@ def notice_for(state: CaseState, event: Event, department: str, names: Names) ->
             return None
     title = text[1 : text.index("】")] + f" {no}"
     return _notice(kind, state, department, task, title=title, text=text, what=what)
+
+
+def hotspot_notice(stream_id: str, event: ev.HotspotDetected, names: Names) -> Notice | None:
+    """主动治理: the street office hears of repeated complaints in one of its grids."""
+    if event.office is None:
+        return None
+    category = names.categories.get(event.category, event.category)
+    days = f"{event.window_start:%m-%d}至{event.window_end:%m-%d}"
+    text = (
+        f"【12345主动治理】{days}网格{event.grid}收到{len(event.cases)}件{category}诉求"
+        f"（{'、'.join(event.cases)}），请街道提前研判、主动处置。"
+    )
+    return Notice(
+        kind=HOTSPOT_DETECTED,
+        case_id=stream_id,
+        case_no="",
+        department=event.office,
+        task_id=None,
+        title=f"12345主动治理 {event.grid} {category}",
+        text=text,
+        what={
+            "grid": event.grid,
+            "street": event.street,
+            "category": event.category,
+            "window_start": event.window_start.isoformat(),
+            "window_end": event.window_end.isoformat(),
+            "count": len(event.cases),
+            "cases": list(event.cases),
+        },
+        deadlines=None,
+    )
 
 
 def _notice(

@@ -379,6 +379,8 @@ class HotspotDetected(Event):
     window_start: date
     window_end: date
     cases: list[str]  # case numbers, oldest first
+    # The street office told (通知), from the catalogue at detection; None: the worklist only.
+    office: str | None = None
 
 
 # -- patrols (三巡一查零报告): one stream per grid and day, ``patrol-<grid>-<yyyymmdd>`` ---------

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from dispatch.catalogue import Catalogue, Grid
 from dispatch.projections.case_list import live_tables
 from dispatch.projections.patrol_reports import live_tables as patrol_tables
+from dispatch.queries.detected_hotspots import hotspots_now
 from dispatch.queries.patrols import MISSED_LIST_DAYS
 from dispatch.queries.scope import Viewer, is_scoped, roles_of
 from dispatch.queries.worklist_items import HOLDS, Filters, Moment
@@ -168,3 +169,4 @@ register_measure(Measure("overdue", "超期任务", overdue_tasks, (("overdue", 
 register_measure(
     Measure("missed_patrols", "近7日漏巡", missed_patrols, projections=("patrol_reports",))
 )
+register_measure(Measure("hotspots", "主动治理热点", hotspots_now, projections=("hotspots",)))

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from dispatch.catalogue import Catalogue, routing_advice
 from dispatch.projections.case_list import live_tables
 from dispatch.queries.cases import case_summary
+from dispatch.queries.detected_hotspots import detected_hotspots
 from dispatch.queries.masking import (
     mask_phones,
     present_summary,
@@ -85,6 +86,8 @@ def worklist_page(
     check_may_see(viewer, listed)
     if listed.holds == "patrol":
         return _missed_rounds(conn, viewer, at, filters, page, page_size)
+    if listed.holds == "hotspot":
+        return _hotspots(conn, viewer, at, filters, page, page_size)
     conditions = _conditions(listed, viewer, at, filters)
     limit, offset = page_bounds(page, page_size)
     if listed.holds == "case":
@@ -104,14 +107,15 @@ def worklist_counts(
     conn: Connection, viewer: Viewer, lists: list[Worklist], *, at: Moment
 ) -> dict[str, int]:
     """How many items each of ``lists`` holds for the viewer, unfiltered."""
-    return {
-        w.key: (
-            _missed_rounds(conn, viewer, at, Filters(), 1, 1)[1]
-            if w.holds == "patrol"
-            else _count(conn, w, _conditions(w, viewer, at, Filters()))
-        )
-        for w in lists
-    }
+    return {w.key: _total(conn, viewer, w, at) for w in lists}
+
+
+def _total(conn: Connection, viewer: Viewer, listed: Worklist, at: Moment) -> int:
+    if listed.holds == "patrol":
+        return _missed_rounds(conn, viewer, at, Filters(), 1, 1)[1]
+    if listed.holds == "hotspot":
+        return _hotspots(conn, viewer, at, Filters(), 1, 1)[1]
+    return _count(conn, listed, _conditions(listed, viewer, at, Filters()))
 
 
 def _missed_rounds(
@@ -128,6 +132,27 @@ def _missed_rounds(
         at.today,
         street=f.street,
         grid=f.grid,
+        first=(f.received_from + half_day).date() if f.received_from else None,
+        last=(f.received_to - half_day).date() if f.received_to else None,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def _hotspots(
+    conn: Connection, viewer: Viewer, at: Moment, f: Filters, page: int, page_size: int
+) -> tuple[list[dict[str, Any]], int]:
+    """主动治理 holds hotspots, not cases: ``from``/``to`` bound their window, read as local
+    days as 漏巡 reads them."""
+    limit, offset = page_bounds(page, page_size)
+    half_day = timedelta(hours=12)
+    return detected_hotspots(
+        conn,
+        viewer,
+        at.today,
+        street=f.street,
+        grid=f.grid,
+        category=f.category,
         first=(f.received_from + half_day).date() if f.received_from else None,
         last=(f.received_to - half_day).date() if f.received_to else None,
         limit=limit,

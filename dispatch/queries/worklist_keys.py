@@ -21,7 +21,8 @@ CENTRE = frozenset({"operator", "dispatcher", "supervisor"})
 class Worklist:
     key: str
     title: str  # Chinese first: the console and the clients show it as it is
-    holds: Literal["case", "task", "patrol"]  # patrol: a grid's missed round (漏巡)
+    # patrol: a grid's missed round (漏巡); hotspot: a hotspot raised (主动治理)
+    holds: Literal["case", "task", "patrol", "hotspot"]
     roles: frozenset[str]  # any one of them shows the list
     summary: str
 
@@ -96,6 +97,14 @@ WORKLISTS: tuple[Worklist, ...] = (
         "patrol",
         frozenset({"street", "supervisor"}),
         "patrol rounds past their time with no report (a street: its own grids'), a week back",
+    ),
+    Worklist(
+        "hotspots",
+        "主动治理",
+        "hotspot",
+        frozenset({"street", "supervisor"}),
+        "hotspots raised (one category, one grid, one window; a street: its own grids'), "
+        "until a week after their window",
     ),
 )
 

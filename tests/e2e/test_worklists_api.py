@@ -40,7 +40,7 @@ SEES = {
     "operator": ("callbacks", "closing"),
     "dispatcher": ("dispatch", "rulings", "callbacks", "closing", "overdue", "park_review"),
     "liaison": ("sign", "handle", "overdue"),
-    "street": ("summoned", "patrol_missed"),
+    "street": ("summoned", "patrol_missed", "hotspots"),
     "supervisor": (
         "dispatch",
         "rulings",
@@ -49,6 +49,7 @@ SEES = {
         "overdue",
         "park_review",
         "patrol_missed",
+        "hotspots",
     ),
     "admin": ("dispatch",),
 }

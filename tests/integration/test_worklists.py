@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from dispatch.projections.case_list import CaseListProjection, live_tables
+from dispatch.projections.hotspots import HotspotsProjection
 from dispatch.projections.patrol_reports import PatrolReportsProjection
 from dispatch.projections.runner import ProjectionRunner
 from dispatch.queries.worklist_items import Moment, worklist_counts, worklist_page
@@ -57,8 +58,10 @@ OWNERS = (
 
 @pytest.fixture
 def projector(scratch_engine: Engine) -> ProjectionRunner:
-    # patrol_reports too: the street's 漏巡 list reads it (it holds rounds, not cases)
-    runner = ProjectionRunner(scratch_engine, [CaseListProjection(), PatrolReportsProjection()])
+    # patrol_reports and hotspots too: the street's 漏巡 and 主动治理 lists read them (they hold
+    # rounds and hotspots, not cases)
+    projections = [CaseListProjection(), PatrolReportsProjection(), HotspotsProjection()]
+    runner = ProjectionRunner(scratch_engine, projections)
     runner.ensure_tables()
     return runner
 
@@ -83,7 +86,7 @@ def on_worklists(engine: Engine, at: Moment) -> dict[str, set[str]]:
                 assert total == len(items) < 500
                 counts = worklist_counts(conn, viewer, [listed], at=at)
                 assert counts[listed.key] == total
-                for item in items if listed.holds != "patrol" else ():
+                for item in items if listed.holds in ("case", "task") else ():
                     case_id = item["id"] if listed.holds == "case" else item["case_id"]
                     found.setdefault(case_id, set()).add(listed.key)
     return found

@@ -34,10 +34,12 @@ from dispatch.auth.tokens import issue_token
 from dispatch.auth.users import add_user
 from dispatch.delivery.notice_state import notice_deliveries
 from dispatch.delivery.policy import DeliveryPolicy
+from dispatch.delivery.queues import department_queue
 from dispatch.delivery.replay import replay
 from dispatch.domain.commands import ApproveReturn, RequestReturn, UrgeCase
 from dispatch.handlers import Issuer
 from dispatch.handlers.actor import SystemActor
+from dispatch.handlers.intake import Complaint, new_case_id
 from workers import timers
 
 from worlds.routing import WEBHOOK_SECRET, Clock, World, claimed_redis, fresh_database
@@ -54,6 +56,9 @@ DISPATCHER = Issuer(
 ROADS_LIAISON = Issuer(
     actor=SystemActor(username="liaison-roads", department="roads", roles=frozenset({"liaison"})),
     role="liaison",
+)
+OPERATOR_ISSUER = Issuer(
+    actor=SystemActor(username="operator-test", roles=frozenset({"operator"})), role="operator"
 )
 DING_SECRET = "SEC0123456789abcdef-test-secret"
 REPORTER_PHONE = "13800138000"
@@ -551,3 +556,63 @@ def test_an_urge_lost_in_a_redis_flush_is_sent_again_by_the_reconciler_once(worl
     assert again.requeued == []
     states = {(r["department"], r["channel"], r["state"]) for r in notice_rows(world)}
     assert states == {("roads", "webhook", "delivered"), ("water", "inbox", "delivered")}
+
+
+HOTSPOT_CATALOGUE = """
+version: "hotspot-{label}"
+timezone: Asia/Shanghai
+streets:
+  - {{code: XYL, name: 西一路街道, office: xyl-office}}
+  - {{code: CLZ, name: 长乐中路街道, office: clz-office}}
+departments:
+  - {{code: xyl-office, name: 西一路街道办事处, delivery: {office}}}
+  - {{code: clz-office, name: 长乐中路街道办事处, delivery: {{type: inbox}}}}
+  - {{code: roads, name: 市政道路, delivery: {{type: inbox}}}}
+grids:
+  - {{code: XYL-01, name: 西一路第1网格, street: XYL}}
+  - {{code: CLZ-01, name: 长乐中路第1网格, street: CLZ}}
+categories:
+  - {{code: road.pothole, name: 道路坑洼, sla: quick}}
+routing:
+  - {{id: R-road, category: "road.*", lead: roads}}
+sla:
+  quick: {{sign: 1h, contact: 2h, reply: 4h, warn_at: 0.5}}
+hotspots: {{window_days: 7, min_cases: 2}}
+"""
+
+
+def test_a_hotspot_reaches_the_street_offices_webhook_once_and_no_other_department(
+    world: World,
+):
+    with serving(lambda _request: (200, {})) as office:
+        delivery = {"type": "webhook", "url": f"{office.url}/12345", "secret": WEBHOOK_SECRET,
+                    "allow_http": True}  # fmt: skip
+        world.load_catalogue(
+            HOTSPOT_CATALOGUE.format(label=uuid.uuid4().hex[:8], office=json.dumps(delivery))
+        )
+        for _ in range(2):
+            complaint = Complaint(
+                channel="phone", category="road.pothole", description="井盖缺失", urgency="normal",
+                grid="XYL-01", reporter_phone=REPORTER_PHONE,
+            )  # fmt: skip
+            world.container.handle(new_case_id(), complaint, OPERATOR_ISSUER)
+        offices = [department_queue("xyl-office"), department_queue("clz-office")]
+        world.settle()
+        assert timers.raise_due_warnings(world.container)["hotspots"] == 1
+        world.relay()
+        world.work(offices)
+        assert timers.raise_due_warnings(world.container)["hotspots"] == 0
+        world.relay()  # nothing new: the notice is not sent again
+        world.work(offices)
+
+    [told] = office.received
+    body = told.json()
+    assert body["kind"] == "hotspot.detected" and body["department"] == "xyl-office"
+    assert body["what"]["grid"] == "XYL-01" and body["what"]["category"] == "road.pothole"
+    assert body["what"]["count"] == 2 and len(body["what"]["cases"]) == 2
+    assert "主动治理" in body["text"] and "道路坑洼" in body["text"]
+    assert REPORTER_PHONE not in told.body.decode()
+    expected = hmac.new(WEBHOOK_SECRET.encode(), told.body, hashlib.sha256).hexdigest()
+    assert told.headers["X-Street-Whistle-Signature"] == f"sha256={expected}"
+    hotspot_rows = [r for r in notice_rows(world) if r["kind"] == "hotspot.detected"]
+    assert [(r["department"], r["state"]) for r in hotspot_rows] == [("xyl-office", "delivered")]
