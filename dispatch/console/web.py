@@ -47,6 +47,7 @@ PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/street", N_("Street"), ("street",)),
     ("/dashboard", N_("Supervision"), ("supervisor", "dispatcher")),
     ("/cases", N_("Case search"), ("operator", "dispatcher", "supervisor", "liaison", "street")),
+    ("/admin", N_("Administration"), ("admin",)),
 )
 
 
