@@ -39,6 +39,7 @@ ROLE = {
     "street": N_("Street officer"),
     "supervisor": N_("Supervisor"),
     "admin": N_("Administrator"),
+    "grid": N_("Grid worker"),
 }
 
 # 诉求性质, in the order a call-taker asks: 咨询, 求助, 投诉, 举报, 建议.
