@@ -55,7 +55,8 @@ def users_page(request: Request, page: int = 1, user: User = Admin) -> Response:
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page = min(max(page, 1), pages)
         shown = list_users(conn, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    context = {"staff": shown, "total": total, "page": page, "page_count": pages, **_choices(request)}
+    context = {"staff": shown, "total": total, "page": page, "page_count": pages}
+    context |= _choices(request)
     return render(request, "admin_users.html", context)
 
 
