@@ -228,3 +228,22 @@ def test_no_one_but_an_admin_may_open_an_admin_page(
     assert page.get_by_role("link", name="系统管理").count() == 0
     answer = page.request.post("/console/admin/keys", form={"name": "x"})
     assert answer.status == 403  # no CSRF token, no role: refused either way
+
+
+def test_the_old_inbox_shows_the_overdue_task_first(new_page: Any, console: Console) -> None:
+    """部门待办 (/console/inbox) still answers for old links, the most urgent task on top."""
+    from browsing import file_case
+    from test_console_worklists import DEPARTMENT, days_ago
+
+    with days_ago(console, 10):
+        _, late_no = file_case(console, description=f"十天前的油烟 {uuid.uuid4().hex[:6]}")
+    _, fresh_no = file_case(console, description=f"今天的油烟 {uuid.uuid4().hex[:6]}")
+    page = new_page()
+    sign_in(page, console.user("liaison", department=DEPARTMENT), next_path="/console/inbox")
+
+    order = page.locator("article.task").evaluate_all("cards => cards.map(c => c.dataset.caseNo)")
+    assert order.index(late_no) < order.index(fresh_no)
+    assert order[0] == late_no or "overdue" in (
+        page.locator("article.task").first.get_attribute("class") or ""
+    )
+    shot(page, console, "inbox-overdue-first")
