@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browsing import PASSWORD, Console, shot, sign_in
+from browsing import PASSWORD, Console, file_case, shot, sign_in
+from test_console_worklists import DEPARTMENT, days_ago
 
 from dispatch.auth.apikeys import check_api_key
 from dispatch.auth.users import find_user_by_username
 from dispatch.catalogue.versions import list_versions
+from workers.timers import raise_due_warnings
 
 SAMPLE = Path(__file__).parents[3] / "dispatch/catalogue/samples/sample.yaml"
 ADMIN_PAGES = (
@@ -232,8 +234,6 @@ def test_no_one_but_an_admin_may_open_an_admin_page(
 
 def test_the_old_inbox_shows_the_overdue_task_first(new_page: Any, console: Console) -> None:
     """部门待办 (/console/inbox) still answers for old links, the most urgent task on top."""
-    from browsing import file_case
-    from test_console_worklists import DEPARTMENT, days_ago
 
     with days_ago(console, 10):
         _, late_no = file_case(console, description=f"十天前的油烟 {uuid.uuid4().hex[:6]}")
@@ -247,3 +247,25 @@ def test_the_old_inbox_shows_the_overdue_task_first(new_page: Any, console: Cons
         page.locator("article.task").first.get_attribute("class") or ""
     )
     shot(page, console, "inbox-overdue-first")
+
+
+def test_the_dashboards_alerts_update_without_a_reload(new_page: Any, console: Console) -> None:
+    """督办 (§8.8): a task that falls overdue while the supervisor watches is counted and
+    listed on the open page, without a reload."""
+    page = new_page()
+    sign_in(page, console.user("supervisor"), next_path="/console/dashboard")
+    total = page.get_by_test_id("alerts-total")
+    before = int(total.inner_text())
+    page.evaluate("window.notReloaded = true")
+
+    with days_ago(console, 10):
+        _, late_no = file_case(console, description=f"十天前的油烟 {uuid.uuid4().hex[:6]}")
+    raise_due_warnings(console.container)  # the scheduler's SLA scan: SlaWarningRaised
+
+    page.wait_for_function(
+        f"() => Number(document.querySelector('[data-testid=alerts-total]').textContent) > {before}",  # noqa: E501
+        timeout=5_000,
+    )
+    assert page.evaluate("window.notReloaded") is True
+    assert late_no in page.locator("section[data-live-fragment]").inner_text() or before >= 50
+    shot(page, console, "dashboard-live-alerts")
