@@ -25,7 +25,11 @@ def create_app(container: Container) -> FastAPI:
     # Outermost last: headers go on every answer, the 413 included.
     app.add_middleware(
         BodyLimit,
-        larger={f"{API}/catalogue": CATALOGUE_MAX_BODY},
+        # The console's catalogue upload: the same file in a multipart form.
+        larger={
+            f"{API}/catalogue": CATALOGUE_MAX_BODY,
+            f"{CONSOLE}/admin/catalogue": CATALOGUE_MAX_BODY + 64 * 1024,
+        },
         larger_matching={
             UPLOAD_PATH: upload_body_limit(container.settings),
             MEDIA_UPLOAD_PATH: upload_body_limit(container.settings),

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from dispatch.auth.admin_log import record_admin_action
 from dispatch.auth.users import metadata
 
 api_keys = sa.Table(
@@ -91,3 +92,32 @@ def list_api_keys(conn: Connection) -> list[ApiKeyRecord]:
 
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def issue_api_key(conn: Connection, name: str, *, actor: str, now: datetime) -> str:
+    """``add_api_key`` and its row in the admin log (the name and fingerprint, never the key)."""
+    key = add_api_key(conn, name, now=now)
+    record_admin_action(
+        conn,
+        actor=actor,
+        action="api_key_added",
+        target=name.strip(),
+        detail=f"fingerprint={digest(key)[:12]}",
+        now=now,
+    )
+    return key
+
+
+def revoke_client_keys(conn: Connection, name: str, *, actor: str, now: datetime) -> int:
+    """``revoke_api_keys`` and, when any was live, its row in the admin log."""
+    revoked = revoke_api_keys(conn, name, now=now)
+    if revoked:
+        record_admin_action(
+            conn,
+            actor=actor,
+            action="api_key_revoked",
+            target=name.strip(),
+            detail=f"keys={revoked}",
+            now=now,
+        )
+    return revoked

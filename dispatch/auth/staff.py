@@ -4,10 +4,13 @@ authority away ending the user's sessions at once (``users.session_version``).""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy.engine import Connection
 
+from dispatch.auth.admin_log import AdminAction, record_admin_action
 from dispatch.auth.passwords import DEFAULT_HASHER, check_password_policy, hash_password
 from dispatch.auth.roles import Role, ordered
 from dispatch.auth.users import (
@@ -15,6 +18,7 @@ from dispatch.auth.users import (
     InvalidUser,
     UnknownUser,
     User,
+    add_user,
     check_code,
     check_role_bindings,
     check_roles,
@@ -118,3 +122,64 @@ def new_password_hash(password: str, *, hasher: PasswordHasher = DEFAULT_HASHER)
     except ValueError as error:
         raise InvalidUser("password", str(error)) from None
     return hash_password(password, hasher=hasher)
+
+
+# -- the same changes, each with its row in the admin log (``dispatch.auth.admin_log``) ------
+
+
+def describe(user: User) -> str:
+    """``roles=liaison department=envir active`` — what the admin log keeps of a user."""
+    parts = [f"roles={','.join(role.value for role in ordered(user.roles))}"]
+    parts += [
+        f"{field}={value}"
+        for field, value in (
+            ("department", user.department),
+            ("street", user.street),
+            ("grid", user.grid),
+        )
+        if value
+    ]
+    parts.append("active" if user.active else "disabled")
+    return " ".join(parts)
+
+
+def add_staff(conn: Connection, *, actor: str, now: datetime, **fields: Any) -> User:
+    """``add_user`` and its row in the admin log, in the caller's transaction."""
+    user = add_user(conn, now=now, **fields)
+    record_admin_action(
+        conn, actor=actor, action="user_added", target=user.username, detail=describe(user), now=now
+    )
+    return user
+
+
+def change_staff(
+    conn: Connection, user_id: str, *, actor: str, now: datetime, **changes: Any
+) -> User:
+    """``update_user`` and its row: disabled, enabled or changed, with before → after."""
+    old = get_user(conn, user_id)
+    if old is None:
+        raise UnknownUser(user_id)
+    new = update_user(conn, user_id, **changes)
+    before, after = describe(old), describe(new)
+    if old.display_name != new.display_name:
+        before, after = f"{before} name={old.display_name}", f"{after} name={new.display_name}"
+    if before == after:
+        return new
+    action: AdminAction = "user_changed"
+    if old.active != new.active:
+        action = "user_enabled" if new.active else "user_disabled"
+    record_admin_action(
+        conn, actor=actor, action=action, target=new.username, detail=f"{before} → {after}", now=now
+    )
+    return new
+
+
+def reset_staff_password(
+    conn: Connection, user_id: str, password_hash: str, *, actor: str, now: datetime
+) -> bool:
+    """``set_password_hash`` and its row (never the password); False if there is no such user."""
+    user = get_user(conn, user_id)
+    if user is None or not set_password_hash(conn, user_id, password_hash):
+        return False
+    record_admin_action(conn, actor=actor, action="password_reset", target=user.username, now=now)
+    return True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,11 +54,17 @@ _lock = threading.Lock()
 
 
 def load_catalogue(
-    engine: Engine, text: str, *, loaded_by: str, now: datetime | None = None
+    engine: Engine,
+    text: str,
+    *,
+    loaded_by: str,
+    now: datetime | None = None,
+    recorded: Callable[[Connection, int, Catalogue], None] | None = None,
 ) -> tuple[int, Catalogue, list[str]]:
     """Validate ``text`` and store it as the next version: ``(number, catalogue, warnings)``.
 
-    Raises ``CatalogueError`` (nothing stored) when the catalogue is invalid.
+    ``recorded`` runs in the same transaction once the version has its number (the admin
+    log's row). Raises ``CatalogueError`` (nothing stored) when the catalogue is invalid.
     """
     catalogue = parse_catalogue(text)
     loaded_at = (now or datetime.now(UTC)).astimezone(UTC)
@@ -77,6 +83,8 @@ def load_catalogue(
         key = result.inserted_primary_key
         assert key is not None  # a single-row INSERT always has one
         number = int(key[0])
+        if recorded is not None:
+            recorded(conn, number, catalogue)
     with _lock:
         _active[engine] = (number, catalogue)
     return number, catalogue, warnings

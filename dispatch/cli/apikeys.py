@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from dispatch.auth.apikeys import add_api_key, list_api_keys, revoke_api_keys
+from dispatch.auth.apikeys import issue_api_key, list_api_keys, revoke_client_keys
 from dispatch.cli.common import container, fail
 from dispatch.cli.users import database_problem
+
+CLI_ACTOR = "(cli)"  # the admin log's actor for a change made on the server's command line
 
 app = typer.Typer(no_args_is_help=True, help="Open311 API keys")
 
@@ -18,7 +20,7 @@ def add(name: str = typer.Argument(..., help="who the key is for, e.g. the city 
     app_container = container()
     try:
         with app_container.engine.begin() as conn:
-            key = add_api_key(conn, name, now=app_container.clock())
+            key = issue_api_key(conn, name, actor=CLI_ACTOR, now=app_container.clock())
     except ValueError as error:
         fail(str(error))
     except SQLAlchemyError as error:
@@ -51,7 +53,7 @@ def revoke(name: str = typer.Argument(..., help="the client whose keys stop work
     app_container = container()
     try:
         with app_container.engine.begin() as conn:
-            revoked = revoke_api_keys(conn, name, now=app_container.clock())
+            revoked = revoke_client_keys(conn, name, actor=CLI_ACTOR, now=app_container.clock())
     except SQLAlchemyError as error:
         fail(database_problem(error))
     finally:

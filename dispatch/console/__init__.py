@@ -14,6 +14,10 @@ from starlette.responses import RedirectResponse, Response
 
 from dispatch.console.i18n import N_
 from dispatch.console.routes import (
+    admin,
+    admin_catalogue,
+    admin_keys,
+    admin_users,
     attachments,
     audit,
     callbacks,
@@ -46,7 +50,7 @@ CONSOLE_PHOTOS = 4
 def install_console(app: FastAPI) -> None:
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
     # Specific paths before the catch-all case actions (/cases/{id}/{action}).
-    for module in (login, dashboard):
+    for module in (login, dashboard, admin, admin_users, admin_catalogue, admin_keys):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
     routed = (intake, callbacks, cases, tasks, desk, street, patrol, worklists, audit, attachments)
     for module in (*routed, case_actions):

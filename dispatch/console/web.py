@@ -48,6 +48,7 @@ PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/patrol", N_("Patrol"), ("grid",)),
     ("/dashboard", N_("Supervision"), ("supervisor", "dispatcher")),
     ("/cases", N_("Case search"), ("operator", "dispatcher", "supervisor", "liaison", "street")),
+    ("/admin", N_("Administration"), ("admin",)),
 )
 
 

@@ -111,8 +111,11 @@ def list_tasks(
     overdue: bool | None = None,
     page: int = 1,
     page_size: int = 20,
+    most_urgent_first: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
-    """The inbox: ``state="open"`` means any state still waiting on the department."""
+    """The inbox: ``state="open"`` means any state still waiting on the department;
+    ``most_urgent_first`` orders by the deadline of the step each task is at (the overdue
+    first), else the latest dispatched first."""
     tables = live_tables()
     cases, tasks = tables["case_list"], tables["case_tasks"]
     conditions: list[Any] = []
@@ -136,13 +139,32 @@ def list_tasks(
         sa.select(tasks, cases.c.category, cases.c.urgency, cases.c.address, cases.c.status)
         .join(cases, cases.c.id == tasks.c.case_id)
         .where(*conditions)
-        .order_by(tasks.c.dispatched_at.desc(), tasks.c.id)
+        .order_by(*(_most_urgent_first(tasks) if most_urgent_first else _latest_first(tasks)))
         .limit(limit)
         .offset(offset)
     )
     total = conn.execute(sa.select(sa.func.count()).select_from(tasks).where(*conditions))
     items = [present_task(_inbox_item(row), viewer) for row in conn.execute(query).mappings()]
     return with_delivery(conn, items), int(total.scalar() or 0)
+
+
+def step_due(tasks: sa.Table) -> Any:
+    """The deadline of the step the task is at; none once it has replied or left play."""
+    return sa.case(
+        (tasks.c.state.in_(("replied", "returned", "cancelled")), sa.null()),
+        (tasks.c.signed_at.is_(None), tasks.c.sign_by),
+        (tasks.c.contacted_at.is_(None), tasks.c.contact_by),
+        else_=tasks.c.reply_by,
+    )
+
+
+def _most_urgent_first(tasks: sa.Table) -> list[Any]:
+    due = step_due(tasks)
+    return [due.is_(None), due, tasks.c.dispatched_at, tasks.c.id]
+
+
+def _latest_first(tasks: sa.Table) -> list[Any]:
+    return [tasks.c.dispatched_at.desc(), tasks.c.id]
 
 
 def _inbox_item(row: Mapping[Any, Any]) -> dict[str, Any]:

@@ -29,7 +29,13 @@ from dispatch.queries.masking import (
 )
 from dispatch.queries.patrols import missed_rounds
 from dispatch.queries.scope import Viewer, case_scope, liaison_department, roles_of
-from dispatch.queries.tasks import iso, page_bounds, task_representation, with_delivery
+from dispatch.queries.tasks import (
+    iso,
+    page_bounds,
+    step_due,
+    task_representation,
+    with_delivery,
+)
 from dispatch.queries.worklist_keys import NotYourWorklist, Worklist, check_may_see, worklist
 from events import as_utc
 
@@ -335,13 +341,8 @@ def _state_filters(
 
 
 def _due(tasks: sa.Table) -> Any:
-    """The deadline of the step the task is at; none once it has replied."""
-    return sa.case(
-        (tasks.c.state.in_(("replied", *OUT_OF_PLAY)), sa.null()),
-        (tasks.c.signed_at.is_(None), tasks.c.sign_by),
-        (tasks.c.contacted_at.is_(None), tasks.c.contact_by),
-        else_=tasks.c.reply_by,
-    )
+    """The deadline of the step the task is at; none once it has replied (as the inbox)."""
+    return step_due(tasks)
 
 
 def _case_select(conditions: list[Any]) -> sa.Select[Any]:

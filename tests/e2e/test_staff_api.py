@@ -187,3 +187,27 @@ def test_changing_an_unknown_user_gets_404(client: TestClient, login: Login) -> 
 def test_only_an_admin_changes_other_users(client: TestClient, login: Login, role: str) -> None:
     target = login("operator")
     assert_problem(patch(client, login(role), target.user.id, active=False), 403)
+
+
+def test_every_admin_change_through_the_api_is_in_the_admin_log_and_a_refused_one_is_not(
+    client: TestClient, login: Login, app_container: Container
+) -> None:
+    from dispatch.auth.admin_log import recent_admin_actions
+
+    admin = login("admin")
+    operator = login("operator")
+    patch(client, admin, operator.user.id, active=False)
+    client.post(
+        f"{API}/users/{operator.user.id}/password",
+        json={"password": "another long passphrase"},
+        headers=admin,
+    )
+    refused = patch(client, admin, operator.user.id, roles=["liaison"])  # no department
+
+    assert_problem(refused, 422)
+    with app_container.store.reading() as conn:
+        log = [e for e in recent_admin_actions(conn) if e.target == operator.user.username]
+    assert [e.action for e in log] == ["password_reset", "user_disabled"]
+    assert {e.actor for e in log} == {admin.user.username}
+    assert log[1].detail == "roles=operator active → roles=operator disabled"
+    assert "another" not in log[0].detail  # never the password

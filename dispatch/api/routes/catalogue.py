@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dispatch.api.deps import AdminUser, ContainerDep, CurrentUser, require_roles
 from dispatch.api.problems import Problem
+from dispatch.auth.admin_log import catalogue_logged
 from dispatch.auth.roles import Role
 from dispatch.auth.users import User
 from dispatch.catalogue import Catalogue, CatalogueError, explain
@@ -127,6 +128,7 @@ async def load(request: Request, admin: AdminUser, container: ContainerDep) -> L
             text,
             loaded_by=admin.username,
             now=container.clock(),
+            recorded=catalogue_logged(admin.username, container.clock()),
         )
     except CatalogueError as error:
         fields = ", ".join(dict.fromkeys(problem.field for problem in error.problems))

@@ -23,7 +23,13 @@ from dispatch.auth.gate import SignInGateDep
 from dispatch.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from dispatch.auth.roles import Role, ordered
 from dispatch.auth.signin import password_matches, through_gate
-from dispatch.auth.staff import new_password_hash, set_password_hash, update_user
+from dispatch.auth.staff import (
+    add_staff,
+    change_staff,
+    new_password_hash,
+    reset_staff_password,
+    set_password_hash,
+)
 from dispatch.auth.tokens import issue_token
 from dispatch.auth.users import (
     CODE_MAX,
@@ -33,7 +39,6 @@ from dispatch.auth.users import (
     InvalidUser,
     UnknownUser,
     User,
-    add_user,
     count_users,
     get_user,
     list_users,
@@ -165,15 +170,16 @@ def users(
 @router.post("", response_model=UserOut, status_code=status.HTTP_201_CREATED)
 def create_user(
     body: NewUser,
-    _admin: AdminUser,
+    admin: AdminUser,
     container: ContainerDep,
     request: Request,
     response: Response,
 ) -> UserOut:
     try:
         with user_problems(), container.store.transaction() as conn:
-            user = add_user(
+            user = add_staff(
                 conn,
+                actor=admin.username,
                 username=body.username,
                 password=body.password,
                 roles=body.roles,
@@ -222,7 +228,7 @@ def change_user(
         field: getattr(body, field) for field in ("department", "street", "grid") if field in given
     }
     with user_problems(), container.store.transaction() as conn:
-        user = update_user(conn, user_id, **changes)
+        user = change_staff(conn, user_id, actor=admin.username, now=container.clock(), **changes)
     return UserOut.of(user)
 
 
@@ -260,11 +266,11 @@ async def change_own_password(
 
 @router.post("/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT)
 def set_password(
-    user_id: str, body: NewPassword, _admin: AdminUser, container: ContainerDep
+    user_id: str, body: NewPassword, admin: AdminUser, container: ContainerDep
 ) -> Response:
     """Set or reset a user's password; their existing sessions end at once."""
     with user_problems():
-        _store_password(container, user_id, body.password)
+        _reset_password(container, user_id, body.password, actor=admin.username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -273,4 +279,14 @@ def _store_password(container: Container, user_id: str, password: str) -> None:
     password_hash = new_password_hash(password)
     with container.store.transaction() as conn:
         if not set_password_hash(conn, user_id, password_hash):
+            raise UnknownUser(user_id)
+
+
+def _reset_password(container: Container, user_id: str, password: str, *, actor: str) -> None:
+    """As ``_store_password``, with the reset's row in the admin log."""
+    password_hash = new_password_hash(password)
+    with container.store.transaction() as conn:
+        if not reset_staff_password(
+            conn, user_id, password_hash, actor=actor, now=container.clock()
+        ):
             raise UnknownUser(user_id)

@@ -14,7 +14,7 @@ from dispatch.auth.users import User
 from dispatch.console.charts import rate_chart, trend_chart
 from dispatch.console.grid_panel import grid_panel
 from dispatch.console.periods import chosen_filters, chosen_period, query_string, shift_month
-from dispatch.console.web import container_of, finish, names, render, require
+from dispatch.console.web import PREFIX, container_of, finish, names, render, require
 from dispatch.queries.alerts import count_overdue_alerts, overdue_alerts
 from dispatch.queries.kpi_settings import zone_and_weights
 from dispatch.queries.kpis import kpi_rows, ranking
@@ -83,15 +83,6 @@ def dashboard(
             weights=weights,
             timezone=str(zone),
         )
-        alerts = overdue_alerts(
-            conn,
-            user,
-            now=now,
-            department=filters.department,
-            limit=ALERTS_PAGE,
-            offset=(alerts_page - 1) * ALERTS_PAGE,
-        )
-        alerts_total = count_overdue_alerts(conn, user, now=now, department=filters.department)
     too_few = {row["key"] for row in ranked["rows"] if row.get("too_few")}
     keep = query_string(period, filters)
     context: dict[str, Any] = {
@@ -109,15 +100,68 @@ def dashboard(
         "chart": rate_chart(rows),
         "ranking": ranked,
         "trend": trend_chart(_every_day(days, trend_start, TREND_DAYS)),
-        "alerts": alerts,
-        "alerts_total": alerts_total,
-        "alerts_page": alerts_page,
-        "alerts_pages": max(1, -(-alerts_total // ALERTS_PAGE)),
         "may_export": user.has("supervisor"),
         "weights": weights,
         "grid_map": grid_panel(request, user, measure),
     }
+    context |= _alerts(request, user, filters.department, alerts_page)
+    context["live_alerts"] = _alerts_url(context["back"])
     return render(request, "dashboard.html", context)
+
+
+@router.get("/dashboard/alerts")
+def dashboard_alerts(
+    request: Request,
+    month: str = "",
+    from_: str = Query("", alias="from", max_length=10),
+    to: str = Query("", max_length=10),
+    department: str = "",
+    street: str = "",
+    category: str = "",
+    alerts_page: int = 1,
+    user: User = Reader,
+) -> Response:
+    """The alerts card alone, for the page's script to swap in when the live stream says a
+    worklist or an alert changed (§8.8): the dashboard updates without a reload."""
+    container = container_of(request)
+    zone, _weights = zone_and_weights(container.catalogue_source(), container.settings.timezone)
+    period = chosen_period(container.clock(), zone, month=month[:7], first=from_, last=to)
+    filters = chosen_filters(
+        names(request), department=department, street=street, category=category
+    )
+    alerts_page = min(max(alerts_page, 1), 10_000)
+    keep = query_string(period, filters)
+    back = f"{PREFIX}/dashboard?{query_string(period, filters, alerts_page=alerts_page)}"
+    context = {"keep": keep, "back": back, "live_alerts": _alerts_url(back)}
+    context |= _alerts(request, user, filters.department, alerts_page)
+    return render(request, "dashboard_alerts.html", context, fragment=True)
+
+
+def _alerts_url(back: str) -> str:
+    """Where the page's script fetches the alerts card again, with the page's own query."""
+    return f"{PREFIX}/dashboard/alerts?{back.split('?', 1)[1]}"
+
+
+def _alerts(request: Request, user: User, department: str | None, page: int) -> dict[str, Any]:
+    container = container_of(request)
+    now = container.clock()
+    container.fresh("kpi")  # the alerts are computed from the KPI task facts
+    with container.store.reading() as conn:
+        alerts = overdue_alerts(
+            conn,
+            user,
+            now=now,
+            department=department,
+            limit=ALERTS_PAGE,
+            offset=(page - 1) * ALERTS_PAGE,
+        )
+        total = count_overdue_alerts(conn, user, now=now, department=department)
+    return {
+        "alerts": alerts,
+        "alerts_total": total,
+        "alerts_page": page,
+        "alerts_pages": max(1, -(-total // ALERTS_PAGE)),
+    }
 
 
 def _every_day(rows: list[dict[str, Any]], first: datetime, count: int) -> list[dict[str, Any]]:

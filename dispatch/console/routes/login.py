@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from dispatch.auth.gate import SignInGateDep
+from dispatch.auth.roles import Role
 from dispatch.auth.signin import authenticate, through_gate
 from dispatch.auth.throttle import Busy, Throttled
 from dispatch.auth.users import User
@@ -41,8 +42,10 @@ HOMES = (
 
 
 def home_path(user: User) -> str:
-    """The worklists (工作台) for every role that has some; else the desk of the user's most
-    specific role; case search for anyone else."""
+    """The admin menu for a user who only administers; the worklists (工作台) for every role
+    that has some; else the desk of the user's most specific role; case search for anyone else."""
+    if user.roles == {Role.ADMIN}:
+        return "/admin"
     if visible_worklists(user):
         return "/worklists"
     for role, path in HOMES:

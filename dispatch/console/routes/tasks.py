@@ -36,11 +36,17 @@ router = APIRouter()
 def inbox(
     request: Request, show: str = "open", user: User = Depends(require("liaison"))
 ) -> Response:
-    """The liaison's own department only, whatever is asked (``list_tasks`` forces it)."""
+    """The liaison's own department only, whatever is asked (``list_tasks`` forces it); the
+    most urgent first, so the overdue task is at the top, never under 90 fresh ones."""
     state = "open" if show != "all" else None
     with container_of(request).store.reading() as conn:
         items, total = list_tasks(
-            conn, user, department=user.department or "", state=state, page_size=100
+            conn,
+            user,
+            department=user.department or "",
+            state=state,
+            page_size=100,
+            most_urgent_first=True,
         )
         described = case_descriptions(conn, [item["case_id"] for item in items])
     for item in items:

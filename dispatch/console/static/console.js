@@ -34,9 +34,32 @@
   // Live (§8.8): worklist counts change in place; a task new to this page is added on top
   // of its table with its case number, and a note says so. The stream carries our own
   // session cookie; EventSource reconnects by itself with the last id it heard.
-  var live = document.querySelector("[data-live-tasks]") || document.querySelector("nav.worklists");
+  var live = document.querySelector("[data-live-tasks]") || document.querySelector("nav.worklists") ||
+    document.querySelector("[data-live-fragment]");
   if (live && window.EventSource) {
     var stream = new EventSource(body.dataset.stream || "/console/stream");
+    // A card with data-live-fragment (the dashboard's alerts) is fetched again, at most once a
+    // second, when a worklist count or an alert changes: its total and rows stay current.
+    var refetching = null;
+    var refetch = function () {
+      if (refetching) return;
+      refetching = setTimeout(function () {
+        refetching = null;
+        document.querySelectorAll("[data-live-fragment]").forEach(function (card) {
+          fetch(card.dataset.liveFragment, { credentials: "same-origin" }).then(function (answer) {
+            return answer.ok ? answer.text() : null;
+          }).then(function (html) {
+            if (!html) return;
+            var fresh = document.createElement("div");
+            fresh.innerHTML = html;
+            var replacement = fresh.querySelector("[data-live-fragment]");
+            if (replacement) card.replaceWith(replacement);
+          }).catch(function () {});
+        });
+      }, 300);
+    };
+    stream.addEventListener("alert", refetch);
+    stream.addEventListener("worklist", refetch);
     stream.addEventListener("worklist", function (event) {
       var list = JSON.parse(event.data);
       document.querySelectorAll("nav.worklists a[data-key='" + list.key + "'] .count").forEach(function (el) {
