@@ -32,7 +32,12 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--lang=zh-CN",  # date inputs as a Chinese desk shows them (年/月/日)
+]
 VIEWPORT = {"width": 1280, "height": 800}
 # "  operator   operator      Xy12…  话务员 王丽", as ``dispatch demo`` prints who may sign in.
 CREDENTIAL = re.compile(r"^\s{2}(?P<role>\w+)\s+(?P<username>[\w-]+)\s+(?P<password>\S+)\s{2}")
@@ -48,15 +53,23 @@ class Shot:
     path: str
     username: str | None = None  # None: the first user the demo printed with this role
     open_first_case: bool = False  # from the page's list, follow the first case's link
+    scroll_to: str | None = None  # a part further down the page (CSS selector) to show
+    tab: str | None = None  # a worklist tab to open first (its label's start, e.g. 待办理)
 
 
 SHOTS = [
     Shot("operator-intake", "operator", "/console/intake"),
-    Shot("liaison-worklist", "liaison", "/console/worklists", username="water-liaison"),
+    Shot(
+        "liaison-worklist", "liaison", "/console/worklists", username="city-liaison", tab="待办理"
+    ),
     Shot("dispatcher-desk", "dispatcher", "/console/desk"),
     Shot("supervisor-dashboard", "supervisor", "/console/dashboard"),
     Shot("case-timeline", "supervisor", "/console/cases", open_first_case=True),
     Shot("street-page", "street", "/console/street", username="qh-street"),
+    Shot(
+        "street-map", "street", "/console/street", username="qh-street", scroll_to="#grid-map-card"
+    ),
+    # The grid worker's phone-sized patrol page, once the console has one (skipped on a 403).
     Shot("grid-worker", "grid", "/console/"),
 ]
 
@@ -160,6 +173,14 @@ def take_all(base_url: str, passwords: dict[str, tuple[str, str]], out: Path) ->
                     sign_in(page, username, passwords[username][1], shot.path)
                     if shot.open_first_case:
                         open_first_case(page)
+                    elif not answers(page, shot.path):
+                        print(f"  skip {shot.name}: {shot.path} is not a page for {shot.role}")
+                        continue
+                    if shot.tab:
+                        page.get_by_role("link", name=re.compile(f"^{shot.tab}")).first.click()
+                        page.wait_for_load_state()
+                    if shot.scroll_to:
+                        page.locator(shot.scroll_to).scroll_into_view_if_needed()
                     settle(page)
                     save(page, out / f"{shot.name}.png")
                 finally:
@@ -180,6 +201,12 @@ def sign_in(page: Any, username: str, password: str, path: str) -> None:
     page.wait_for_load_state()
     if "/console/login" in page.url:
         raise SystemExit(f"{username} could not sign in")
+
+
+def answers(page: Any, path: str) -> bool:
+    response = page.goto(path)
+    page.wait_for_load_state()
+    return response is not None and response.ok
 
 
 def open_first_case(page: Any) -> None:
