@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run demo test test-pg test-unit test-integration test-e2e soak lint typecheck format bench bench-intake clean restore-drill
+.PHONY: install run demo test test-pg test-unit test-integration test-e2e soak lint typecheck format bench bench-intake screenshots clean restore-drill
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -70,6 +70,12 @@ bench: install
 bench-intake: install
 	mkdir -p bench/results
 	$(PY) bench/intake_keyboard.py --rounds 5 --json bench/results/intake_keyboard.json
+
+# The README's pictures: `dispatch demo --fresh` in a scratch directory, each role's main page
+# in headless Chromium at 1280×800, written to docs/screenshots/*.png (SCREENSHOT_CASES: demo size).
+SCREENSHOT_CASES ?= 800
+screenshots: install
+	$(PY) scripts/screenshots.py --cases $(SCREENSHOT_CASES)
 
 # Backup → restore into a scratch database → `dispatch verify` (deploy/restore-drill.sh).
 # `make restore-drill DRILL_URL=postgresql://…/whistle`; on an empty database add DRILL_SEED=200

@@ -12,6 +12,7 @@ from dispatch.api.request_metrics import RequestMetrics
 from dispatch.api.routes.attachments import UPLOAD_PATH, upload_body_limit
 from dispatch.api.routes.catalogue import MAX_BODY as CATALOGUE_MAX_BODY
 from dispatch.api.security_headers import SecurityHeaders
+from dispatch.api_pages import mount_offline_assets
 from dispatch.bootstrap import Container
 from dispatch.console import CONSOLE_PHOTOS, CONSOLE_UPLOAD_PATH, install_console
 from dispatch.console.web import PREFIX as CONSOLE
@@ -22,6 +23,7 @@ def create_app(container: Container) -> FastAPI:
     app = create_api(container)
     install_console(app)
     app.mount(OPEN311, create_open311_app(container))
+    mount_offline_assets(app)
     # Outermost last: headers go on every answer, the 413 included.
     app.add_middleware(
         BodyLimit,

@@ -29,6 +29,7 @@ from dispatch.api.routes import (
     users,
     worklists,
 )
+from dispatch.api_pages import install_offline_pages
 from dispatch.bootstrap import Container
 
 API = "/api/v1"
@@ -41,7 +42,10 @@ def create_api(container: Container) -> FastAPI:
         summary="12345 hotline case dispatch: 街乡吹哨、部门报到",
         version="0.1.0",
         dependencies=[Depends(refuse_control_characters_in_url)],
+        docs_url=None,  # offline pages below: no CDN
+        redoc_url=None,
     )
+    install_offline_pages(app)
     app.state.container = container
     install_problem_handlers(app)
     app.include_router(health.router)

@@ -4,8 +4,8 @@
 Policy. The console serves its one script and its stylesheet from ``/console/static`` and has
 no inline script, style attribute or event handler, so ``'self'`` suffices and nothing needs
 ``'unsafe-inline'``; ``frame-ancestors 'none'`` keeps it out of other sites' frames
-(clickjacking), with ``X-Frame-Options`` for old browsers. ``/docs`` (Swagger UI loads its
-script from a CDN) gets no CSP.
+(clickjacking), with ``X-Frame-Options`` for old browsers. ``/docs`` and ``/redoc``
+(Swagger UI and ReDoc, served from ``/docs/assets`` with inline start-up scripts) get no CSP.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dispatch.api_pages import install_offline_pages
 from dispatch.bootstrap import Container
 from dispatch.handlers.text import has_control_characters
 from dispatch.open311.errors import Open311Error
@@ -34,7 +35,10 @@ def create_open311_app(container: Container) -> FastAPI:
         summary="Citizen apps file and follow 12345 complaints through the Open311 standard",
         version="v2",
         dependencies=[Depends(refuse_control_characters)],
+        docs_url=None,  # offline pages below: no CDN
+        redoc_url=None,
     )
+    install_offline_pages(app)
     app.state.container = container
     app.include_router(router)
     install_error_handlers(app)
