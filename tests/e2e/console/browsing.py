@@ -31,6 +31,7 @@ class Console:
         *roles: str,
         department: str | None = None,
         street: str | None = None,
+        grid: str | None = None,
         name: str | None = None,
     ) -> User:
         """A fresh user (random username; ``name``: the display name) with the test password."""
@@ -42,6 +43,7 @@ class Console:
                 roles=roles,
                 department=department,
                 street=street,
+                grid=grid,
                 display_name=name,
                 hasher=FAST_HASHER,
             )

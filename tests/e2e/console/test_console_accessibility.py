@@ -48,6 +48,9 @@ MAIN_PAGES = [
     pytest.param(("street",), {"street": STREET}, "/console/street", id="street-page"),
     pytest.param(("operator",), {}, "/console/callbacks", id="operator-callbacks"),
     pytest.param(("supervisor",), {}, "/console/cases", id="case-list"),
+    pytest.param(("grid",), {"grid": "XYL-02"}, "/console/patrol", id="grid-worker-patrol"),
+    pytest.param(("admin",), {}, "/console/admin", id="admin-menu"),
+    pytest.param(("admin",), {}, "/console/admin/users", id="admin-users"),
 ]
 
 

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from browsing import FAST_HASHER, PASSWORD, Console, shot, sign_in
+from browsing import Console, shot, sign_in
 from PIL import Image
 
-from dispatch.auth.users import User, add_user
+from dispatch.auth.users import User
 from dispatch.catalogue.versions import active_catalogue
 from dispatch.handlers import Issuer
 from dispatch.handlers.executor import load_case
@@ -35,16 +35,7 @@ WHERE = {"latitude": 34.2712, "longitude": 108.9577}
 
 
 def grid_worker(console: Console, grid: str) -> User:
-    with console.container.engine.begin() as conn:
-        return add_user(
-            conn,
-            username=f"grid-{uuid.uuid4().hex[:8]}",
-            password=PASSWORD,
-            roles=("grid",),
-            grid=grid,
-            display_name="网格员小王",
-            hasher=FAST_HASHER,
-        )
+    return console.user("grid", grid=grid, name="网格员小王")
 
 
 @pytest.fixture
