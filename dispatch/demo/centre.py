@@ -14,6 +14,7 @@ from dispatch.demo.departments import DepartmentWork
 from dispatch.demo.hotspot import Focus
 from dispatch.domain import commands as c
 from dispatch.domain.case import CaseState, TaskState
+from dispatch.domain.events import Rating
 from dispatch.handlers import (
     CASE_ACTIONS,
     TASK_ACTIONS,
@@ -44,7 +45,8 @@ PARKABLE = ("city.building", "property.fund", "housing.arrears")
 REOPEN_RATE = 0.45
 # 双考核: most replied summoned tasks are rated by the street that blew the whistle.
 EVALUATION_RATE = 0.75
-EVALUATIONS = (("satisfied", 60), ("basic", 28), ("unsatisfied", 12))
+RATINGS: tuple[Rating, ...] = ("satisfied", "basic", "unsatisfied")
+RATING_WEIGHTS = (60, 28, 12)
 # (satisfaction, solved) of a callback, with weights: most citizens are content.
 CALLBACKS = (
     (("satisfied", "solved"), 64),
@@ -218,8 +220,7 @@ class Story(DepartmentWork):
             self.agenda.at(self.in_hours(2, 30), self.evaluate, task_id, street)
 
     def evaluate(self, task_id: str, street: str) -> None:
-        ratings, weights = zip(*EVALUATIONS, strict=True)
-        rating = self.rng.choices(ratings, weights=weights)[0]
+        rating = self.rng.choices(RATINGS, weights=RATING_WEIGHTS)[0]
         body = EvaluationIn(rating=rating, note=self.rng.choice(texts.EVALUATION_NOTES[rating]))
         self.attempt(
             "evaluation",
