@@ -10,7 +10,8 @@ Each pass, in order:
    a dispatcher can see and replay, and leaves Redis.
 4. **The log** — from a watermark up to the relay's checkpoint, every case received but never
    routed (``needs_routing``), every task dispatched but never delivered and every notice
-   (an urge, a ruling, a cancellation, an SLA warning: ``NOTICE_EVENTS``) whose
+   (an urge, a ruling, a cancellation, an SLA warning: ``NOTICE_EVENTS``; a hotspot's
+   ``HotspotDetected`` to its street office) whose
    ``notice_deliveries`` row is missing or still pending is enqueued again, with the relay's
    own job ids (``jobs_for``), unless its job is waiting or running. After ``FLUSHALL`` that
    is everything unfinished. A notice's departments come from its case folded up to the
@@ -70,7 +71,9 @@ from workers.worker import catalogue_queues, is_alive
 
 WATERMARK = "reconciler"
 ROUTED = ("CaseDispatched", "CaseUnroutable", "CaseAnswered", "CaseMerged")
-WATCHED = ("CaseReceived", "CaseDispatched", *sorted(NOTICE_EVENTS))
+# A hotspot's notice (主动治理, to the street office it names) is made of the event alone.
+NOTICED = frozenset({*NOTICE_EVENTS, "HotspotDetected"})
+WATCHED = ("CaseReceived", "CaseDispatched", *sorted(NOTICED))
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +280,7 @@ class Reconciler:
             r.position: [deliver_task_job(r.data["task_id"], r.data["department"])]
             for r in dispatched
         }
-        notices = self._notice_jobs([r for r in rows if r.type in NOTICE_EVENTS])
+        notices = self._notice_jobs([r for r in rows if r.type in NOTICED])
         specs |= notices
         every = [spec for found in specs.values() for spec in found]
         with read_only_connection(self.container.engine) as conn:

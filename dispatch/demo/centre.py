@@ -11,10 +11,13 @@ from dispatch.catalogue import route
 from dispatch.demo import scenario, texts
 from dispatch.demo.agenda import CITY_APP, DISPATCHER, OPERATOR, street_officer
 from dispatch.demo.departments import DepartmentWork
+from dispatch.demo.hotspot import Focus
 from dispatch.domain import commands as c
 from dispatch.domain.case import CaseState, TaskState
+from dispatch.domain.events import Rating
 from dispatch.handlers import (
     CASE_ACTIONS,
+    TASK_ACTIONS,
     CommandResult,
     Requested,
     SystemActor,
@@ -22,17 +25,28 @@ from dispatch.handlers import (
     new_case_id,
     routed_tasks,
 )
-from dispatch.handlers.bodies import DepartmentIn, DispatchIn, MergeIn, ReasonIn, WhistleIn
+from dispatch.handlers.bodies import (
+    DepartmentIn,
+    DispatchIn,
+    EvaluationIn,
+    MergeIn,
+    ReasonIn,
+    WhistleIn,
+)
 
 # A second complaint about the same thing in the same grid within a day: often the same.
 DUPLICATE_WINDOW = timedelta(hours=24)
 DUPLICATE_CHANCE = 0.3
-WHISTLE_RATE = 0.12
+WHISTLE_RATE = 0.35  # high enough that a small demo month has a few 双考核 ratings
 WHISTLE_PRONE = ("city.building", "env.river", "property.", "housing.", "city.garbage")
 WHISTLE_DEPARTMENTS = ("city", "housing", "envir", "roads", "market", "traffic")
 PARK_RATE = 0.12
 PARKABLE = ("city.building", "property.fund", "housing.arrears")
 REOPEN_RATE = 0.45
+# 双考核: most replied summoned tasks are rated by the street that blew the whistle.
+EVALUATION_RATE = 0.75
+RATINGS: tuple[Rating, ...] = ("satisfied", "basic", "unsatisfied")
+RATING_WEIGHTS = (60, 28, 12)
 # (satisfaction, solved) of a callback, with weights: most citizens are content.
 CALLBACKS = (
     (("satisfied", "solved"), 64),
@@ -58,8 +72,13 @@ class Story(DepartmentWork):
 
     # -- intake ----------------------------------------------------------------------------
 
-    def intake(self) -> None:
-        call = scenario.call(self.rng, self.catalogue)
+    def intake(self, focus: Focus | None = None) -> None:
+        if focus is None:
+            call = scenario.call(self.rng, self.catalogue)
+        else:
+            call = scenario.call(
+                self.rng, self.catalogue, grid_code=focus.grid, category=focus.category
+            )
         actor, role = self._intake_actor(call)
         result = self.attempt(
             "receive", lambda: self.send(new_case_id(), call.complaint, actor, role)
@@ -193,6 +212,25 @@ class Story(DepartmentWork):
         )
         if result is not None:
             self.take_on(result.state, new_task_ids(result))
+
+    def after_summoned_task_replied(self, state: CaseState, task_id: str) -> None:
+        whistle_id = state.tasks[task_id].whistle_id
+        street = next((w.street for w in state.whistles if w.whistle_id == whistle_id), None)
+        if street is not None and self.chance(EVALUATION_RATE):
+            self.agenda.at(self.in_hours(2, 30), self.evaluate, task_id, street)
+
+    def evaluate(self, task_id: str, street: str) -> None:
+        rating = self.rng.choices(RATINGS, weights=RATING_WEIGHTS)[0]
+        body = EvaluationIn(rating=rating, note=self.rng.choice(texts.EVALUATION_NOTES[rating]))
+        self.attempt(
+            "evaluation",
+            lambda: self.send(
+                task_id,
+                Requested(TASK_ACTIONS["evaluation"], body),
+                street_officer(street),
+                "street",
+            ),
+        )
 
     def park(self, case_id: str) -> None:
         review = self.clock.now.astimezone(self.catalogue.zone).date() + timedelta(days=30)

@@ -41,6 +41,9 @@ class DepartmentWork(World):
     def after_case_replied(self, case_id: str) -> None:  # the centre's part (CaseWork)
         raise NotImplementedError
 
+    def after_summoned_task_replied(self, state: CaseState, task_id: str) -> None:
+        raise NotImplementedError  # the street's part (Story): 双考核
+
     def redispatch_after_return(self, case_id: str, task: TaskState, reason: str) -> None:
         raise NotImplementedError
 
@@ -114,6 +117,8 @@ class DepartmentWork(World):
     def reply(self, task_id: str) -> None:
         resolution = self.rng.choice(texts.RESOLUTIONS)
         result = self._act("reply", task_id, c.ReplyTask(task_id=task_id, resolution=resolution))
+        if result is not None and result.state.tasks[task_id].role == "summoned":
+            self.after_summoned_task_replied(result.state, task_id)
         if result is not None and result.state.status == "replied":
             self.after_case_replied(result.case_id)
 

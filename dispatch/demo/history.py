@@ -4,7 +4,8 @@
 container must have been bootstrapped with it), records each task's inbox delivery as the
 delivery job would have, catches the projections up and moves the relay's checkpoint to
 the head of the log: every case is routed and every task delivered already, so a server
-started on the result has no backlog to replay.
+started on the result has no backlog to replay. A few of the month's cases make one hotspot
+(主动治理, ``dispatch.demo.hotspot``), raised by the day's last scan.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dispatch.catalogue.versions import active_catalogue, load_catalogue
 from dispatch.demo import scenario
 from dispatch.demo.agenda import Agenda, DemoClock, Progress
 from dispatch.demo.centre import Story
+from dispatch.demo.hotspot import HOTSPOT, hotspot_arrivals, schedule_scans
 from dispatch.demo.patrols import schedule_patrols
 from dispatch.ops.backlog import RELAY_CHECKPOINT
 from dispatch.projections.case_list import live_tables
@@ -74,9 +76,12 @@ def write_history(
     clock.now = start
     agenda = Agenda(clock, end)
     story = Story(container, clock, agenda, rng, active[1])
-    for moment in scenario.arrivals(rng, active[1], start, end, cases):
-        agenda.at(moment, story.intake)
+    moments = scenario.arrivals(rng, active[1], start, end, cases)
+    hotspot = hotspot_arrivals(random.Random(seed + 23), active[1], start, moments)
+    for index, moment in enumerate(moments):
+        agenda.at(moment, story.intake, HOTSPOT if index in hotspot else None)
     schedule_patrols(container, agenda, active[1], random.Random(seed + 17), start, end)
+    schedule_scans(container, agenda, active[1], start, end)
     agenda.run(every=timedelta(days=5), report=progress)
     container.projector.catch_up()
     with container.store.transaction() as conn:

@@ -78,16 +78,28 @@ def arrivals(
     return sorted(times)
 
 
-def call(rng: random.Random, catalogue: Catalogue) -> Call:
+def call(
+    rng: random.Random,
+    catalogue: Catalogue,
+    *,
+    grid_code: str | None = None,
+    category: str | None = None,
+) -> Call:
+    """A complaint drawn by the dice; ``grid_code`` and ``category``, when given, are the
+    story's (a hotspot's cases), and such a complaint is always placed on the map."""
     known = [code for code in CATEGORY_WEIGHTS if catalogue.category(code) is not None]
-    category = rng.choices(known, weights=[CATEGORY_WEIGHTS[c] for c in known])[0]
+    drawn = rng.choices(known, weights=[CATEGORY_WEIGHTS[c] for c in known])[0]
+    category = category or drawn
     channel = rng.choices(list(CHANNEL_WEIGHTS), weights=list(CHANNEL_WEIGHTS.values()))[0]
     grid = rng.choice(catalogue.grids)
+    chosen = catalogue.grid(grid_code) if grid_code else None
+    grid = chosen or grid
     address = _address(rng, grid)
     lat: float | None
     lon: float | None
     lat, lon = _point_in(rng, grid)
-    if channel not in ("patrol", "open311") and rng.random() < 0.04:
+    unplaced = rng.random() < 0.04 and chosen is None
+    if channel not in ("patrol", "open311") and unplaced:
         lat = lon = None  # an address the operator could not place on the map
     anonymous = channel == "patrol" or rng.random() < 0.12
     template = rng.choice(texts.complaints_for(category))

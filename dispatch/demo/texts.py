@@ -123,6 +123,12 @@ CALLBACK_NOTES = {
     "none": "多次回访未能接通。",
 }
 REOPEN_REASONS = ("回访不满意，问题未解决，重新交办。",)
+# 双考核: what a street officer writes when rating a summoned department's work.
+EVALUATION_NOTES = {
+    "satisfied": ("接哨后及时到场，问题已现场解决。", "配合到位，处置迅速。"),
+    "basic": ("已到场处置，但整改进度偏慢。", "基本完成，仍需后续跟进。"),
+    "unsatisfied": ("报到不及时，问题未能解决。", "推诿扯皮，需再次协调。"),
+}
 PARK_PLANS = ("涉及历史遗留问题，已制定分步解决方案，纳入年度计划。",)
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡"

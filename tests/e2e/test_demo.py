@@ -7,6 +7,7 @@ one seed always tells the same story.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,8 +16,11 @@ import pytest
 import sqlalchemy as sa
 import typer
 from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
 
+from dispatch.app import create_app
 from dispatch.auth.signin import authenticate
+from dispatch.auth.tokens import issue_token
 from dispatch.auth.users import add_user
 from dispatch.bootstrap import Container, bootstrap
 from dispatch.catalogue.versions import load_catalogue
@@ -34,13 +38,15 @@ from events.checkpoints import load_checkpoint
 END = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)  # noon in Asia/Shanghai, a Monday
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 SAMPLE = Path(__file__).parents[2] / "dispatch/catalogue/samples/sample.yaml"
+SECRET = "demo-test-secret-of-at-least-32-bytes"
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Container, HistoryReport]]:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     clock = DemoClock(END)
-    container = bootstrap(Settings(database_url=f"sqlite:///{path}"), clock=clock)
+    settings = Settings(database_url=f"sqlite:///{path}", secret_key=SECRET)
+    container = bootstrap(settings, clock=clock)
     prepare_database(container.engine)
     report = write_history(container, clock, cases=150, seed=7, end=END)
     yield container, report
@@ -98,6 +104,69 @@ def test_kpis_are_computable_for_every_department(demo):
     rated = [row for row in rows if row["satisfaction_rate"] is not None]
     assert rated and all(0 <= row["satisfaction_rate"] <= 1 for row in rated)
     assert any(row["on_time_rate"] is not None and row["on_time_rate"] < 1 for row in rows)
+
+
+def test_summoning_streets_rated_their_summoned_departments(demo):
+    container, report = demo
+    with container.engine.connect() as conn:
+        ratings = {
+            json.loads(row[0])["rating"]
+            for row in conn.exec_driver_sql("SELECT data FROM events WHERE type = 'TaskEvaluated'")
+        }
+        rows = kpi_rows(conn, group_by="department", start=report.start, end=END, now=END)
+    assert report.tally["evaluation"] > 0 and "refused evaluation" not in report.tally
+    assert ratings == {"satisfied", "basic", "unsatisfied"}, "a mix of 双考核 ratings"
+    rated = [row for row in rows if row["street_rating"] is not None]
+    assert rated and all(0 <= row["street_rating"] <= 1 for row in rated)
+
+
+@pytest.fixture(scope="module")
+def demo_client(demo) -> Iterator[TestClient]:
+    container, _report = demo
+    with TestClient(create_app(container)) as client:
+        yield client
+
+
+def bearer(container: Container, role: str, street: str | None = None) -> dict[str, str]:
+    with container.engine.begin() as conn:
+        user = add_user(
+            conn,
+            username=f"{role}-{street or 'centre'}-demo",
+            password="a password for the demo tests",
+            roles=(role,),
+            street=street,
+            now=END,
+            hasher=FAST_HASHER,
+        )
+    token, _ = issue_token(user, container.settings, END)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_month_has_exactly_one_hotspot_and_its_street_is_told(demo, demo_client):
+    container, report = demo
+    month = {"from": report.start.date().isoformat(), "to": END.date().isoformat()}
+    with container.engine.connect() as conn:
+        raised = conn.exec_driver_sql("SELECT count(*) FROM events WHERE type = 'HotspotDetected'")
+        assert raised.scalar() == 1
+
+    own = bearer(container, "street", street="QH")
+    listed = demo_client.get("/api/v1/worklists/hotspots", params=month, headers=own)
+    assert listed.status_code == 200, listed.text
+    [hotspot] = listed.json()["items"]
+    assert (hotspot["grid"], hotspot["category"]) == ("QH-03", "city.stall")
+    assert hotspot["count"] >= 5
+    window = {"from": hotspot["window_start"], "to": hotspot["window_end"]}
+    counted = demo_client.get(
+        "/api/v1/stats/hotspots", params=window, headers=bearer(container, "supervisor")
+    )
+    assert counted.status_code == 200, counted.text
+    [item] = counted.json()["items"]
+    assert (item["grid"], item["category"]) == ("QH-03", "city.stall")
+    # Raised on the day the fifth case came in; the window's later cases are counted too.
+    assert set(hotspot["cases"]) <= set(item["cases"])
+    other = bearer(container, "street", street="LA")
+    elsewhere = demo_client.get("/api/v1/worklists/hotspots", params=month, headers=other)
+    assert elsewhere.status_code == 200 and elsewhere.json()["items"] == []
 
 
 def test_the_relay_has_nothing_left_to_do(demo):

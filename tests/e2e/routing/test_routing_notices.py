@@ -616,3 +616,39 @@ def test_a_hotspot_reaches_the_street_offices_webhook_once_and_no_other_departme
     assert told.headers["X-Street-Whistle-Signature"] == f"sha256={expected}"
     hotspot_rows = [r for r in notice_rows(world) if r["kind"] == "hotspot.detected"]
     assert [(r["department"], r["state"]) for r in hotspot_rows] == [("xyl-office", "delivered")]
+
+
+def test_a_hotspot_notice_lost_in_a_redis_flush_is_sent_again_by_the_reconciler_once(
+    world: World,
+):
+    with serving(lambda _request: (200, {})) as office:
+        delivery = {"type": "webhook", "url": f"{office.url}/12345", "secret": WEBHOOK_SECRET,
+                    "allow_http": True}  # fmt: skip
+        world.load_catalogue(
+            HOTSPOT_CATALOGUE.format(label=uuid.uuid4().hex[:8], office=json.dumps(delivery))
+        )
+        for _ in range(2):
+            complaint = Complaint(
+                channel="phone", category="road.pothole", description="井盖缺失", urgency="normal",
+                grid="XYL-01",
+            )  # fmt: skip
+            world.container.handle(new_case_id(), complaint, OPERATOR_ISSUER)
+        offices = [department_queue("xyl-office"), department_queue("clz-office")]
+        world.settle()
+        assert timers.raise_due_warnings(world.container)["hotspots"] == 1
+        world.relay()  # the hotspot's notice job is in Redis ...
+        world.connection.flushdb()  # ... and Redis forgets it
+        assert [r for r in notice_rows(world) if r["kind"] == "hotspot.detected"] == []
+
+        report = world.reconcile()
+        world.work(offices)
+        again = world.reconcile()
+        world.work(offices)
+
+    [told] = office.received
+    assert told.json()["kind"] == "hotspot.detected"
+    assert told.json()["what"]["grid"] == "XYL-01"
+    assert len(report.requeued) == 1  # the office's notice; the cases were done already
+    assert again.requeued == []
+    hotspot_rows = [r for r in notice_rows(world) if r["kind"] == "hotspot.detected"]
+    assert [(r["department"], r["state"]) for r in hotspot_rows] == [("xyl-office", "delivered")]
