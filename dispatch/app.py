@@ -12,11 +12,11 @@ from dispatch.api.request_metrics import RequestMetrics
 from dispatch.api.routes.attachments import UPLOAD_PATH, upload_body_limit
 from dispatch.api.routes.catalogue import MAX_BODY as CATALOGUE_MAX_BODY
 from dispatch.api.security_headers import SecurityHeaders
-from dispatch.api_pages import mount_offline_assets
 from dispatch.bootstrap import Container
 from dispatch.console import CONSOLE_PHOTOS, CONSOLE_UPLOAD_PATH, install_console
 from dispatch.console.web import PREFIX as CONSOLE
 from dispatch.open311 import MEDIA_UPLOAD_PATH, OPEN311, create_open311_app
+from dispatch.ops.api_pages import mount_offline_assets
 
 
 def create_app(container: Container) -> FastAPI:

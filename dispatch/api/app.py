@@ -29,8 +29,8 @@ from dispatch.api.routes import (
     users,
     worklists,
 )
-from dispatch.api_pages import install_offline_pages
 from dispatch.bootstrap import Container
+from dispatch.ops.api_pages import install_offline_pages
 
 API = "/api/v1"
 

@@ -3,7 +3,7 @@ vendors (占道经营) draw complaint after complaint, and the scan that raises 
 
 The hotspot's cases are some of the month's arrivals given that grid and category, not extra
 ones, so the month keeps the number of cases asked for. The scan is the scheduler's own
-(``dispatch.hotspot_scan``), run at the end of every demo day as the timer would have.
+(``dispatch.ops.hotspot_scan``), run at the end of every demo day as the timer would have.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dispatch.bootstrap import Container
 from dispatch.catalogue import Catalogue
 from dispatch.demo.agenda import Agenda
 from dispatch.domain.hotspot import window_of
-from dispatch.hotspot_scan import raise_hotspots
+from dispatch.ops.hotspot_scan import raise_hotspots
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from fastapi.responses import Response
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dispatch.api_pages import install_offline_pages
 from dispatch.bootstrap import Container
 from dispatch.handlers.text import has_control_characters
 from dispatch.open311.errors import Open311Error
 from dispatch.open311.formats import Document, format_of_path, render
 from dispatch.open311.routes import MEDIA_UPLOAD_PATH, router
+from dispatch.ops.api_pages import install_offline_pages
 from events import StoreUnavailable
 
 OPEN311 = "/open311/v2"
