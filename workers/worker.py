@@ -74,6 +74,13 @@ class DispatchWorker(SimpleWorker):
         self._stop_beating = threading.Event()
         self._last_beat = -HEARTBEAT_EVERY
         self._burst = False
+        # Set by SIGTERM/SIGINT. RQ marks ``_stop_requested`` only when the signal lands mid-job;
+        # an idle worker just leaves its loop, which must not read as Redis dropping out.
+        self.asked_to_stop = False
+
+    def request_stop(self, signum: Any, frame: Any) -> None:
+        self.asked_to_stop = True
+        super().request_stop(signum, frame)
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
         self._burst = bool(kwargs.get("burst"))
@@ -182,7 +189,7 @@ def keep_working(
             worker.work(burst=burst, logging_level=logging_level)
         except redis.RedisError as error:  # RQ's own teardown, after the loop gave up
             log.warning("worker %s: Redis failed: %s", worker.name, error)
-        if burst or worker._stop_requested:
+        if burst or worker.asked_to_stop or worker._stop_requested:
             return
         pause = RECONNECT_FIRST
         while not _reachable(worker.connection):

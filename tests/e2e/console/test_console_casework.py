@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from dispatch.handlers.uploads import Upload, store_upload
 SAMPLE_VERSION = 'version: "2026-11-sample"'
 SMOKE = "{code: env.smoke, name: 餐饮油烟扰民, sla: general}"
 MASKED = re.compile(r"^1\d\d\*{4}\d{4}$")
+SAMPLE_CATALOGUE = Path(__file__).parents[3] / "dispatch/catalogue/samples/sample.yaml"
 
 
 def event_types(console: Console, case_id: str) -> list[str]:
@@ -188,8 +190,6 @@ def test_closing_after_an_unsatisfied_callback_asks_for_the_reason_and_records_i
 @pytest.fixture
 def smoke_needs_a_reply_photo(console: Console) -> Iterator[None]:
     """The sample catalogue with 餐饮油烟扰民 asking for an after-photo, then the sample again."""
-    from conftest import SAMPLE_CATALOGUE
-
     text = SAMPLE_CATALOGUE.read_text(encoding="utf-8")
     strict = text.replace(SAMPLE_VERSION, 'version: "2026-11-console-photo"').replace(
         SMOKE, SMOKE[:-1] + ", reply_requires_photo: true}"

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -72,6 +73,8 @@ def test_serve_runs_everything_and_stops_everything(tmp_path: Path):
                 banner = server.stdout.readline()  # type: ignore[union-attr]
             children = [int(pid) for pid in re.findall(r"pid (\d+)", banner)]
             assert len(children) == 2, banner
+            # Keep reading what it logs: a full pipe would block it (and its children) mid-write.
+            threading.Thread(target=server.stdout.read, daemon=True).start()  # type: ignore[union-attr]
             base = f"http://127.0.0.1:{port}"
             with httpx.Client(base_url=base, timeout=5) as client:
                 wait_for(lambda: _get(client, "/healthz") == 200, "the API answers")
