@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dispatch.bootstrap import Container
+from dispatch.live import LiveHub
 
 from worlds.scenarios import Login, Scenes, module_client, module_container, remembered
 
@@ -41,3 +42,10 @@ def people(login: Login, signed_in: dict[tuple[Any, ...], dict[str, str]]) -> Lo
 @pytest.fixture
 def scenes(client: TestClient, people: Login, app_container: Container) -> Scenes:
     return Scenes(client, people, app_container)
+
+
+@pytest.fixture(scope="module")
+def short_live_streams(client: TestClient) -> None:
+    """``GET /stream`` runs until the client leaves and the test client reads to the end: in a
+    module that calls every route, a stream ends after a moment."""
+    client.app.state.live_hub = LiveHub(limit=50, lifetime=0.3, poll_seconds=0.1)  # type: ignore[attr-defined]

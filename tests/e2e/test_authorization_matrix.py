@@ -22,11 +22,17 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from module_app import app_container, client, people, scenes, signed_in  # noqa: F401
+from module_app import (  # noqa: F401
+    app_container,
+    client,
+    people,
+    scenes,
+    short_live_streams,
+    signed_in,
+)
 
 from dispatch.app import create_app
 from dispatch.bootstrap import Container
-from dispatch.live import LiveHub
 
 from worlds.scenarios import (
     API,
@@ -46,7 +52,7 @@ from worlds.scenarios import (
     tiny_png,
 )
 
-pytestmark = pytest.mark.usefixtures("sample_catalogue")
+pytestmark = pytest.mark.usefixtures("sample_catalogue", "short_live_streams")
 
 
 # -- one app and one user per kind of caller for the whole module (see worlds.scenarios) -----------
@@ -445,13 +451,6 @@ MATRIX = [
     for route in ROUTES
     for caller in CALLERS
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def short_live_streams(client: TestClient) -> None:
-    """``GET /stream`` runs until the client leaves; the test client reads to the end, so
-    this module's streams end after a moment."""
-    client.app.state.live_hub = LiveHub(limit=50, lifetime=0.3, poll_seconds=0.1)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")

@@ -26,15 +26,20 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
-from module_app import app_container, client, people, signed_in  # noqa: F401
+from module_app import (  # noqa: F401
+    app_container,
+    client,
+    people,
+    short_live_streams,
+    signed_in,
+)
 from schemathesis.checks import not_a_server_error
 
 from dispatch.auth.throttle import MemoryFailures, SignInGate
-from dispatch.live import LiveHub
 
 from worlds.scenarios import API, DEPARTMENT, STREET, Login
 
-pytestmark = pytest.mark.usefixtures("sample_catalogue")
+pytestmark = pytest.mark.usefixtures("sample_catalogue", "short_live_streams")
 
 EXAMPLES = 5  # per operation per caller
 
@@ -57,13 +62,6 @@ UPLOAD = ("POST", f"{API}/cases/{{case_id}}/attachments")
 
 def fuzzed(path: str) -> bool:
     return path.startswith(f"{API}/") or path in ("/healthz", "/readyz")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def short_live_streams(client: TestClient) -> None:  # noqa: F811
-    """``GET /stream`` runs until the client leaves and the test client reads to the end:
-    here a stream ends after a moment."""
-    client.app.state.live_hub = LiveHub(limit=50, lifetime=0.3, poll_seconds=0.1)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module", autouse=True)
