@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
 
 from dispatch.auth.passwords import DEFAULT_HASHER
+from dispatch.auth.recent_users import RecentUsers
 from dispatch.catalogue import Catalogue
 from dispatch.catalogue.versions import active_catalogue
 from dispatch.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
@@ -44,6 +45,8 @@ class Container:
     redis_url: str | None = None
     password_hasher: PasswordHasher = DEFAULT_HASHER  # tests use cheap argon2 parameters
     delivery_policy: DeliveryPolicy = DEFAULT_POLICY
+    # Signed-in users read in the last moment (``dispatch.auth.recent_users``).
+    recent_users: RecentUsers = field(default_factory=RecentUsers)
 
     def handle(self, target: str, command: object, issuer: Issuer) -> CommandResult:
         """Run a command (``dispatch.handlers.handle``) with this container's log and clock."""

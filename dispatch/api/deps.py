@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
 from dispatch.api.problems import Problem
+from dispatch.auth.recent_users import current_generation
 from dispatch.auth.roles import Role, listed_roles, parse_role
-from dispatch.auth.tokens import TokenError, decode_token
+from dispatch.auth.tokens import Claims, TokenError, decode_token
 from dispatch.auth.users import User, get_user
 from dispatch.bootstrap import Container
 from dispatch.handlers.text import REFUSAL, has_control_characters
 from events import EventStore
 
+# The dependencies that do no I/O are ``async``: FastAPI runs a plain ``def`` dependency in
+# the thread pool, and each such hop cost more CPU than the dependency itself.
 
-def get_container(request: Request) -> Container:
+
+async def get_container(request: Request) -> Container:
     return request.app.state.container
 
 
-def get_store(request: Request) -> EventStore:
+async def get_store(request: Request) -> EventStore:
     return request.app.state.container.store
 
 
@@ -40,27 +45,53 @@ def _unauthorized(detail: str, *, invalid: bool) -> Problem:
     return Problem(401, detail, headers={"WWW-Authenticate": challenge})
 
 
-def current_user(
+async def current_user(
     container: ContainerDep, token: Annotated[str | None, Depends(bearer_token)]
 ) -> User:
-    """The signed-in user, checked against the users table on every request.
+    """The signed-in user, checked against the users table.
 
-    Tokens live for hours; one primary-key read per request means a disabled user or a
-    changed role takes effect at once instead of when the token runs out. The roles and
-    scope are the stored ones, not the token's, and a token issued before the user's
-    sessions were ended (``session_version``) is refused.
+    Tokens live for hours; checking the stored user means a disabled user or a changed role
+    takes effect at once instead of when the token runs out (within
+    ``dispatch.auth.recent_users.TTL`` seconds when the change was made by another process).
+    The roles and scope are the stored ones, not the token's, and a token issued before the
+    user's sessions were ended (``session_version``) is refused.
     """
+    claims = _claims(container, token)
+    user = container.recent_users.get(claims.subject)
+    if user is None:
+        user = await run_in_threadpool(_read_user, container, claims.subject)
+    return _still_valid(claims, user)
+
+
+def user_for_token(container: Container, token: str | None) -> User:
+    """``current_user`` for code already on a worker thread (a plain ``def`` route)."""
+    claims = _claims(container, token)
+    user = container.recent_users.get(claims.subject) or _read_user(container, claims.subject)
+    return _still_valid(claims, user)
+
+
+def _claims(container: Container, token: str | None) -> Claims:
     if not token:
         raise _unauthorized(
             f"sign in first: POST {TOKEN_URL}, then send 'Authorization: Bearer <token>'",
             invalid=False,
         )
     try:
-        claims = decode_token(token, container.settings, now=container.clock())
+        return decode_token(token, container.settings, now=container.clock())
     except TokenError as error:
         raise _unauthorized(str(error), invalid=True) from None
+
+
+def _read_user(container: Container, user_id: str) -> User | None:
+    generation = current_generation()
     with container.store.reading() as conn:
-        user = get_user(conn, claims.subject)
+        user = get_user(conn, user_id)
+    if user is not None:
+        container.recent_users.put(user, generation=generation)
+    return user
+
+
+def _still_valid(claims: Claims, user: User | None) -> User:
     if user is None or not user.active:
         raise _unauthorized(
             "this account no longer exists or has been disabled; ask an admin", invalid=True
@@ -77,7 +108,7 @@ def current_user(
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def require_roles(*roles: Role | str) -> Callable[[User], User]:
+def require_roles(*roles: Role | str) -> Callable[[User], Awaitable[User]]:
     """A dependency that lets through a user holding any one of ``roles``, else 403.
 
     Use as ``Annotated[User, Depends(require_roles(Role.DISPATCHER))]`` or in a route's
@@ -88,7 +119,7 @@ def require_roles(*roles: Role | str) -> Callable[[User], User]:
         raise ValueError("require_roles needs at least one role")
     needed = listed_roles(allowed)
 
-    def holds_role(user: CurrentUser) -> User:
+    async def holds_role(user: CurrentUser) -> User:
         if not user.has_any(*allowed):
             raise Problem(
                 403,
@@ -103,7 +134,7 @@ def require_roles(*roles: Role | str) -> Callable[[User], User]:
 AdminUser = Annotated[User, Depends(require_roles(Role.ADMIN))]
 
 
-def refuse_control_characters_in_url(request: Request) -> None:
+async def refuse_control_characters_in_url(request: Request) -> None:
     """An id or a query with a NUL in it is a 422, not a query PostgreSQL refuses with a 500.
 
     Installed on the whole app: path and query parameters reach the database as they come.

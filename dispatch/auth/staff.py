@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from dispatch.auth.admin_log import AdminAction, record_admin_action
 from dispatch.auth.passwords import DEFAULT_HASHER, check_password_policy, hash_password
+from dispatch.auth.recent_users import users_changed
 from dispatch.auth.roles import Role, ordered
 from dispatch.auth.users import (
     DISPLAY_NAME_MAX,
@@ -90,6 +91,7 @@ def update_user(
     if ends_sessions:
         values["session_version"] = users.c.session_version + 1
     conn.execute(users.update().where(users.c.id == user_id).values(values))
+    users_changed()
     updated = get_user(conn, user_id)
     assert updated is not None
     return updated
@@ -112,6 +114,7 @@ def set_password_hash(conn: Connection, user_id: str, password_hash: str) -> boo
         .where(users.c.id == user_id)
         .values(password_hash=password_hash, session_version=users.c.session_version + 1)
     )
+    users_changed()
     return result.rowcount == 1
 
 

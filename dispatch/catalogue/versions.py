@@ -8,6 +8,7 @@ it costs one ``max(number)`` query, and parses a stored catalogue only when a ne
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,6 +51,9 @@ class CatalogueVersion:
 
 
 _active: weakref.WeakKeyDictionary[Engine, tuple[int, Catalogue]] = weakref.WeakKeyDictionary()
+# When each engine last asked the database for the active version (``active_catalogue``).
+_checked: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+RECHECK = 1.0  # seconds
 _lock = threading.Lock()
 
 
@@ -87,6 +91,7 @@ def load_catalogue(
             recorded(conn, number, catalogue)
     with _lock:
         _active[engine] = (number, catalogue)
+        _checked[engine] = time.monotonic()
     return number, catalogue, warnings
 
 
@@ -96,21 +101,31 @@ STORED = {"stored": True}
 
 
 def active_catalogue(engine: Engine) -> tuple[int, Catalogue] | None:
-    """The highest-numbered version, or ``None`` before the first load."""
+    """The highest-numbered version, or ``None`` before the first load.
+
+    Every command asks; the version number is read at most once every ``RECHECK`` seconds
+    per engine (each read was a tenth of a routing job's CPU). A version loaded through the
+    same engine is current at once; one loaded by another process within ``RECHECK``.
+    """
+    with _lock:
+        cached = _active.get(engine)
+        checked = _checked.get(engine, -RECHECK)
+    if cached is not None and time.monotonic() - checked < RECHECK:
+        return cached
     with _reading(engine) as conn:
         number = conn.execute(sa.select(sa.func.max(catalogue_versions.c.number))).scalar()
         if number is None:
             return None
-        with _lock:
-            cached = _active.get(engine)
         if cached is not None and cached[0] == number:
-            return cached
-        body = conn.execute(
-            sa.select(catalogue_versions.c.body).where(catalogue_versions.c.number == number)
-        ).scalar_one()
-    found = (int(number), Catalogue.model_validate(body, context=STORED))
+            found = cached
+        else:
+            body = conn.execute(
+                sa.select(catalogue_versions.c.body).where(catalogue_versions.c.number == number)
+            ).scalar_one()
+            found = (int(number), Catalogue.model_validate(body, context=STORED))
     with _lock:
         _active[engine] = found
+        _checked[engine] = time.monotonic()
     return found
 
 

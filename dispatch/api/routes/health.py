@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from dispatch.api.deps import ContainerDep, current_user
+from dispatch.api.deps import ContainerDep, user_for_token
 from dispatch.api.observers import may_observe
 from dispatch.api.problems import Problem
 from dispatch.bootstrap import Container
@@ -42,7 +42,7 @@ def _staff_reader(request: Request, container: Container) -> bool:
     if scheme.lower() != "bearer" or not token.strip():
         return False
     try:
-        user = current_user(container, token.strip())
+        user = user_for_token(container, token.strip())
     except Problem:
         return False
     return user.has_any(*DETAIL_ROLES)
