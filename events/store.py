@@ -44,7 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from events.database import read_only_connection
+from events.database import read_only_connection, skip_flush_wait
 from events.envelope import AppendResult, Event, Meta, RecordedEvent
 from events.errors import AppendNotFirst, ConcurrencyError, StoreUnavailable
 from events.hashing import GENESIS, event_hash
@@ -206,8 +206,12 @@ def original_result(row: sa.Row[Any], *, stream_id: str) -> AppendResult:
 
 
 class EventStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, wait_for_flush: bool = True) -> None:
+        """``wait_for_flush=False``: this store's transactions commit without waiting for
+        their WAL flush (``skip_flush_wait``) — for writers whose every append is derived
+        from earlier events and raised again if a crash loses it (the workers)."""
         self.engine = engine
+        self.wait_for_flush = wait_for_flush
         self._postgres = engine.dialect.name == "postgresql"
 
     # -- writing -------------------------------------------------------------------------
@@ -217,6 +221,8 @@ class EventStore:
         """A write transaction for callers that append and write other rows atomically."""
         try:
             with self.engine.begin() as conn:
+                if not self.wait_for_flush:
+                    skip_flush_wait(conn)
                 yield conn
         except OperationalError as error:
             raise StoreUnavailable(str(error.orig)) from error

@@ -28,6 +28,7 @@ from dispatch.catalogue import warning_time
 from dispatch.domain import events as ev
 from dispatch.domain.events import registry
 from dispatch.projections.base import Projection
+from dispatch.projections.bulk import delete_keys, insert_rows
 from events import RecordedEvent, as_utc
 from events.types import UtcDateTime
 
@@ -87,11 +88,21 @@ class SlaTimers(Projection):
         self, conn: Connection, tables: dict[str, sa.Table], batch: Sequence[RecordedEvent]
     ) -> None:
         timers, reviews = tables["sla_timers"], tables["park_reviews"]
+        # Dispatches in a row set their timers in two statements for all of them (most of a
+        # busy batch is new cases being dispatched); anything else is applied in order.
+        dispatched: list[tuple[RecordedEvent, ev.CaseDispatched]] = []
         for recorded in batch:
-            if recorded.type in HANDLED:
-                event = registry.decode(recorded)
-                _apply(conn, timers, recorded, event)
-                _apply_parking(conn, reviews, recorded, event)
+            if recorded.type not in HANDLED:
+                continue
+            event = registry.decode(recorded)
+            if isinstance(event, ev.CaseDispatched):
+                dispatched.append((recorded, event))
+                continue
+            _set_timers(conn, timers, dispatched)
+            dispatched = []
+            _apply(conn, timers, recorded, event)
+            _apply_parking(conn, reviews, recorded, event)
+        _set_timers(conn, timers, dispatched)
 
 
 def _apply_parking(
@@ -108,8 +119,6 @@ def _apply_parking(
 def _apply(conn: Connection, timers: sa.Table, recorded: RecordedEvent, event: Any) -> None:
     c = timers.c
     match event:
-        case ev.CaseDispatched():
-            _set_timers(conn, timers, recorded, event)
         case ev.TaskSigned() | ev.CitizenContacted():
             stages = _CLOSES[recorded.type]
             conn.execute(
@@ -138,30 +147,32 @@ def _apply(conn: Connection, timers: sa.Table, recorded: RecordedEvent, event: A
 
 
 def _set_timers(
-    conn: Connection, timers: sa.Table, recorded: RecordedEvent, event: ev.CaseDispatched
+    conn: Connection,
+    timers: sa.Table,
+    dispatched: Sequence[tuple[RecordedEvent, ev.CaseDispatched]],
 ) -> None:
-    started = recorded.recorded_at
-    rows = []
-    for stage in STAGES:
-        deadline = getattr(event.deadlines, f"{stage}_by")
-        # UTC throughout: SQLite keeps a timestamp's wall-clock digits and drops its offset.
-        due = {"yellow": warning_time(started, deadline, event.warn_at), "red": deadline}
-        due = {level: as_utc(moment) for level, moment in due.items()}
-        rows += [
-            {
-                "task_id": event.task_id,
-                "stage": stage,
-                "level": level,
-                "case_id": recorded.stream_id,
-                "due_at": due[level],
-                "started_at": started,
-                "warn_at": event.warn_at,
-                "closed": False,
-            }
-            for level in LEVELS
-        ]
-    conn.execute(timers.delete().where(timers.c.task_id == event.task_id))
-    conn.execute(timers.insert().values(rows))  # one statement, not one per row
+    """The six timers of each dispatched task, replacing any it had."""
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for recorded, event in dispatched:
+        started = recorded.recorded_at
+        for stage in STAGES:
+            deadline = getattr(event.deadlines, f"{stage}_by")
+            # UTC throughout: SQLite keeps a timestamp's wall-clock digits and drops its offset.
+            due = {"yellow": warning_time(started, deadline, event.warn_at), "red": deadline}
+            for level in LEVELS:
+                rows[(event.task_id, stage, level)] = {
+                    "task_id": event.task_id,
+                    "stage": stage,
+                    "level": level,
+                    "case_id": recorded.stream_id,
+                    "due_at": as_utc(due[level]),
+                    "started_at": started,
+                    "warn_at": event.warn_at,
+                    "closed": False,
+                }
+    if rows:
+        delete_keys(conn, timers, "task_id", sorted({task for task, _, _ in rows}))
+        insert_rows(conn, timers, list(rows.values()))
 
 
 def _move_reply(conn: Connection, timers: sa.Table, task_id: str, reply_by: datetime) -> None:
