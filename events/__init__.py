@@ -14,7 +14,7 @@ from events.scan import decode, scan_streams
 from events.schema import checkpoints as checkpoint_table
 from events.schema import events as event_table
 from events.schema import personal_data as personal_data_table
-from events.store import EventStore, as_utc, safe_head
+from events.store import EventStore, as_utc, derived_writes, safe_head
 
 __all__ = [
     "GENESIS",
@@ -31,6 +31,7 @@ __all__ = [
     "as_utc",
     "checkpoint_table",
     "decode",
+    "derived_writes",
     "event_hash",
     "event_table",
     "personal_data_table",

@@ -37,6 +37,7 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -205,13 +206,29 @@ def original_result(row: sa.Row[Any], *, stream_id: str) -> AppendResult:
     )
 
 
+_derived = ContextVar("derived_writes", default=False)
+
+
+@contextmanager
+def derived_writes() -> Iterator[None]:
+    """Appends in this block (this thread) commit without waiting for their WAL flush.
+
+    For writers whose every event is derived from events already in the log and is written
+    again if a crash loses it — the workers' jobs: a lost ``CaseDispatched`` is routed again
+    by the reconciler, a lost warning is raised again by the next timer scan. Waiting for
+    each commit's flush kept a routing job idle most of its time. Intake never runs in here:
+    a case answered 201 is on disk.
+    """
+    token = _derived.set(True)
+    try:
+        yield
+    finally:
+        _derived.reset(token)
+
+
 class EventStore:
-    def __init__(self, engine: Engine, *, wait_for_flush: bool = True) -> None:
-        """``wait_for_flush=False``: this store's transactions commit without waiting for
-        their WAL flush (``skip_flush_wait``) — for writers whose every append is derived
-        from earlier events and raised again if a crash loses it (the workers)."""
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.wait_for_flush = wait_for_flush
         self._postgres = engine.dialect.name == "postgresql"
 
     # -- writing -------------------------------------------------------------------------
@@ -221,7 +238,7 @@ class EventStore:
         """A write transaction for callers that append and write other rows atomically."""
         try:
             with self.engine.begin() as conn:
-                if not self.wait_for_flush:
+                if _derived.get():
                     skip_flush_wait(conn)
                 yield conn
         except OperationalError as error:

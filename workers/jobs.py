@@ -8,7 +8,6 @@ the reconciler and a replay name these functions by path (``dispatch.delivery.qu
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 
 from rq import Retry, get_current_job
 
@@ -16,7 +15,6 @@ from dispatch.bootstrap import Container, bootstrap
 from dispatch.delivery.queues import department_of
 from dispatch.handlers import routed_tasks
 from dispatch.settings import get_settings
-from events import EventStore
 from workers import delivery, timers
 
 _container: Container | None = None
@@ -27,28 +25,15 @@ def use_container(container: Container | None) -> None:
     """Make ``container`` the one jobs in this process use (the worker start-up, tests)."""
     global _container
     with _lock:
-        _container = None if container is None else for_jobs(container)
+        _container = container
 
 
 def container() -> Container:
     global _container
     with _lock:
         if _container is None:
-            _container = for_jobs(bootstrap(get_settings()))
+            _container = bootstrap(get_settings())
         return _container
-
-
-def for_jobs(container: Container) -> Container:
-    """``container`` with a store whose commits do not wait for the disk.
-
-    Everything a job writes is derived from events already in the log and is written again
-    if a crash loses it: a lost ``CaseDispatched`` is routed again by the reconciler, a lost
-    warning or missed patrol is raised again by the next timer scan, a lost delivery record
-    is delivered again. Waiting for each commit's WAL flush made a routing job spend most of
-    its time idle, and two workers could not keep up with 100 complaints a second.
-    """
-    store = EventStore(container.engine, wait_for_flush=False)
-    return replace(container, store=store, handling=replace(container.handling, log=store))
 
 
 def route_case(case_id: str) -> list[str]:

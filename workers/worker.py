@@ -28,6 +28,7 @@ from rq.job import Job
 from dispatch.bootstrap import Container
 from dispatch.correlation import acceptable, correlated
 from dispatch.delivery.queues import CORRELATION_ID, DEPARTMENT_PREFIX, SERIALIZER, queue_names
+from events import derived_writes
 
 ALIVE_PREFIX = "street-whistle:alive:"
 ALIVE_TTL_MS = 6_000
@@ -116,7 +117,9 @@ class DispatchWorker(SimpleWorker):
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
         # The id of the request that caused the job: in its log lines and in the meta of the
         # events it appends (the executor reads it), so one id follows a case end to end.
-        with correlated(acceptable(str(job.meta.get(CORRELATION_ID) or ""))):
+        # Whatever a job appends is derived from the log: no waiting for the disk
+        # (``events.store.derived_writes``).
+        with correlated(acceptable(str(job.meta.get(CORRELATION_ID) or ""))), derived_writes():
             return bool(super().perform_job(job, queue, execution))
 
     def reorder_queues(self, reference_queue: Queue) -> None:
