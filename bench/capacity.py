@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-RATES = (25, 50, 75, 100, 125, 150, 200, 250, 300, 400, 500, 600, 800)
+RATES = (5, 10, 25, 50, 75, 100, 125, 150, 200, 250, 300, 400, 500, 600, 800)
 P99_LIMIT_S = 0.050
 
 

@@ -15,6 +15,8 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
             return "—"
         if isinstance(value, float):
             return number(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"{value:,}"
         return str(value).replace("|", "\\|")
 
     lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
@@ -95,9 +97,10 @@ def inbox(result: dict[str, Any]) -> list[str]:
         "",
         *table(header, rows),
         "",
-        f"CPU milliseconds per complaint, steady window ({ours_cpu['window_s']:g} s, "
-        f"{ours_cpu['items']} complaints; raw hop {raw_cpu['window_s']:g} s, "
-        f"{raw_cpu['items']} items). Total = every group but the load client.",
+        f"CPU milliseconds per complaint offered, steady window ({ours_cpu['window_s']:g} s, "
+        f"{ours_cpu['items']} complaints offered, {ours_cpu.get('accepted_in_window', '—')} "
+        f"accepted; raw hop {raw_cpu['window_s']:g} s, {raw_cpu['items']} items). Total = "
+        "every group but the load client.",
         "",
         *table(["process group", "ours", "raw hop"], cpu_rows),
         *(["", *notes] if notes else []),

@@ -80,7 +80,7 @@ def row(figure: Figure) -> list[str]:
         name,
         amount(figure.ours, figure.unit),
         amount(figure.raw, figure.unit),
-        "—" if ratio is None else f"{ratio:.2f}",
+        "—" if ratio is None else f"{ratio:.2f}" if ratio < 10 else number(ratio),
         "—" if figure.target is None else figure.target.describe(),
         met,
     ]

@@ -43,6 +43,7 @@ def run(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str
     prepare(database_url)
     baseline = raw_hop(database_url, redis_url, args.rate, args.baseline_seconds, args.workers)
     accepted: dict[str, float] = {}
+    numbers: list[int] = []  # of the complaints accepted
     intake: list[float] = []
     errors: list[str] = []
     with running_service(database_url, redis_url, workers=args.workers) as service:
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str
                 errors.append(f"HTTP {status}: {text[:120]}")
                 return
             case_id = json.loads(text)["id"]
+            numbers.append(n)
             intake.append(answered - sent)
             accepted[case_id] = answered
             watcher.await_case(case_id)
@@ -84,6 +86,7 @@ def run(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str
         watcher.stop()
         peaks = backlog.stop()
         metered = meter.finish()
+        metered["accepted_in_window"] = sum(opens <= n < closes for n in numbers)
 
     latencies = [watcher.seen[c] - t for c, t in accepted.items() if c in watcher.seen]
     missing = len(accepted) - len(latencies)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 import traceback
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -59,7 +60,9 @@ def parts_named(only: str | None) -> tuple[str, ...]:
     return tuple(name for name in PARTS if name in names)  # the suite's order
 
 
-def check_database(url: str | None) -> str:
+def check_database(url: str | None, *, creates: bool = True) -> str:
+    """``url`` if it names a PostgreSQL server the bench can reach (and, when it ``creates``,
+    make scratch databases on); else a refusal that says what to pass instead."""
     advice = (
         "pass --database-url postgresql://user@host:5432/postgres or set DISPATCH_DATABASE_URL "
         "(the bench creates scratch databases on that server and drops them)"
@@ -72,11 +75,15 @@ def check_database(url: str | None) -> str:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
+            may_create = conn.exec_driver_sql(
+                "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"
+            ).scalar_one()
     except sa.exc.OperationalError as error:
         raise BenchRefused(f"cannot reach PostgreSQL at {url}: {error.orig}") from error
     finally:
         engine.dispose()
+    if creates and not may_create:
+        raise BenchRefused(f"the user of {url} may not create databases (CREATEDB); {advice}")
     return url
 
 
@@ -151,8 +158,9 @@ def run_suite(options: Options) -> int:
     server_url = check_database(options.database_url)
     redis_url = claim_redis(options.redis_url)
     if options.database:
-        check_database(options.database)
+        check_database(options.database, creates=False)
     configure_logging(format="text", level="WARNING")  # the in-process parts' request logs
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     sizes = sizes_for(options.quick, options.cases)
     setup = Setup(server_url, redis_url, sizes, options.database, options.keep_database)
     machine = describe(server_url, redis_url)
