@@ -88,7 +88,7 @@ def inbox(result: dict[str, Any]) -> list[str]:
     ]
     peaks = ", ".join(f"{k} {v}" for k, v in result["backlog_peaks"].items()) or "none"
     rss = ", ".join(f"{k} {v} MB" for k, v in result["cpu"]["peak_rss_mb"].items())
-    notes = [f"- {note}" for note in [*ours_cpu["notes"], *raw_cpu["notes"]]]
+    notes = [f"- {note}" for note in dict.fromkeys([*ours_cpu["notes"], *raw_cpu["notes"]])]
     return [
         f"{result['rate']:g} complaints/s for {result['seconds']:g} s, {result['workers']} "
         f"worker(s): {result['accepted']} accepted, {result['errors']} errors, "
