@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run demo test test-pg test-unit test-integration test-e2e soak lint typecheck format bench bench-intake screenshots clean restore-drill
+.PHONY: install run demo test test-pg test-unit test-integration test-e2e soak lint typecheck format bench bench-quick bench-intake screenshots clean restore-drill
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -56,20 +56,21 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Benchmarks: each prints a table of figures beside its raw baseline; results/ keeps the JSON.
+# Benchmarks (`dispatch bench`, bench/README.md): every figure beside a raw baseline measured
+# in the same run, one table, docs/benchmarks.md. Scratch databases on the configured PostgreSQL
+# server, and a Redis database the bench may flush, e.g.
+# `make bench BENCH_ARGS="--redis-url redis://127.0.0.1:6379/5"`; bench-quick is a smoke run.
+BENCH_ARGS ?=
 bench: install
-	mkdir -p bench/results
-	$(PY) bench/append_throughput.py --json bench/results/append.json
-	$(PY) bench/inbox_latency.py --rate 100 --seconds 60 --json bench/results/inbox.json
-	$(PY) bench/rebuild.py --cases 1000000 --json bench/results/rebuild.json
-	$(PY) bench/kpi_query.py --cases 1000000 --json bench/results/kpi.json
-	$(PY) bench/overload.py --json bench/results/overload.json
-	$(PY) bench/report.py bench/results
+	$(VENV)/bin/dispatch bench $(BENCH_ARGS)
+
+bench-quick: install
+	$(VENV)/bin/dispatch bench --quick $(BENCH_ARGS)
 
 # Keystrokes and seconds to file one complaint by keyboard alone (Chromium; not a timed test).
 bench-intake: install
 	mkdir -p bench/results
-	$(PY) bench/intake_keyboard.py --rounds 5 --json bench/results/intake_keyboard.json
+	$(PY) -m bench.intake_keyboard --rounds 5 --json bench/results/intake_keyboard.json
 
 # The README's pictures: `dispatch demo --fresh` in a scratch directory, each role's main page
 # in headless Chromium at 1280×800, written to docs/screenshots/*.png (SCREENSHOT_CASES: demo size).

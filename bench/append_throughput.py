@@ -6,7 +6,7 @@ for the same time, through the same kind of engine. The raw side inserts into
 ``bench_raw_events``, a table shaped like ``events`` (keys, unique constraint, index) without
 the store's work around the insert: command-id check, stream head, lock, commands row.
 
-    python bench/append_throughput.py [--url postgresql://…] [--seconds 10] [--json [FILE]]
+    python -m bench.append_throughput [--url postgresql://…] [--seconds 10] [--json [FILE]]
 
 The script creates a scratch database on the server named by ``--url`` (or
 ``DISPATCH_BENCH_DATABASE_URL``), migrates it, and drops it at the end.
@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import ClassVar
 
 import sqlalchemy as sa
-from kpi_cases import json_option, scratch_database
 from sqlalchemy.engine import Engine
 
+from bench.kpi_cases import json_option, scratch_database
 from dispatch.ops.migrations import upgrade_database
 from events import Event, EventStore, Meta
 from events.database import make_engine

@@ -1,6 +1,6 @@
 """Where a multi-row INSERT stops beating COPY for a projection's upsert (``bulk.VALUES_LIMIT``).
 
-    python bench/bulk_write.py [--url postgresql://…] [--sizes 1,10,50,100,200,400,1000] [--json]
+    python -m bench.bulk_write [--url postgresql://…] [--sizes 1,10,50,100,200,400,1000] [--json]
 
 In a scratch database, upserts ``n`` case-list rows (34 columns) into a table already holding
 them, the way a live catch-up overwrites changed cases, both ways ``bulk.upsert_rows`` can:
@@ -23,8 +23,8 @@ from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
-from kpi_cases import DEFAULT_URL, emit, json_option, scratch_database
 
+from bench.kpi_cases import DEFAULT_URL, emit, json_option, scratch_database
 from dispatch.projections import bulk
 from dispatch.projections.case_list import WRITE_ONCE, CaseListProjection
 from events.database import make_engine

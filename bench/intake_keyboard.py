@@ -8,7 +8,7 @@ as its characters (an input method needs more: say so when you compare). The tim
 form's first keystroke to the case page, typed at ``--delay`` ms a key (0: as fast as the
 browser takes them). Not a test: it prints figures, and ``--json`` keeps them.
 
-    python bench/intake_keyboard.py [--rounds 5] [--delay 0] [--json [PATH]]
+    python -m bench.intake_keyboard [--rounds 5] [--delay 0] [--json [PATH]]
 """
 
 from __future__ import annotations

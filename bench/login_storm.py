@@ -1,6 +1,6 @@
 """Intake latency while anonymous sign-ins storm the API (DESIGN.md §8.9).
 
-    python bench/login_storm.py [--logins 50] [--intakes 100] [--database URL] [--json [FILE]]
+    python -m bench.login_storm [--logins 50] [--intakes 100] [--database URL] [--json [FILE]]
 
 Serves the app with uvicorn on a free port over a scratch SQLite database (or ``--database``,
 migrated first), then files ``--intakes`` complaints one after another as an operator: first
@@ -30,8 +30,8 @@ from typing import Any
 import httpx
 import uvicorn
 from argon2 import PasswordHasher
-from kpi_cases import emit, json_option
 
+from bench.kpi_cases import emit, json_option
 from dispatch.app import create_app
 from dispatch.auth.throttle import Limits, MemoryFailures, SignInGate
 from dispatch.auth.tokens import issue_token

@@ -9,7 +9,7 @@ at ``--factor`` × that rate for ``--seconds`` (a late answer never delays the n
 and the script reports accepted/s and shed/s (503 with ``Retry-After``) with the p50/p99 of
 each. Afterwards the log is counted: every 201 must be a stored case, every 503 none.
 
-    python bench/overload.py [--database-url postgresql://…] [--factor 2] [--seconds 20]
+    python -m bench.overload [--database-url postgresql://…] [--factor 2] [--seconds 20]
         [--concurrency 8] [--queue-ms 50] [--json [FILE]]
 """
 
@@ -18,9 +18,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -28,11 +25,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
-from inbox_latency import CATEGORIES, OPERATOR, PASSWORD, Poster, free_port, prepare, summary
-from kpi_cases import DEFAULT_URL, emit, json_option, scratch_database
 
+from bench.kpi_cases import DEFAULT_URL, emit, json_option, scratch_database
+from bench.load import CATEGORIES, Poster, summary
+from bench.service import prepare, running_service
 from dispatch.ops.embedded_redis import EmbeddedRedis
 from events.database import make_engine
 
@@ -136,46 +133,22 @@ def offer(poster: HeaderPoster, rate: float, seconds: float, first: int) -> tupl
     return tally, time.monotonic() - started
 
 
-def start(arguments: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
-    """``dispatch <arguments>`` with its output in ``logs/<sub-command>.log``."""
-    log = (logs / f"{arguments[0]}.log").open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "workers", *arguments], env=env, stdout=log, stderr=log
-    )
-
-
 def run(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str, Any]:
     prepare(database_url)
-    port = free_port()
-    env = {
-        **os.environ,
-        "DISPATCH_DATABASE_URL": database_url,
-        "DISPATCH_REDIS_URL": redis_url,
+    admission = {
         "DISPATCH_ADMISSION_CONCURRENCY": str(args.concurrency),
         "DISPATCH_ADMISSION_QUEUE_MS": str(args.queue_ms),
     }
-    logs = Path(tempfile.mkdtemp(prefix="sw-overload-logs-"))
-    processes = [start(["serve", "--port", str(port)], env, logs)]
-    processes.append(start(["scheduler", "--quiet"], env, logs))
-    processes += [start(["worker", "--quiet"], env, logs) for _ in range(args.workers)]
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until_up(base)
-        token = httpx.post(
-            f"{base}/api/v1/auth/token", data={"username": OPERATOR, "password": PASSWORD}
-        ).json()["access_token"]
-        poster = HeaderPoster(port, {"Authorization": f"Bearer {token}"})
+    with running_service(database_url, redis_url, workers=args.workers, env=admission) as service:
+        poster = HeaderPoster(service.port, service.headers)
         measured = measure_capacity(poster, args.concurrency, args.measure_seconds)
         capacity = len(measured.accepted) / args.measure_seconds
         if not capacity:
-            raise SystemExit(f"nothing accepted while measuring: {measured.other[:3]}; see {logs}")
+            raise SystemExit(
+                f"nothing accepted while measuring: {measured.other[:3]}; see {service.logs}"
+            )
         rate = capacity * args.factor
         tally, offered_for = offer(poster, rate, args.seconds, first=10**6)
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
     engine = make_engine(database_url)
     with engine.connect() as conn:
         stored = conn.execute(
@@ -200,18 +173,6 @@ def run(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str
         "every_201_stored": stored == len(measured.accepted) + len(tally.accepted),
         "target_shed_p99_s": TARGET_SHED_P99,
     }
-
-
-def wait_until_up(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("the API did not start within 60 s")
 
 
 def main() -> None:
@@ -239,4 +200,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

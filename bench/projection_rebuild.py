@@ -12,7 +12,7 @@ what is measured. Then:
 
 The figures are only comparable within one run: on a busy machine all three drop together.
 
-    python bench/projection_rebuild.py [--url postgresql://…] [--events 200000] [--json]
+    python -m bench.projection_rebuild [--url postgresql://…] [--events 200000] [--json]
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from kpi_cases import scratch_database
 
+from bench.kpi_cases import scratch_database
 from dispatch.domain import events as ev
 from dispatch.ops.migrations import prepare_database
 from dispatch.projections import ProjectionRunner, default_projections

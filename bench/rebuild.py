@@ -1,6 +1,6 @@
 """Rebuild speed of the KPI projection beside a raw scan of the same events, in the same run.
 
-    python bench/rebuild.py [--cases 1000000] [--url postgresql://…] [--projection kpi] [--json]
+    python -m bench.rebuild [--cases 1000000] [--url postgresql://…] [--projection kpi] [--json]
 
 Fills a scratch database with ``--cases`` realistic cases (``bench/kpi_cases.py``, about nine
 events each), then measures:
@@ -10,7 +10,8 @@ events each), then measures:
 - store scan: the same through ``EventStore.iter_all`` (rows turned into ``RecordedEvent``);
 - rebuild: ``ProjectionRunner.rebuild(name)`` — shadow tables from position 0, then the swap.
 
-Peak memory is printed too: a rebuild must run in constant memory.
+Peak memory is printed too, overall and in each half of the rebuild (sampled after every
+batch): a rebuild must run in constant memory.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import sys
 import time
 from typing import Any
 
+import psutil
 import sqlalchemy as sa
-from kpi_cases import DEFAULT_URL, emit, fill, json_option, scratch_database
 
+from bench.kpi_cases import DEFAULT_URL, emit, fill, json_option, scratch_database
 from dispatch.ops.migrations import prepare_database
 from dispatch.projections import ProjectionRunner, default_projections
 from events import EventStore
@@ -55,8 +57,11 @@ def measure(url: str, projection: str, *, quiet: bool) -> dict[str, Any]:
     raw_count, raw_seconds = raw_scan(engine, batch)
     store_count, store_seconds = store_scan(engine, batch)
     last = [time.perf_counter(), 0]
+    process = psutil.Process()
+    memory: list[tuple[int, int, int]] = []  # (position, head, resident bytes) per batch
 
     def progress(position: int, head: int) -> None:
+        memory.append((position, head, process.memory_info().rss))
         now = time.perf_counter()
         if not quiet and now - last[0] > 5:
             print(f"  rebuild at {position:,}/{head:,}", file=sys.stderr)
@@ -77,8 +82,22 @@ def measure(url: str, projection: str, *, quiet: bool) -> dict[str, Any]:
         "rebuild_vs_raw_scan": round(rebuild_rate / raw_rate, 3),
         "rebuild_seconds": round(seconds, 1),
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        **halves(memory),
         "target_events_per_s": TARGET,
         "target_met": rebuild_rate >= TARGET,
+    }
+
+
+def halves(memory: list[tuple[int, int, int]]) -> dict[str, float]:
+    """The peak resident memory in the first and in the second half of the rebuild: constant
+    memory means the second is no higher than the first, whatever the log's length."""
+    first = [rss for position, head, rss in memory if position <= head / 2]
+    second = [rss for position, head, rss in memory if position > head / 2]
+    if not first or not second:
+        return {}
+    return {
+        "rss_first_half_mb": round(max(first) / 2**20, 1),
+        "rss_second_half_mb": round(max(second) / 2**20, 1),
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 
 import redis
 import typer
@@ -117,6 +118,52 @@ def scheduler(quiet: bool = typer.Option(False, help="log warnings only")) -> No
         Scheduler(container, connection, periods=periods).run(stop)
     finally:
         container.close()
+
+
+@app.command("bench")
+def bench(
+    quick: bool = typer.Option(
+        False, help="small sizes for a smoke run: 20,000 cases, short phases"
+    ),
+    cases: int = typer.Option(
+        0, show_default=False, help="cases for the KPI, worklist and rebuild parts (1,000,000)"
+    ),
+    only: str = typer.Option("", help="comma-separated parts: append,intake,inbox,rebuild,kpi"),
+    database_url: str = typer.Option(
+        "", help="PostgreSQL server for scratch databases (DISPATCH_DATABASE_URL)"
+    ),
+    redis_url: str = typer.Option(
+        "", help="a Redis database the bench may flush (DISPATCH_REDIS_URL)"
+    ),
+    database: str = typer.Option("", help="reuse this filled database for rebuild and kpi"),
+    keep_database: bool = typer.Option(False, help="keep the filled database for reruns"),
+    output: Path = typer.Option(None, help="the report (docs/benchmarks.md)"),
+    json_path: Path = typer.Option(None, "--json", help="every figure (bench/results/bench.json)"),
+) -> None:
+    """Measure what ships, each figure beside a raw baseline: one table, docs/benchmarks.md."""
+    try:  # the benchmarks live beside the packages in a source checkout, not in a deployment
+        from bench.suite import BenchRefused, Options, parts_named, run_suite
+    except ModuleNotFoundError as error:
+        fail(f"dispatch bench runs from a source checkout with the test extras ({error})")
+    if not (database_url and redis_url):
+        config = settings()
+        database_url = database_url or config.database_url
+        redis_url = redis_url or config.redis_url or ""
+    try:
+        options = Options(
+            database_url=database_url,
+            redis_url=redis_url,
+            quick=quick,
+            cases=cases or None,
+            only=parts_named(only),
+            database=database or None,
+            keep_database=keep_database,
+            output=output,
+            json_path=json_path,
+        )
+        raise typer.Exit(run_suite(options))
+    except BenchRefused as refusal:
+        fail(str(refusal))
 
 
 def _connect(what: str, *, quiet: bool = False) -> tuple[Container, redis.Redis]:
