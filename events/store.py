@@ -45,7 +45,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from events.database import read_only_connection, skip_flush_wait
+from events.database import read_only_connection
 from events.envelope import AppendResult, Event, Meta, RecordedEvent
 from events.errors import AppendNotFirst, ConcurrencyError, StoreUnavailable
 from events.hashing import GENESIS, event_hash
@@ -83,6 +83,11 @@ COMMAND_AND_HEAD = sa.select(
 # On PostgreSQL the same round trip asks whether the transaction has written anything yet.
 COMMAND_AND_HEAD_PG = COMMAND_AND_HEAD.add_columns(
     sa.literal_column("pg_current_xact_id_if_assigned() IS NULL").label("fresh_transaction")
+)
+# The same for a derived append (``derived_writes``): the round trip also lets the commit
+# skip waiting for its WAL flush (``set_config(…, true)`` lasts until the transaction ends).
+COMMAND_AND_HEAD_PG_DERIVED = COMMAND_AND_HEAD_PG.add_columns(
+    sa.func.set_config("synchronous_commit", "off", True).label("flush_wait")
 )
 
 # PostgreSQL: one round trip takes the lock, inserts the events, releases the lock and
@@ -238,8 +243,6 @@ class EventStore:
         """A write transaction for callers that append and write other rows atomically."""
         try:
             with self.engine.begin() as conn:
-                if _derived.get():
-                    skip_flush_wait(conn)
                 yield conn
         except OperationalError as error:
             raise StoreUnavailable(str(error.orig)) from error
@@ -275,10 +278,11 @@ class EventStore:
         meta: Meta,
         now: datetime | None,
     ) -> AppendResult:
-        found = conn.execute(
-            COMMAND_AND_HEAD_PG if self._postgres else COMMAND_AND_HEAD,
-            {"command_id": meta.command_id, "stream_id": stream_id},
-        ).one()
+        if self._postgres:
+            first = COMMAND_AND_HEAD_PG_DERIVED if _derived.get() else COMMAND_AND_HEAD_PG
+        else:
+            first = COMMAND_AND_HEAD
+        found = conn.execute(first, {"command_id": meta.command_id, "stream_id": stream_id}).one()
         if self._postgres and not found.fresh_transaction:
             raise AppendNotFirst(
                 "an append must be the first write of its transaction (safe tailing relies "

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from importlib import metadata
 from zoneinfo import ZoneInfo
 
@@ -49,6 +49,13 @@ def chinese_calendar_version() -> str:
         return getattr(chinese_calendar, "__version__", "unknown")
 
 
+@lru_cache(maxsize=4096)
+def _official_workday(day: date) -> bool:
+    # chinese-calendar validates its argument on every call: a twentieth of a routing job's
+    # CPU went on asking it about the same few weeks of days again and again.
+    return bool(chinese_calendar.is_workday(day))
+
+
 class WorkCalendar:
     def __init__(self, calendar: Calendar, timezone: str | ZoneInfo) -> None:
         self.zone = timezone if isinstance(timezone, ZoneInfo) else ZoneInfo(timezone)
@@ -65,7 +72,7 @@ class WorkCalendar:
         if day in self._holidays:
             return False, False
         if day.year in chinese_calendar_years():
-            return chinese_calendar.is_workday(day), False
+            return _official_workday(day), False
         return day.weekday() < 5, day.year not in self._override_years
 
     def is_workday(self, day: date) -> bool:

@@ -92,12 +92,7 @@ class JobSpec:
 
 
 def route_case_job(case_id: str) -> JobSpec:
-    # result_ttl=0: deleted as soon as it succeeds. Keeping it (to refuse a duplicate for a
-    # while) made RQ save the job, a result and a registry entry for every case, and bought
-    # nothing: routing enqueued again after it finished (a relay replaying a batch) finds the
-    # case routed in the log and does nothing. (Deliveries keep theirs: a delivery that asks
-    # to be retried goes through RQ's result records.)
-    return JobSpec(ROUTE_CASE, ROUTING, (case_id,), result_ttl=0)
+    return JobSpec(ROUTE_CASE, ROUTING, (case_id,))
 
 
 def deliver_task_job(task_id: str, department: str) -> JobSpec:
@@ -119,8 +114,6 @@ def spec_for(kind: str, queue: str, args: Iterable[str]) -> JobSpec:
     """Rebuild a spec from a dead letter's record."""
     if kind == RAISE_SLA_WARNINGS:
         return sla_scan_job()
-    if kind == ROUTE_CASE:
-        return route_case_job(*args)
     return JobSpec(kind, queue, tuple(args))
 
 
