@@ -74,6 +74,7 @@ class DispatchWorker(SimpleWorker):
         self._next_queues: list[str] | None = None
         self._stop_beating = threading.Event()
         self._last_beat = -HEARTBEAT_EVERY
+        self._last_suspension_check = -HEARTBEAT_EVERY
         self._burst = False
         # Set by SIGTERM/SIGINT. RQ marks ``_stop_requested`` only when the signal lands mid-job;
         # an idle worker just leaves its loop, which must not read as Redis dropping out.
@@ -113,6 +114,13 @@ class DispatchWorker(SimpleWorker):
                 Queue(n, connection=self.connection, serializer=self.serializer) for n in names
             ]
             self._ordered_queues = self.queues[:]
+
+    def check_for_suspension(self, burst: bool) -> None:
+        # ``rq suspend`` is checked before every job, one round trip each; once a second is
+        # soon enough for an operator's command.
+        if time.monotonic() - self._last_suspension_check >= HEARTBEAT_EVERY:
+            self._last_suspension_check = time.monotonic()
+            super().check_for_suspension(burst)
 
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
         # The id of the request that caused the job: in its log lines and in the meta of the
