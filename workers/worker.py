@@ -18,12 +18,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 import redis
 from rq import Queue, SimpleWorker
 from rq.executions import Execution
 from rq.job import Job
+from rq.utils import now
+from rq.worker import WorkerStatus
 
 from dispatch.bootstrap import Container
 from dispatch.correlation import acceptable, correlated
@@ -75,6 +78,8 @@ class DispatchWorker(SimpleWorker):
         self._stop_beating = threading.Event()
         self._last_beat = -HEARTBEAT_EVERY
         self._last_suspension_check = -HEARTBEAT_EVERY
+        self._last_idle_write = -HEARTBEAT_EVERY
+        self._written_state: str | None = None
         self._burst = False
         # Set by SIGTERM/SIGINT. RQ marks ``_stop_requested`` only when the signal lands mid-job;
         # an idle worker just leaves its loop, which must not read as Redis dropping out.
@@ -106,6 +111,8 @@ class DispatchWorker(SimpleWorker):
             super().heartbeat(timeout, pipeline)  # type: ignore[arg-type]
             if pipeline is None:
                 self._last_beat = time.monotonic()
+                if self._written_state != self._state:
+                    self.set_state(self._state)
         # Between jobs, in the main thread: the only safe place to change the queue list.
         names, self._next_queues = self._next_queues, None
         if names is not None and names != self.queue_names():
@@ -114,6 +121,28 @@ class DispatchWorker(SimpleWorker):
                 Queue(n, connection=self.connection, serializer=self.serializer) for n in names
             ]
             self._ordered_queues = self.queues[:]
+
+    def set_state(self, state: str, pipeline: Any = None) -> None:
+        # RQ writes "idle" to Redis on its own round trip before waiting for every job and
+        # "busy" inside the job's start pipeline; between two jobs in a row the idle moment
+        # is not worth a round trip (nothing here reads it; ``rq info`` sees "busy").
+        # The next plain heartbeat writes a state left unwritten.
+        if pipeline is None and state == WorkerStatus.IDLE and self._state == WorkerStatus.BUSY:
+            if time.monotonic() - self._last_idle_write < HEARTBEAT_EVERY:
+                self._state = state
+                return
+            self._last_idle_write = time.monotonic()
+        super().set_state(state, pipeline)
+        self._written_state = state
+
+    def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
+        # RQ refreshes the job's heartbeat (a round trip) between its end and the pipeline
+        # that records how it ended. A job that ran for less than a second is nowhere near
+        # its heartbeat's lapse; only a long one needs the refresh.
+        if job.started_at is not None and now() - job.started_at < timedelta(seconds=1):
+            job.ended_at = now()
+            return
+        super().handle_execution_ended(job, queue, heartbeat_ttl)
 
     def check_for_suspension(self, burst: bool) -> None:
         # ``rq suspend`` is checked before every job, one round trip each; once a second is
