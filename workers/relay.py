@@ -26,7 +26,7 @@ from dispatch.delivery.queues import (
     JobSpec,
     deliver_notice_job,
     deliver_task_job,
-    enqueue,
+    enqueue_all,
     route_case_job,
 )
 from dispatch.domain.case_evolve import fold
@@ -93,9 +93,12 @@ class Relay:
                 streams[stream_id] = self.store.read_stream(stream_id)
             return streams[stream_id]
 
-        for recorded in batch:
-            for spec in jobs_for(recorded, history):
-                enqueue(self.connection, correlated_with(spec, recorded))
+        specs = [
+            correlated_with(spec, recorded)
+            for recorded in batch
+            for spec in jobs_for(recorded, history)
+        ]
+        enqueue_all(self.connection, specs)  # one round trip for the batch
         with self.store.transaction() as conn:
             # A checkpoint lost in a crash only relays its batch again, and enqueueing is
             # idempotent (deterministic job ids): no need to wait for the disk here.

@@ -12,13 +12,15 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.scripts import _build_hset_args as hset_args
+from rq.scripts import get_unique_enqueue_script
 from rq.serializers import JSONSerializer
 
 ROUTING = "routing"
@@ -141,6 +143,46 @@ def job_status(connection: redis.Redis, job_id: str) -> JobStatus | None:
     except NoSuchJobError:
         return None
     return job.get_status(refresh=False)
+
+
+def enqueue_all(connection: redis.Redis, specs: Sequence[JobSpec]) -> int:
+    """``enqueue`` each spec (without ``replace_*``) in one round trip; returns how many
+    were new.
+
+    The relay enqueues every job of a batch: one by one that was two round trips a job (RQ
+    registers the queue, then runs its unique-enqueue script). Here the same script runs for
+    every job in one pipeline, so each job is still refused atomically if its id exists.
+    Built on RQ's own pieces (``rq.scripts``, ``Queue._prepare_for_queue``): the ``rq``
+    version is pinned for them.
+    """
+    if not specs:
+        return 0
+    script = get_unique_enqueue_script(connection)
+    queues: dict[str, Queue] = {}
+    with connection.pipeline(transaction=False) as pipe:
+        for spec in specs:
+            target = queues.get(spec.queue) or queues.setdefault(
+                spec.queue, queue(spec.queue, connection)
+            )
+            job = target.create_job(
+                spec.func,
+                args=spec.args,
+                job_id=spec.id,
+                timeout=spec.timeout,
+                result_ttl=spec.result_ttl,
+                retry=Retry(max=len(spec.retry), interval=list(spec.retry)) if spec.retry else None,
+                description=spec.description,
+                meta={CORRELATION_ID: spec.correlation_id} if spec.correlation_id else None,
+                status=JobStatus.QUEUED,
+            )
+            target._prepare_for_queue(job)
+            ttl = job.ttl if job.ttl is not None else -1
+            fields = hset_args(job)
+            script(keys=[job.key, target.key], args=[job.id, "R", ttl, *fields], client=pipe)
+        for target in queues.values():
+            pipe.sadd(target.redis_queues_keys, target.key)
+        answers = pipe.execute()
+    return sum(1 for answer in answers[: len(specs)] if answer == 1)
 
 
 def enqueue(

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from dispatch.delivery.queues import ROUTING, department_queue, enqueue, queue, route_case_job
+from dispatch.delivery.queues import (
+    ROUTING,
+    department_queue,
+    enqueue,
+    enqueue_all,
+    queue,
+    route_case_job,
+)
 
 from worlds.routing import World, catalogue_text
 
@@ -61,3 +68,21 @@ def without_the_rule_for(pattern: str) -> str:
     return "\n".join(
         line for line in catalogue_text().splitlines() if f'category: "{pattern}"' not in line
     )
+
+
+def test_a_batch_enqueued_at_once_holds_each_job_once_and_refuses_the_ones_already_there(
+    world: World,
+):
+    first, second = world.submit(), world.submit("road.pothole")
+    already = route_case_job(first)
+    assert enqueue(world.connection, already)
+
+    added = enqueue_all(world.connection, [already, route_case_job(second), route_case_job(second)])
+
+    assert added == 1  # the job already waiting and the repeated one are refused
+    assert sorted(queue(ROUTING, world.connection).job_ids) == sorted(
+        [already.id, route_case_job(second).id]
+    )
+    assert "rq:queue:routing" in {key.decode() for key in world.connection.smembers("rq:queues")}
+    world.work()
+    assert set(world.dispatches()) == {f"{first}-1", f"{second}-1", f"{second}-2"}
