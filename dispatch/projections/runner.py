@@ -177,9 +177,9 @@ class ProjectionRunner:
 
         Five projections each reading, decoding and checking the same new events cost five
         times what one read does; here the events after the lowest checkpoint are read once
-        and each projection applies, in its own transaction (one failing never holds the
-        others back), those beyond its own checkpoint. Returns the most events any one
-        projection applied (its batch full means there is a backlog).
+        and each projection applies, in its own transaction, those beyond its own checkpoint.
+        One failing does not stop the others: they apply the batch, then its error is raised.
+        Returns the most events any one projection applied (a full batch means a backlog).
         """
         most = 0
         for _ in range(max_batches):
@@ -190,7 +190,15 @@ class ProjectionRunner:
             batch = self.store.read_all(after=low, limit=self.batch_size, settle=self.settle)
             if not batch:
                 break
-            applied = max(self._apply_shared(self._projections[n], low, batch) for n in behind)
+            applied, failed = 0, None
+            for name in behind:
+                try:
+                    applied = max(applied, self._apply_shared(self._projections[name], low, batch))
+                except Exception as error:  # the others go on; this one is retried next time
+                    log.exception("projection %s failed to apply a batch", name)
+                    failed = failed or error
+            if failed is not None:
+                raise failed
             most = max(most, applied)
             if len(batch) < self.batch_size:
                 break

@@ -156,3 +156,19 @@ def test_a_liaison_with_another_role_sees_more_but_acts_only_for_their_departmen
 def test_operators_and_dispatchers_see_phone_numbers() -> None:
     for role in (Role.OPERATOR, Role.DISPATCHER):
         assert Principal(id="u", username="u", roles=frozenset({role})).sees_phone_numbers
+
+
+def test_a_token_checked_once_is_still_refused_once_it_expires() -> None:
+    issued_at = datetime(2026, 5, 1, 8, tzinfo=UTC)
+    token, _ = issue_token(liaison(), SETTINGS, issued_at)
+    assert decode_token(token, SETTINGS, now=issued_at).department == "water"  # now remembered
+    with pytest.raises(TokenExpired):
+        decode_token(token, SETTINGS, now=issued_at + timedelta(hours=2))
+
+
+def test_a_token_checked_once_is_refused_under_another_secret() -> None:
+    token, _ = issue_token(liaison(), SETTINGS, datetime.now(UTC))
+    decode_token(token, SETTINGS)
+    other = Settings(secret_key="another-secret-of-at-least-thirty-two-b", token_minutes=60)
+    with pytest.raises(TokenError, match="signature"):
+        decode_token(token, other)
