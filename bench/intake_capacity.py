@@ -112,10 +112,12 @@ def measure_raw(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
     return found
 
 
-def measure_ours(database_url: str, redis_url: str, args: argparse.Namespace) -> dict[str, Any]:
-    with running_service(database_url, redis_url, workers=1) as service:
+def measure_ours(
+    database_url: str, redis_url: str, args: argparse.Namespace, *, apis: int = 1
+) -> dict[str, Any]:
+    with running_service(database_url, redis_url, workers=1, apis=apis) as service:
         sampler = Sampler(service.roles, None)
-        return search(Poster(service.port, service.headers), sampler, args)
+        return search(Poster(service.ports, service.headers), sampler, args)
 
 
 def run(database_url: str, redis_url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -123,9 +125,13 @@ def run(database_url: str, redis_url: str, args: argparse.Namespace) -> dict[str
     raw = measure_raw(database_url, args)
     ours = measure_ours(database_url, redis_url, args)
     ratio = ours["capacity_per_s"] / raw["capacity_per_s"] if raw["capacity_per_s"] else None
+    # The same with two API processes (one host's cores shared by both): how far a second
+    # API process carries intake on the same machine.
+    two = measure_ours(database_url, redis_url, args, apis=2) if getattr(args, "apis2", 0) else None
     return {
         "step_seconds": args.step_seconds,
         "ours": ours,
+        **({"ours_2_apis": two} if two is not None else {}),
         "raw": raw,
         "ratio": round(ratio, 3) if ratio is not None else None,
         "target_ratio": TARGET_RATIO,
@@ -139,6 +145,9 @@ def options(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--redis-url", help="default: an embedded Redis")
     parser.add_argument("--step-seconds", type=float, default=5.0, help="length of each step")
     parser.add_argument("--refine", type=int, default=1, help="halvings after the first fail")
+    parser.add_argument(
+        "--apis2", action="store_true", help="also measure ours with two API processes"
+    )
     parser.add_argument(
         "--rates",
         type=lambda text: [float(r) for r in text.split(",")],

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import itertools
 import json
 import socket
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
@@ -63,8 +64,11 @@ class Poster:
     three times the CPU per request, which the service then lacked.
     """
 
-    def __init__(self, port: int, headers: dict[str, str]) -> None:
-        self.port = port
+    def __init__(self, port: int | Sequence[int], headers: dict[str, str]) -> None:
+        # Several ports (several API processes): each thread keeps to one, taken in turn.
+        self.ports = [port] if isinstance(port, int) else list(port)
+        self.port = self.ports[0]
+        self.turns = itertools.cycle(self.ports)
         self.headers = {**headers, "Content-Type": "application/json"}
         self.local = threading.local()
 
@@ -73,8 +77,10 @@ class Poster:
         for attempt in (1, 2):
             connection = getattr(self.local, "connection", None)
             if connection is None:
+                if not hasattr(self.local, "port"):
+                    self.local.port = next(self.turns)
                 connection = self.local.connection = http.client.HTTPConnection(
-                    "127.0.0.1", self.port, timeout=10
+                    "127.0.0.1", self.local.port, timeout=10
                 )
             try:
                 connection.request("POST", path, body=payload, headers=self.headers)

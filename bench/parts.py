@@ -83,7 +83,9 @@ def intake(setup: Setup, _filled: Callable[[], str]) -> dict[str, Any]:
     from bench.capacity import RATES
     from bench.intake_capacity import run
 
-    args = argparse.Namespace(step_seconds=setup.sizes.step_seconds, refine=1, rates=list(RATES))
+    args = argparse.Namespace(
+        step_seconds=setup.sizes.step_seconds, refine=1, rates=list(RATES), apis2=True
+    )
     with scratch_database(setup.server_url) as url:
         return run(url, setup.redis_url, args)
 

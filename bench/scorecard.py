@@ -62,7 +62,20 @@ def intake(result: dict[str, Any], _all: Results) -> list[Figure]:
             raw["capacity_per_s"],
             INTAKE_RATIO,
             note=f"{' and '.join(capped)} passed every step" if capped else "",
-        )
+        ),
+        *(
+            [
+                Figure(
+                    "intake capacity, same, with 2 API processes",
+                    "req/s",
+                    result["ours_2_apis"]["capacity_per_s"],
+                    raw["capacity_per_s"],
+                    None,
+                )
+            ]
+            if "ours_2_apis" in result
+            else []
+        ),
     ]
 
 

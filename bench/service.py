@@ -53,6 +53,7 @@ def prepare(database_url: str) -> None:
 @dataclass
 class Running:
     port: int
+    ports: list[int]  # every API process's (``port`` is the first)
     headers: dict[str, str]  # the operator's bearer token
     roles: dict[str, list[int]]  # api, scheduler, worker → process ids
     logs: Path
@@ -93,10 +94,17 @@ def stop(processes: list[subprocess.Popen[bytes]]) -> None:
 
 @contextmanager
 def running_service(
-    database_url: str, redis_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+    database_url: str,
+    redis_url: str,
+    *,
+    workers: int = 1,
+    apis: int = 1,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Running]:
-    """The API, the scheduler and ``workers`` workers on a prepared database (``prepare``)."""
-    port = free_port()
+    """``apis`` API processes, the scheduler and ``workers`` workers on a prepared database
+    (``prepare``)."""
+    ports = [free_port() for _ in range(apis)]
+    port = ports[0]
     environment = {
         **os.environ,
         "DISPATCH_DATABASE_URL": database_url,
@@ -105,23 +113,27 @@ def running_service(
         **(env or {}),
     }
     logs = Path(tempfile.mkdtemp(prefix="sw-bench-logs-"))
-    api = start(["serve", "--port", str(port)], environment, logs)
+    api_processes = [start(["serve", "--port", str(p)], environment, logs) for p in ports]
+    api = api_processes[0]
     processes = [api, start(["scheduler", "--quiet"], environment, logs)]
     processes += [start(["worker", "--quiet"], environment, logs) for _ in range(workers)]
+    processes += api_processes[1:]
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_until_up(base, api)
+        for each, process in zip(ports, api_processes, strict=True):
+            wait_until_up(f"http://127.0.0.1:{each}", process)
         answer = httpx.post(
             f"{base}/api/v1/auth/token", data={"username": OPERATOR, "password": PASSWORD}
         )
         answer.raise_for_status()
         yield Running(
             port=port,
+            ports=ports,
             headers={"Authorization": f"Bearer {answer.json()['access_token']}"},
             roles={
-                "api": [api.pid],
+                "api": [p.pid for p in api_processes],
                 "scheduler": [processes[1].pid],
-                "worker": [p.pid for p in processes[2:]],
+                "worker": [p.pid for p in processes[2 : 2 + workers]],
             },
             logs=logs,
         )

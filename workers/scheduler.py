@@ -54,7 +54,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Periods:
-    poll: float = 0.05  # the relay's and projections' wait between batches
+    poll: float = 0.05  # the relay's wait between batches
+    # The projections' wait: a batch costs about the same for 5 events as for 50 (five
+    # transactions, a checkpoint each), and nobody waits on them here — every read through
+    # the API or the console catches its projection up first (read-your-writes).
+    project_poll: float = 0.2
     # A batch at least this big means a backlog: the next one is read at once. Smaller ones
     # wait ``poll`` first, so that under a steady intake each batch gathers the events of a
     # poll period instead of the one or two that came in since the last: at 100 cases/s
@@ -122,10 +126,14 @@ class Scheduler:
             stop.wait(1.0)  # the database is not there yet: keep trying, do not die
         loops = [
             threading.Thread(
-                target=self._tail, args=(stop, "relay", self.relay.run_once), daemon=True
+                target=self._tail,
+                args=(stop, "relay", self.relay.run_once, self.periods.poll),
+                daemon=True,
             ),
             threading.Thread(
-                target=self._tail, args=(stop, "projections", self._project), daemon=True
+                target=self._tail,
+                args=(stop, "projections", self._project, self.periods.project_poll),
+                daemon=True,
             ),
             threading.Thread(target=self._slow, args=(stop,), name="periodic", daemon=True),
         ]
@@ -168,18 +176,20 @@ class Scheduler:
         except redis.RedisError:
             pass  # the lease and locks expire on their own
 
-    def _tail(self, stop: threading.Event, what: str, step: Callable[[], object]) -> None:
+    def _tail(
+        self, stop: threading.Event, what: str, step: Callable[[], object], poll: float
+    ) -> None:
         """Run ``step`` again at once while it finds a backlog, after ``poll`` seconds while
         it finds some work, and ever less often (up to ``IDLE_SLOWDOWN`` × ``poll``) while it
         finds none: an idle scheduler polling every 50 ms cost a tenth of a core."""
-        wait = self.periods.poll
+        wait = poll
         while not stop.is_set():
-            if not self.leading.wait(self.periods.poll):
+            if not self.leading.wait(poll):
                 continue
             found = self._guarded(what, step)
             if isinstance(found, int) and found >= self.periods.backlog:
                 continue
-            wait = self.periods.poll if found else min(wait * 2, self.periods.poll * IDLE_SLOWDOWN)
+            wait = poll if found else min(wait * 2, poll * IDLE_SLOWDOWN)
             stop.wait(wait)
 
     def _project(self) -> int:
