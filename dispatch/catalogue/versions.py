@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,9 +49,10 @@ class CatalogueVersion:
     warnings: list[str]
 
 
-_active: weakref.WeakKeyDictionary[Engine, tuple[int, Catalogue]] = weakref.WeakKeyDictionary()
-# When each engine last asked the database for the active version (``active_catalogue``).
-_checked: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+# The active version per database (by URL: every engine of this process on one database
+# shares it, so a load through any of them is seen at once), and when it was last asked for.
+_active: dict[str, tuple[int, Catalogue]] = {}
+_checked: dict[str, float] = {}
 RECHECK = 1.0  # seconds
 _lock = threading.Lock()
 
@@ -90,8 +90,8 @@ def load_catalogue(
         if recorded is not None:
             recorded(conn, number, catalogue)
     with _lock:
-        _active[engine] = (number, catalogue)
-        _checked[engine] = time.monotonic()
+        _active[_key(engine)] = (number, catalogue)
+        _checked[_key(engine)] = time.monotonic()
     return number, catalogue, warnings
 
 
@@ -104,12 +104,13 @@ def active_catalogue(engine: Engine) -> tuple[int, Catalogue] | None:
     """The highest-numbered version, or ``None`` before the first load.
 
     Every command asks; the version number is read at most once every ``RECHECK`` seconds
-    per engine (each read was a tenth of a routing job's CPU). A version loaded through the
-    same engine is current at once; one loaded by another process within ``RECHECK``.
+    per database (each read was a tenth of a routing job's CPU). A version loaded by this
+    process is current at once; one loaded by another process within ``RECHECK``.
     """
+    key = _key(engine)
     with _lock:
-        cached = _active.get(engine)
-        checked = _checked.get(engine, -RECHECK)
+        cached = _active.get(key)
+        checked = _checked.get(key, -RECHECK)
     if cached is not None and time.monotonic() - checked < RECHECK:
         return cached
     with _reading(engine) as conn:
@@ -124,9 +125,13 @@ def active_catalogue(engine: Engine) -> tuple[int, Catalogue] | None:
             ).scalar_one()
             found = (int(number), Catalogue.model_validate(body, context=STORED))
     with _lock:
-        _active[engine] = found
-        _checked[engine] = time.monotonic()
+        _active[key] = found
+        _checked[key] = time.monotonic()
     return found
+
+
+def _key(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
 
 
 def catalogue_version(engine: Engine, number: int) -> Catalogue | None:
