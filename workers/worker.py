@@ -123,14 +123,19 @@ class DispatchWorker(SimpleWorker):
             self._ordered_queues = self.queues[:]
 
     def set_state(self, state: str, pipeline: Any = None) -> None:
-        # RQ writes "idle" to Redis on its own round trip before waiting for every job and
-        # "busy" inside the job's start pipeline; between two jobs in a row the idle moment
-        # is not worth a round trip (nothing here reads it; ``rq info`` sees "busy").
-        # The next plain heartbeat writes a state left unwritten.
-        if pipeline is None and state == WorkerStatus.IDLE and self._state == WorkerStatus.BUSY:
-            if time.monotonic() - self._last_idle_write < HEARTBEAT_EVERY:
-                self._state = state
-                return
+        # RQ writes "idle" to Redis twice per job, each on its own round trip ("busy" rides in
+        # the job's start pipeline). In a run of jobs "idle" is written at most once a second;
+        # the next plain heartbeat writes a state left unwritten (``rq info`` may show "busy"
+        # for up to a second after the last job).
+        if (
+            pipeline is None
+            and state == WorkerStatus.IDLE
+            and self._written_state == WorkerStatus.BUSY
+            and time.monotonic() - self._last_idle_write < HEARTBEAT_EVERY
+        ):
+            self._state = state
+            return
+        if state == WorkerStatus.IDLE:
             self._last_idle_write = time.monotonic()
         super().set_state(state, pipeline)
         self._written_state = state
