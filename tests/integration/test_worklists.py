@@ -99,6 +99,20 @@ def open_cases(engine: Engine) -> dict[str, str]:
         return {row.id: row.status for row in conn.execute(query)}
 
 
+def waiting_for_dispatch(engine: Engine) -> set[str]:
+    """待派单 as §8.1 words it: open cases with no task of the current round in play."""
+    tables = live_tables()
+    cases, tasks = tables["case_list"], tables["case_tasks"]
+    in_play = sa.exists().where(
+        tasks.c.case_id == cases.c.id,
+        tasks.c.round == cases.c.reopen_count,
+        tasks.c.state.not_in(("returned", "cancelled")),
+    )
+    query = sa.select(cases.c.id).where(cases.c.status.not_in(NOT_ON_ANY_LIST), ~in_play)
+    with engine.connect() as conn:
+        return set(conn.execute(query).scalars())
+
+
 @PROPERTY
 @given(data=st.data())
 def test_every_open_case_is_on_at_least_one_worklist(
@@ -120,6 +134,8 @@ def test_every_open_case_is_on_at_least_one_worklist(
     lost = {case_id: status for case_id, status in open_cases(runner.engine).items()}
     lost = {case_id: status for case_id, status in lost.items() if case_id not in found}
     assert not lost, f"open cases on no worklist: {lost} after {tried}"
+    listed = {case_id for case_id, keys in found.items() if "dispatch" in keys}
+    assert listed == waiting_for_dispatch(runner.engine), tried  # the status says it all
 
 
 def test_an_overdue_task_is_on_overdue_for_the_centre_and_its_own_department_only(
