@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from dispatch.delivery.state import delivery_states
 from dispatch.domain.case_state import OPEN_TASK
 from dispatch.projections.case_list import live_tables
-from dispatch.projections.worklist_indexes import most_urgent_task_first
+from dispatch.projections.case_list_indexes import most_urgent_task_first
 from dispatch.queries.masking import present_task
 from dispatch.queries.scope import Viewer, case_scope, liaison_department
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from dispatch.catalogue import Catalogue, routing_advice
 from dispatch.projections.case_list import live_tables
-from dispatch.projections.worklist_indexes import (
+from dispatch.projections.case_list_indexes import (
     awaiting_ruling,
     inline,
     most_urgent_case_first,
@@ -210,7 +210,7 @@ def _park_review(
 
 
 # The task lists name their states inline: the partial indexes that hold the waiting tasks
-# (``worklist_indexes``) serve a query only if its states visibly lie among theirs.
+# (``case_list_indexes``) serve a query only if its states visibly lie among theirs.
 
 
 def _rulings(cases: sa.Table, tasks: sa.Table, *_: Any) -> list[Any]:
@@ -351,7 +351,7 @@ def _page_rows(
     conn: Connection, listed: Worklist, conditions: list[Any], limit: int, offset: int
 ) -> list[Any]:
     """The page's rows, chosen by id first and only then read whole: the choice runs on the
-    lists' indexes alone (``worklist_indexes``), so the rows before a deep page, or those a
+    lists' indexes alone (``case_list_indexes``), so the rows before a deep page, or those a
     filter leaves out, are never read from the tables."""
     tables = live_tables()
     cases, tasks = tables["case_list"], tables["case_tasks"]
@@ -390,14 +390,14 @@ def _task_order() -> list[Any]:
     return most_urgent_task_first(live_tables()["case_tasks"])
 
 
-# Lists of tasks that wait on someone (``worklist_indexes.WAITING``): their cases are
+# Lists of tasks that wait on someone (``case_list_indexes.WAITING``): their cases are
 # among the few with an open task.
 WAITING_LISTS = frozenset({"rulings", "sign", "handle", "overdue"})
 
 
 def _waiting(listed: Worklist, cases: sa.Table) -> list[Any]:
     """A waiting task's case has an open task (``open_tasks`` counts them): said outright,
-    the join reads the small index of such cases (``worklist_indexes``), not the case list.
+    the join reads the small index of such cases (``case_list_indexes``), not the case list.
     The planner takes it for a filter that keeps one case in fifty and so joins all the
     list's tasks and sorts them — the same few milliseconds for any page and filter."""
     return [cases.c.open_tasks > inline(0)] if listed.key in WAITING_LISTS else []

@@ -20,7 +20,8 @@ from sqlalchemy.sql.elements import Grouping
 
 # Tasks that still wait on someone: the department, or a dispatcher's ruling on a return.
 WAITING = ("dispatched", "signed", "contacted", "return_requested")
-DONE = ("replied", "returned", "cancelled")  # no step left to be due
+OUT_OF_PLAY = ("returned", "cancelled")
+DONE = ("replied", *OUT_OF_PLAY)  # no step left to be due
 SIGNED = ("signed", "contacted")
 URGENCY_ORDER = {"emergency": 0, "urgent": 1}  # then everything else
 
@@ -47,6 +48,11 @@ def inline(value: Any) -> Any:
 
 def state_in(column: sa.ColumnElement[Any], states: Iterable[str]) -> Any:
     return column.in_([inline(state) for state in states])
+
+
+def in_play(tasks: sa.Table) -> Any:
+    """The task still holds its case: neither returned nor cancelled."""
+    return tasks.c.state.not_in([inline(state) for state in OUT_OF_PLAY])
 
 
 def step_due(tasks: sa.Table) -> Any:
@@ -88,7 +94,7 @@ def _keys(*expressions: Any) -> list[Any]:
     return [e if isinstance(e, sa.Column) else Grouping(e) for e in expressions]
 
 
-def declare_worklist_indexes(cases: sa.Table, tasks: sa.Table, suffix: str = "") -> None:
+def declare_case_list_indexes(cases: sa.Table, tasks: sa.Table, suffix: str = "") -> None:
     """Attach the indexes to the case list's tables (``CaseListProjection.define``)."""
     waiting = state_in(tasks.c.state, WAITING)
     indexes = [
@@ -112,6 +118,10 @@ def declare_worklist_indexes(cases: sa.Table, tasks: sa.Table, suffix: str = "")
         # tasks in a waiting state, so a waiting task's case is always among them).
         sa.Index(f"ix_case_list{suffix}_with_open_tasks", cases.c.id,
                  postgresql_where=cases.c.open_tasks > 0, postgresql_include=list(CASE_FACTS)),
+        # The case list's ``department``: the cases a department has a task in play on,
+        # counted from here as distinct case ids.
+        sa.Index(f"ix_case_tasks{suffix}_department_case", tasks.c.department, tasks.c.case_id,
+                 postgresql_where=in_play(tasks)),
         # The case list's ``overdue=true``: the few cases late now, newest first.
         sa.Index(f"ix_case_list{suffix}_overdue_received_at", cases.c.received_at,
                  postgresql_where=cases.c.overdue.is_(True)),
