@@ -209,9 +209,7 @@ def test_a_departments_cases_count_each_case_once_and_not_for_a_returned_task(
     )
     twice.dispatched(f"t2-{unique}", works)  # the same department again, in play too
     returned = story(f"returned-{unique}").received(category=f"cat.{unique}")
-    returned.dispatched(f"t3-{unique}", other).then(
-        ev.TaskReturnApproved(task_id=f"t3-{unique}")
-    )
+    returned.dispatched(f"t3-{unique}", other).then(ev.TaskReturnApproved(task_id=f"t3-{unique}"))
     live_runner.catch_up()
     with engine.connect() as conn:
         assert list_cases(conn, SUPERVISOR, department=works)[1] == 1
