@@ -18,8 +18,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import Grouping
 
-# Tasks that still wait on someone: the department, or a dispatcher's ruling on a return.
-WAITING = ("dispatched", "signed", "contacted", "return_requested")
+from dispatch.domain.case_state import OPEN_TASK
+
+# Tasks that still wait on someone: the department, or a dispatcher's ruling on a return
+# (the case list's ``open_tasks`` counts these).
+WAITING = tuple(sorted(state.value for state in OPEN_TASK))
 OUT_OF_PLAY = ("returned", "cancelled")
 DONE = ("replied", *OUT_OF_PLAY)  # no step left to be due
 SIGNED = ("signed", "contacted")

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from dispatch.projections.case_list import CaseListProjection, live_tables
+from dispatch.projections.case_list_indexes import WAITING
 from dispatch.projections.hotspots import HotspotsProjection
 from dispatch.projections.patrol_reports import PatrolReportsProjection
 from dispatch.projections.runner import ProjectionRunner
@@ -113,6 +114,23 @@ def waiting_for_dispatch(engine: Engine) -> set[str]:
         return set(conn.execute(query).scalars())
 
 
+def tasks_the_lists_would_miss(engine: Engine) -> list[str]:
+    """What the lists' queries take for granted: every task's case is on the case list, and
+    a waiting task's case counts it among its ``open_tasks``."""
+    tables = live_tables()
+    cases, tasks = tables["case_list"], tables["case_tasks"]
+    joined = tasks.outerjoin(cases, cases.c.id == tasks.c.case_id)
+    query = sa.select(tasks.c.id).select_from(joined)
+    query = query.where(
+        sa.or_(
+            cases.c.id.is_(None),
+            sa.and_(tasks.c.state.in_(WAITING), cases.c.open_tasks == 0),
+        )
+    )
+    with engine.connect() as conn:
+        return list(conn.execute(query).scalars())
+
+
 @PROPERTY
 @given(data=st.data())
 def test_every_open_case_is_on_at_least_one_worklist(
@@ -136,6 +154,7 @@ def test_every_open_case_is_on_at_least_one_worklist(
     assert not lost, f"open cases on no worklist: {lost} after {tried}"
     listed = {case_id for case_id, keys in found.items() if "dispatch" in keys}
     assert listed == waiting_for_dispatch(runner.engine), tried  # the status says it all
+    assert not tasks_the_lists_would_miss(runner.engine), tried
 
 
 def test_an_overdue_task_is_on_overdue_for_the_centre_and_its_own_department_only(
