@@ -1,11 +1,8 @@
 """A year of realistic 12345 cases, written straight into a scratch PostgreSQL ``events`` table.
 
 Shared by ``bench/rebuild.py`` and ``bench/kpi_query.py``. Cases arrive from November 2025 to
-October 2026 (Beijing time) and go through what a hotline sees: routed to one of 40
-departments (a few busy ones, many quiet ones), sometimes with an assisting department; signed,
-contacted and replied mostly in time and sometimes late, with SLA warnings; returned and
-redispatched; extended; called back (solved / partly / unsolved, satisfied … unsatisfied);
-closed; now and then reopened, merged or answered directly. Events are interleaved in time
+October 2026 (Beijing time) and go through what a hotline sees (``bench/kpi_stories.py``:
+most run their course, recent ones may stall on a worklist). Events are interleaved in time
 order across cases, as the log would hold them, with a valid hash chain per stream, and loaded
 with ``COPY`` (filling the log is not what is measured). Events after the end of the year have
 not happened yet: those cases are still open.
@@ -18,188 +15,33 @@ import itertools
 import json
 import os
 import random
+import statistics
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.worlds
 
-from dispatch.domain import events as ev
-from events import Event
+from kpi_stories import END, START, Step, Story
+
 from events.database import make_engine, normalise_url
 from events.hashing import GENESIS, event_hash
 from tests.worlds.databases import temporary_database
 
 DEFAULT_URL = os.environ.get("DISPATCH_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
-BEIJING = ZoneInfo("Asia/Shanghai")
-START = datetime(2025, 11, 1, tzinfo=BEIJING)
-END = datetime(2026, 11, 1, tzinfo=BEIJING)  # the benchmark's "now": a year of cases before it
-DEPARTMENTS = [f"dept-{i:02d}" for i in range(40)]
-DEPARTMENT_WEIGHTS = [1 / (i + 1) ** 0.8 for i in range(40)]
-CATEGORIES = [f"cat-{i:02d}" for i in range(30)]
-CATEGORY_WEIGHTS = [1 / (i + 1) ** 0.6 for i in range(30)]
-GRIDS = 300  # grid g lies in street g % 20
-POLICIES = [  # (share, sign, contact, reply)
-    (0.70, timedelta(hours=24), timedelta(hours=48), timedelta(days=7)),
-    (0.25, timedelta(hours=2), timedelta(hours=4), timedelta(hours=24)),
-    (0.05, timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2)),
-]
-MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 COPY_SQL = (
     "COPY events (stream_id, version, type, schema_version, data, meta, recorded_at, "
     "prev_hash, hash, tx_id) FROM STDIN"
 )
 # Readers hand out events by transaction id (see ``events.store``): the rows carry ours.
 TX_ID_SQL = "SELECT CAST(CAST(pg_current_xact_id() AS text) AS bigint)"
-
-Step = tuple[datetime, Event, str]  # when, what, who (liaison, operator, dispatcher, system)
-
-
-class Story:
-    """One case's events, generated forward in time."""
-
-    def __init__(self, rng: random.Random, case_id: str, number: int, received: datetime) -> None:
-        self.rng, self.case_id, self.steps = rng, case_id, []
-        self.received = received
-        self.tasks = 0
-        grid = rng.randrange(GRIDS)
-        self.location = ev.Location(
-            address=f"西一路 {number % 997} 号", lat=34.27, lon=108.95,
-            grid=f"grid-{grid:03d}", street=f"st-{grid % 20:02d}",
-        )  # fmt: skip
-        share = rng.random()
-        self.policy = POLICIES[0] if share < 0.70 else POLICIES[1] if share < 0.95 else POLICIES[2]
-
-    def add(self, at: datetime, event: Event, who: str) -> datetime:
-        self.steps.append((at, event, who))
-        return at
-
-    def department(self, besides: str | None = None) -> str:
-        while True:
-            code = self.rng.choices(DEPARTMENTS, DEPARTMENT_WEIGHTS)[0]
-            if code != besides:
-                return code
-
-    def late(self, share_on_time: float, start: datetime, deadline: datetime) -> datetime:
-        """A moment before the deadline (mostly), or after it."""
-        span = max(deadline - start, MINUTE)
-        if self.rng.random() < share_on_time:
-            return start + span * self.rng.uniform(0.05, 0.95)
-        return deadline + span * self.rng.uniform(0.05, 1.0)
-
-    def dispatch(self, at: datetime, department: str, role: str) -> dict[str, Any]:
-        self.tasks += 1
-        _, sign, contact, reply = self.policy
-        task = {
-            "id": f"{self.case_id}-{self.tasks}", "department": department, "at": at,
-            "sign_by": at + sign, "contact_by": at + contact, "reply_by": at + reply,
-        }  # fmt: skip
-        deadlines = ev.Deadlines(sign_by=at + sign, contact_by=at + contact, reply_by=at + reply)
-        self.add(at, ev.CaseDispatched(
-            task_id=task["id"], department=department, role=role,  # type: ignore[arg-type]
-            rule_id="R-bench", catalogue_version=1, policy="general", warn_at=0.8,
-            max_extension="15wd", deadlines=deadlines, calendar_version="bench",
-        ), "system")  # fmt: skip
-        return task
-
-    def work(self, task: dict[str, Any]) -> datetime:
-        """Sign, contact, maybe warnings, progress and an extension, then reply."""
-        rng, tid = self.rng, task["id"]
-        signed = self.late(0.9, task["at"], task["sign_by"])
-        if signed > task["sign_by"]:
-            yellow = task["at"] + (task["sign_by"] - task["at"]) * 0.8
-            for when, level in ((yellow, "yellow"), (task["sign_by"], "red")):
-                self.add(
-                    when,
-                    ev.SlaWarningRaised(
-                        task_id=tid, stage="sign", level=level, deadline=task["sign_by"]
-                    ),
-                    "system",
-                )  # type: ignore[arg-type]
-        self.add(signed, ev.TaskSigned(task_id=tid), "liaison")
-        contacted = max(self.late(0.85, signed, task["contact_by"]), signed + MINUTE)
-        self.add(contacted, ev.CitizenContacted(task_id=tid, note="电话联系诉求人"), "liaison")
-        reply_by = task["reply_by"]
-        if rng.random() < 0.3:
-            self.add(
-                contacted + HOUR, ev.ProgressNoted(task_id=tid, note="已安排现场查看"), "liaison"
-            )
-        if rng.random() < 0.1:
-            asked = contacted + 2 * HOUR
-            reply_by = reply_by + 5 * DAY
-            self.add(
-                asked,
-                ev.ExtensionRequested(task_id=tid, reply_by=reply_by, reason="需施工"),
-                "liaison",
-            )
-            self.add(
-                asked + 2 * HOUR, ev.ExtensionApproved(task_id=tid, reply_by=reply_by), "dispatcher"
-            )
-        replied = max(self.late(0.85, contacted, reply_by), contacted + 3 * HOUR)
-        return self.add(replied, ev.TaskReplied(task_id=tid, resolution="已处理完毕"), "liaison")
-
-    def close(self, after: datetime) -> datetime:
-        rng = self.rng
-        at = after + rng.uniform(2, 48) * HOUR
-        if rng.random() < 0.9:
-            solved = rng.choices(["solved", "partly", "unsolved"], [75, 15, 10])[0]
-            satisfied = rng.choices(["satisfied", "basic", "unsatisfied", "none"], [60, 25, 10, 5])[
-                0
-            ]
-            self.add(at, ev.CallbackRecorded(solved=solved, satisfaction=satisfied), "operator")  # type: ignore[arg-type]
-        return self.add(at + 10 * MINUTE, ev.CaseClosed(), "dispatcher")
-
-    def tell(self) -> list[Step]:
-        rng, t = self.rng, self.received
-        self.add(t, ev.CaseReceived(
-            case_no=f"SW{self.case_id[:10]}", channel="phone",
-            category=rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0],
-            description="小区门口路灯不亮，晚上出行不便", urgency="normal",
-            location=self.location, received_at=t.astimezone(UTC),
-        ), "operator")  # fmt: skip
-        if rng.random() < 0.03:
-            self.add(t + 5 * MINUTE, ev.CaseAnswered(answer="已直接答复政策咨询"), "operator")
-            return self.steps
-        t += rng.uniform(2, 60) * MINUTE
-        lead = self.dispatch(t, self.department(), "lead")
-        tasks = [lead]
-        if rng.random() < 0.15:
-            tasks.append(self.dispatch(t + MINUTE, self.department(), "assist"))
-        if rng.random() < 0.02:
-            at = t + rng.uniform(10, 180) * MINUTE
-            for task in tasks:
-                self.add(at, ev.TaskCancelled(task_id=task["id"], reason="merged"), "dispatcher")
-            self.add(at + MINUTE, ev.CaseMerged(into=f"{self.case_id}-original"), "dispatcher")
-            return self.steps
-        if rng.random() < 0.05:
-            asked = lead["at"] + (lead["sign_by"] - lead["at"]) * rng.uniform(0.1, 0.6)
-            self.add(
-                asked,
-                ev.TaskReturnRequested(task_id=lead["id"], reason="territory", basis="不在辖区"),
-                "liaison",
-            )
-            self.add(asked + 30 * MINUTE, ev.TaskReturnApproved(task_id=lead["id"]), "dispatcher")
-            tasks[0] = self.dispatch(
-                asked + 45 * MINUTE, self.department(besides=lead["department"]), "lead"
-            )
-        done = max(self.work(task) for task in tasks)
-        closed = self.close(done)
-        if rng.random() < 0.04:
-            reopened = self.add(
-                closed + rng.uniform(1, 5) * DAY,
-                ev.CaseReopened(reason="群众反映未解决"),
-                "dispatcher",
-            )
-            again = self.dispatch(reopened + 30 * MINUTE, self.department(), "lead")
-            self.close(self.work(again))
-        return self.steps
 
 
 def stories(cases: int, seed: int) -> Iterator[tuple[str, list[Step]]]:
@@ -290,6 +132,23 @@ def scratch_database(
     if backend != "postgresql":
         raise SystemExit(f"the benchmark needs PostgreSQL, not {backend}")
     return temporary_database(server_url, name="bench", migrate=migrate, keep=keep)
+
+
+def timed(function: Callable[[], Any], runs: int) -> dict[str, float]:
+    """p50 / p95 / max of ``runs`` calls, in milliseconds, after one unmeasured call that
+    warms the plan and buffer caches as a running server has them."""
+    function()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return {
+        "p50_ms": round(statistics.median(samples), 1),
+        "p95_ms": round(samples[max(0, int(len(samples) * 0.95) - 1)], 1),
+        "max_ms": round(samples[-1], 1),
+    }
 
 
 def emit(figures: dict[str, Any], destination: str | None) -> None:

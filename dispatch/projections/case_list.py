@@ -23,6 +23,7 @@ from dispatch.domain import events as ev
 from dispatch.domain.events import registry
 from dispatch.projections.base import Projection
 from dispatch.projections.bulk import insert_rows, upsert_rows
+from dispatch.projections.case_list_indexes import declare_case_list_indexes
 from dispatch.projections.case_rows import CaseRows, Row, apply_event, derive, new_case
 from dispatch.projections.search_index import trigram_index
 from events import RecordedEvent, UnknownEventType, decode
@@ -164,6 +165,7 @@ class CaseListProjection(Projection):
         # The worklists: a street's summoned tasks, and extensions awaiting a ruling.
         sa.Index(f"ix_case_tasks{suffix}_role_state", tasks.c.role, tasks.c.state)
         sa.Index(f"ix_case_tasks{suffix}_extension_reply_by", tasks.c.extension_reply_by)
+        declare_case_list_indexes(cases, tasks, suffix)
 
         warnings = sa.Table(
             f"case_warnings{suffix}",

@@ -46,6 +46,23 @@ def _utc_row(row: sa.Row, moments: Sequence[str]) -> Row:
     return values
 
 
+def in_time_order(conn: Connection, table: sa.Table, column: str) -> None:
+    """Rewrite a freshly filled table in ``column`` order (PostgreSQL).
+
+    A fill writes the facts stream by stream, i.e. in case-id order, at random in time, so a
+    month's rows lay in nearly every block of the table: an ``as_of`` or part-day query read
+    ten times the blocks it needed (at a million cases, most of its time). Rows the live
+    runner rewrites later go wherever there is room, but a finished month stays in order.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    name, order = quote(table.name), quote(f"{table.name}_time_order")
+    conn.exec_driver_sql(f"CREATE INDEX {order} ON {name} ({quote(column)})")
+    conn.exec_driver_sql(f"CLUSTER {name} USING {order}")
+    conn.exec_driver_sql(f"DROP INDEX {order}")
+
+
 # Rows of ``kpi_daily`` a fill holds back at most (a few megabytes; see ``fill``).
 HOLD_ROWS = 50_000
 
@@ -59,7 +76,10 @@ class KpiProjection(Projection):
     # denominators (the ``parked`` count, park/unpark in the case log).
     # 3: 双考核, the streets' rating of summoned tasks (``street_rating``, ``evaluated_at`` on
     # kpi_tasks; the ``evaluated`` and ``street_*`` counts in kpi_daily).
-    version: ClassVar[int] = 3
+    # 4: when the last extension, callback and park change came (``extended_at``,
+    # ``first_callback_at``, ``callback_at``, ``park_changed_at``), so that ``as_of`` reads
+    # the logs only for the rows changed since; the rollup's covering index.
+    version: ClassVar[int] = 4
     per_stream: ClassVar[bool] = True  # every fact is one case's: streams fold independently
 
     def __init__(self, timezone: str = KPI_TIMEZONE) -> None:
@@ -92,6 +112,8 @@ class KpiProjection(Projection):
         if self._held is not None and self._held[0] is tables:
             self._add_rollup(conn, tables, self._held[1])
         self._held = None
+        in_time_order(conn, tables["tasks"], "dispatched_at")
+        in_time_order(conn, tables["cases"], "received_at")
 
     def _held_rollup(self, tables: dict[str, sa.Table]) -> Deltas:
         # Keyed by the tables: a fill that died half-way leaves nothing for the next one.

@@ -54,9 +54,11 @@ def blank_case(case_id: str) -> Row:
         "case_reopened_at": None,
         "reopen_count": 0,
         "case_parked": False,
-        "callback_at": None,
         "callback_solved": None,
         "callback_satisfaction": None,
+        "first_callback_at": None,
+        "callback_at": None,
+        "park_changed_at": None,
         "last_position": 0,
     }
 
@@ -126,15 +128,17 @@ class KpiFold:
         facts.case.update(
             callback_at=at, callback_solved=e.solved, callback_satisfaction=e.satisfaction
         )
+        if facts.case["first_callback_at"] is None:
+            facts.case["first_callback_at"] = at
         self._log(facts, r, "callback", at, solved=e.solved, satisfaction=e.satisfaction)
 
     def _on_CaseParked(self, facts: CaseFacts, r: RecordedEvent, _e: Event, at: datetime) -> None:
         # 挂账: out of the closure and timeliness denominators while parked; logged for as_of.
-        facts.case["case_parked"] = True
+        facts.case.update(case_parked=True, park_changed_at=at)
         self._log(facts, r, "parked", at)
 
     def _on_CaseUnparked(self, facts: CaseFacts, r: RecordedEvent, _e: Event, at: datetime) -> None:
-        facts.case["case_parked"] = False
+        facts.case.update(case_parked=False, park_changed_at=at)
         self._log(facts, r, "unparked", at)
 
     def _log(
@@ -189,6 +193,7 @@ class KpiFold:
             "replied_at": None,
             "returned_at": None,
             "cancelled_at": None,
+            "extended_at": None,
             "street_rating": None,
             "evaluated_at": None,
             "superseded_at": None,
@@ -236,7 +241,7 @@ class KpiFold:
         if task is None:
             return
         reply_by = as_utc(e.reply_by)
-        task["reply_by"] = reply_by
+        task.update(reply_by=reply_by, extended_at=at)
         task["reply_warn_at"] = warning_time(task["dispatched_at"], reply_by, task["warn_at"])
         facts.extensions.append(
             {"position": r.position, "task_id": e.task_id, "recorded_at": at, "reply_by": reply_by}

@@ -56,6 +56,9 @@ def define_kpi_tables(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.T
         sa.Column("replied_at", Moment, nullable=True),
         sa.Column("returned_at", Moment, nullable=True),
         sa.Column("cancelled_at", Moment, nullable=True),
+        # When the last extension was approved: before an ``as_of``, ``reply_by`` is the
+        # deadline it had then, without a look into ``kpi_extensions``.
+        sa.Column("extended_at", Moment, nullable=True),
         # 双考核: the summoning street's rating of a summoned task, and when it was given.
         sa.Column("street_rating", sa.String(16), nullable=True),
         sa.Column("evaluated_at", Moment, nullable=True),
@@ -69,10 +72,12 @@ def define_kpi_tables(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.T
         sa.Column("case_parked", sa.Boolean, nullable=False),
         sa.Column("callback_solved", sa.String(16), nullable=True),
         sa.Column("callback_satisfaction", sa.String(16), nullable=True),
+        *_dated_outcome(),
         # When the last undone step becomes due (see ``kpi_rollup``); null once none will.
         sa.Column("settle_at", Moment, nullable=True),
         sa.Index(f"ix_kpi_tasks_dispatched{suffix}", "dispatched_at"),
-        sa.Index(f"ix_kpi_tasks_settle{suffix}", "settle_at"),
+        # The few open rows whose deadlines lie ahead of now, of the period's days.
+        sa.Index(f"ix_kpi_tasks_settle{suffix}", "settle_at", "dispatched_at"),
         sa.Index(f"ix_kpi_tasks_case{suffix}", "case_id"),
         # The overdue alerts read only open tasks: a small partial index at any log size.
         sa.Index(
@@ -102,9 +107,9 @@ def define_kpi_tables(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.T
         sa.Column("case_reopened_at", Moment, nullable=True),
         sa.Column("reopen_count", sa.Integer, nullable=False),
         sa.Column("case_parked", sa.Boolean, nullable=False),
-        sa.Column("callback_at", Moment, nullable=True),
         sa.Column("callback_solved", sa.String(16), nullable=True),
         sa.Column("callback_satisfaction", sa.String(16), nullable=True),
+        *_dated_outcome(),
         # The last event folded into this case: a batch applied twice changes nothing.
         sa.Column("last_position", Position, nullable=False),
         sa.Index(f"ix_kpi_cases_received{suffix}", "received_at"),
@@ -142,6 +147,16 @@ def define_kpi_tables(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.T
         sa.Column("key", sa.String(64), primary_key=True),
         *(sa.Column(name, sa.Integer, nullable=False) for name in COUNTS),
     )
+    # The KPI query reads a period's days of one dimension from this index alone (an
+    # index-only scan): the rows themselves lie scattered, each rewritten by every batch
+    # that touched its day. PostgreSQL only; SQLite's primary key serves it there.
+    sa.Index(
+        f"ix_kpi_daily_counts{suffix}",
+        daily.c.dimension,
+        daily.c.day,
+        daily.c.key,
+        postgresql_include=list(COUNTS),
+    ).ddl_if(dialect="postgresql")
     return {
         "tasks": tasks,
         "cases": cases,
@@ -149,6 +164,17 @@ def define_kpi_tables(metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.T
         "extensions": extensions,
         "daily": daily,
     }
+
+
+def _dated_outcome() -> list[sa.Column[object]]:
+    """When the callbacks and the parking last changed: an ``as_of`` after those times
+    reads the current values, and only a row changed since looks into ``kpi_case_log``
+    (``dispatch.queries.kpi_exact``)."""
+    return [
+        sa.Column("first_callback_at", Moment, nullable=True),
+        sa.Column("callback_at", Moment, nullable=True),  # the last one's
+        sa.Column("park_changed_at", Moment, nullable=True),  # the last park or unpark
+    ]
 
 
 # The case's outcome, kept on the case row and copied onto each of its task rows.
@@ -160,4 +186,7 @@ CASE_OUTCOME = (
     "case_parked",
     "callback_solved",
     "callback_satisfaction",
+    "first_callback_at",
+    "callback_at",
+    "park_changed_at",
 )

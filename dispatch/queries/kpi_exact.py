@@ -10,10 +10,13 @@ reference, and a test holds the two equal.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from dispatch.projections.kpi_rollup import RATED
@@ -27,7 +30,7 @@ Condition = ColumnElement[bool]
 
 
 def _count(condition: Condition, label: str) -> sa.Label[Any]:
-    return sa.func.sum(sa.case((condition, 1), else_=0)).label(label)
+    return sa.func.count().filter(condition).label(label)
 
 
 def _known(column: sa.Column[Any], as_of: datetime | None) -> Condition:
@@ -47,18 +50,23 @@ def _not_yet(column: sa.Column[Any], as_of: datetime | None) -> Condition:
 
 
 def _reply_by(as_of: datetime | None) -> ColumnElement[Any]:
-    """The reply deadline in force at ``as_of``: the last extension approved before it."""
+    """The reply deadline in force at ``as_of``: the last extension approved before it —
+    the current one when none came since (looked up only for a task extended since)."""
+    t = tasks.c
     if as_of is None:
-        return tasks.c.reply_by
+        return t.reply_by
     extended = (
         sa.select(extensions.c.reply_by)
-        .where(extensions.c.task_id == tasks.c.task_id, extensions.c.recorded_at < as_of)
+        .where(extensions.c.task_id == t.task_id, extensions.c.recorded_at < as_of)
         .order_by(extensions.c.position.desc())
         .limit(1)
         .correlate(tasks)
         .scalar_subquery()
     )
-    return sa.func.coalesce(extended, tasks.c.original_reply_by)
+    return sa.case(
+        (sa.or_(t.extended_at.is_(None), t.extended_at < as_of), t.reply_by),
+        else_=sa.func.coalesce(extended, t.original_reply_by),
+    )
 
 
 def reply_deadline_as_of(as_of: datetime) -> ColumnElement[Any]:
@@ -85,12 +93,12 @@ def _outcome(table: sa.Table, as_of: datetime | None) -> list[sa.Label[Any]]:
     """The case's closure and last callback at ``as_of`` (now: the row's current values)."""
     c = table.c
     if as_of is None:
-        closed = sa.case((c.case_closed_at.is_not(None), "closed"), else_=None)
+        closed: Any = sa.case((c.case_closed_at.is_not(None), "closed"), else_=None)
         solved, satisfaction = c.callback_solved, c.callback_satisfaction
     else:
-        closed = _last_log(table, "kind", ("closed", "reopened"), as_of)
-        solved = _last_log(table, "solved", ("callback",), as_of)
-        satisfaction = _last_log(table, "satisfaction", ("callback",), as_of)
+        closed = _closed(table, as_of)
+        solved = _callback(table, "solved", as_of)
+        satisfaction = _callback(table, "satisfaction", as_of)
     return [
         closed.label("closed_kind"),
         solved.label("solved"),
@@ -100,13 +108,44 @@ def _outcome(table: sa.Table, as_of: datetime | None) -> list[sa.Label[Any]]:
     ]
 
 
+# Each fact at ``as_of`` from the row's dates where they settle it, so that the case log is
+# read only for the few rows it changed on since (a million cases: a month's facts with one
+# lookup each took a second). ``tests/integration/test_kpi_as_of.py`` holds them to the log.
+
+
+def _closed(table: sa.Table, as_of: datetime) -> Any:
+    """'closed' if the last closure or reopening recorded before ``as_of`` was a closure
+    (a reopening without a closure before it counts as not closed, as no entry does)."""
+    c = table.c
+    return sa.case(
+        (sa.or_(c.case_first_closed_at.is_(None), c.case_first_closed_at >= as_of), None),
+        (sa.or_(c.case_reopened_at.is_(None), c.case_reopened_at >= as_of), "closed"),
+        (c.case_closed_at < as_of, "closed"),  # closed now, last closed before as_of
+        else_=_last_log(table, "kind", ("closed", "reopened"), as_of),
+    )
+
+
+def _callback(table: sa.Table, column: str, as_of: datetime) -> Any:
+    """The verdict of the last callback recorded before ``as_of``."""
+    c = table.c
+    return sa.case(
+        (sa.or_(c.first_callback_at.is_(None), c.first_callback_at >= as_of), None),
+        (c.callback_at < as_of, c[f"callback_{column}"]),
+        else_=_last_log(table, column, ("callback",), as_of),
+    )
+
+
 def _parked(table: sa.Table, as_of: datetime | None) -> sa.Label[Any]:
     """挂账 at ``as_of`` (now: the row's flag), as 1 or 0."""
+    c = table.c
     if as_of is None:
-        parked: Any = table.c.case_parked.is_(True)
-    else:
-        parked = _last_log(table, "kind", ("parked", "unparked"), as_of) == "parked"
-    return sa.case((parked, 1), else_=0).label("parked")
+        return sa.case((c.case_parked.is_(True), 1), else_=0).label("parked")
+    settled = sa.or_(c.park_changed_at.is_(None), c.park_changed_at < as_of)
+    return sa.case(
+        (settled, sa.case((c.case_parked.is_(True), 1), else_=0)),
+        (_last_log(table, "kind", ("parked", "unparked"), as_of) == "parked", 1),
+        else_=0,
+    ).label("parked")
 
 
 def _facts(query: sa.Select[Any]) -> sa.Subquery:
@@ -208,8 +247,7 @@ def _task_query(
     per_row = [
         key.label("key"),
         *(t[name] for name in ("signed_at", "sign_by", "contacted_at", "contact_by")),
-        *(t[name] for name in ("replied_at", "returned_at", "cancelled_at", "role")),
-        t.superseded_at,
+        *(t[name] for name in ("replied_at", "returned_at", "cancelled_at")),
         t.street_rating,
         t.evaluated_at,
         _reply_by(as_of).label("effective_reply_by"),
@@ -217,11 +255,13 @@ def _task_query(
     ]
     department = group_by == "department"
     if department:
-        per_row += _outcome(tasks, as_of)
+        # Once per row here, not in each of the dozen outcome counts that ask.
+        owner = sa.case((_owner(t, as_of), 1), else_=0).label("owner")
+        per_row += [*_outcome(tasks, as_of), owner]
     f = _facts(sa.select(*per_row).where(*where)).c
     counts = _task_counts(f, reference, as_of)
     if department:
-        counts += _outcome_counts(f, _owner(f, as_of), as_of)
+        counts += _outcome_counts(f, f.owner == 1, as_of)
     return sa.select(f.key, *counts).group_by(f.key)
 
 
@@ -237,6 +277,20 @@ def _case_query(
         sa.select(key.label("key"), *_outcome(cases, as_of), _parked(cases, as_of)).where(*where)
     ).c
     return sa.select(f.key, *_outcome_counts(f, sa.true(), as_of)).group_by(f.key)
+
+
+@contextmanager
+def without_jit(conn: Connection) -> Iterator[None]:
+    """Run these queries uncompiled: PostgreSQL's planner prices every row's case-log
+    lookup as if it ran, crosses the JIT thresholds, and compiling alone took 90 ms at
+    100,000 cases, more at a million, than the whole query takes without it. A failed query
+    leaves JIT off on that connection, which only spares a later query its compilation."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    conn.exec_driver_sql("SET jit = off")
+    yield
+    conn.exec_driver_sql("RESET jit")
 
 
 def fact_queries(

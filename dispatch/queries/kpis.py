@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from dispatch.domain.kpi_formulas import DEFAULT_WEIGHTS, KpiCounts, KpiWeights, kpi_row
 from dispatch.projections.kpi import KPI_TIMEZONE
 from dispatch.projections.kpi_tables import COUNTS, define_kpi_tables
-from dispatch.queries.kpi_exact import fact_queries
+from dispatch.queries.kpi_exact import fact_queries, without_jit
 
 GroupBy = Literal["department", "nature", "category", "grid", "street", "day"]
 GROUPS: tuple[str, ...] = ("department", "nature", "category", "grid", "street", "day")
@@ -49,23 +49,37 @@ def _whole_day(moment: datetime, zone: ZoneInfo) -> date | None:
     return local.date() if local.time() == time(0) else None
 
 
-def _rollup_query(group_by: str, first: date, after: date) -> sa.Select[Any]:
+def _rollup_query(
+    group_by: str, first: date, after: date, start: datetime, end: datetime, now: datetime
+) -> sa.Select[Any]:
+    """Per key: the days' rollup rows minus the steps they count as due whose deadline is
+    still ahead of ``now``, summed in one statement; keys left with no task and no case out.
+
+    Summing in SQL hands back one row per key (a month by grid: 300 rows, not the 9,000 day
+    rows); the rollup's index carries every count, so the days are read from it alone.
+    """
     # A day's totals are the sum of its street rows (see ``kpi_rollup.DIMENSIONS``).
     dimension, key = ("street", daily.c.day) if group_by == "day" else (group_by, daily.c.key)
-    sums = [sa.func.sum(daily.c[name]).label(name) for name in COUNTS]
+    days = sa.select(key.label("key"), *(daily.c[name] for name in COUNTS)).where(
+        daily.c.dimension == dimension, daily.c.day >= first, daily.c.day < after
+    )
+    both = sa.union_all(days, _not_yet_due_query(group_by, start, end, now)).subquery("both")
+    sums = [sa.func.sum(both.c[name]).label(name) for name in COUNTS]
     return (
-        sa.select(key.label("key"), *sums)
-        .where(daily.c.dimension == dimension, daily.c.day >= first, daily.c.day < after)
-        .group_by(key)
+        sa.select(both.c.key, *sums)
+        .group_by(both.c.key)
+        .having(sa.or_(sa.func.sum(both.c.dispatched) != 0, sa.func.sum(both.c.received) != 0))
     )
 
 
 def _not_yet_due_query(
     group_by: str, start: datetime, end: datetime, now: datetime
 ) -> sa.Select[Any]:
-    """Per key, the steps the rollup counts as due whose deadline is still ahead of ``now``."""
+    """Per key, minus the steps the rollup counts as due whose deadline is still ahead of
+    ``now``, in the rollup's columns (every other count 0)."""
     t = tasks.c
-    key = t.dispatched_day if group_by == "day" else t[group_by]
+    # The rollup keeps an unknown grid or street as "": the same key here.
+    key = t.dispatched_day if group_by == "day" else sa.func.coalesce(t[group_by], "")
 
     def ahead(done: str, deadline: str) -> Any:
         return sa.and_(
@@ -75,10 +89,11 @@ def _not_yet_due_query(
             sa.or_(t.cancelled_at.is_(None), t[deadline] <= t.cancelled_at),
         )
 
-    columns = [
-        sa.func.sum(sa.case((ahead(done, deadline), 1), else_=0)).label(due)
+    subtracted = {
+        due: -sa.func.sum(sa.case((ahead(done, deadline), 1), else_=0))
         for done, deadline, due in STEPS
-    ]
+    }
+    columns = [subtracted.get(name, sa.literal(0)).label(name) for name in COUNTS]
     return (
         sa.select(key.label("key"), *columns)
         .where(
@@ -98,12 +113,12 @@ def _key_text(key: object) -> object:
     return key or None  # the rollup keeps an unknown grid or street as ""
 
 
-def _merge(rows: Iterable[Any], totals: dict[object, dict[str, int]], sign: int = 1) -> None:
+def _merge(rows: Iterable[Any], totals: dict[object, dict[str, int]]) -> None:
     for row in rows:
         merged = totals.setdefault(_key_text(row["key"]), dict.fromkeys(COUNTS, 0))
         for name, value in row.items():
             if name != "key":
-                merged[name] += sign * int(value or 0)
+                merged[name] += int(value or 0)
 
 
 def kpi_rows(
@@ -131,21 +146,18 @@ def kpi_rows(
     _ = timezone  # the rollup's days are the projection's, whatever zone the caller uses
     zone = ZoneInfo(KPI_TIMEZONE)
     first, after = _whole_day(start, zone), _whole_day(end, zone)
-    totals: dict[object, dict[str, int]] = {}
     if as_of is None and first is not None and after is not None and not exact:
-        _merge(conn.execute(_rollup_query(group_by, first, after)).mappings(), totals)
-        ahead = conn.execute(_not_yet_due_query(group_by, start, end, now)).mappings()
-        _merge(ahead, totals, sign=-1)
-        totals = {
-            key: counts
-            for key, counts in totals.items()
-            if counts["dispatched"] or counts["received"]
-        }
+        query = _rollup_query(group_by, first, after, start, end, now)
+        rows = conn.execute(query)  # key, then the counts in ``KpiCounts`` order
+        counted = [(_key_text(key), KpiCounts(*map(int, counts))) for key, *counts in rows]
     else:
-        for query in fact_queries(group_by, start, end, as_of or now, as_of):
-            _merge(conn.execute(query).mappings(), totals)
-    ordered = sorted(totals.items(), key=lambda item: (item[0] is None, str(item[0])))
-    return [kpi_row(key, KpiCounts.of(values), weights) for key, values in ordered]
+        totals: dict[object, dict[str, int]] = {}
+        with without_jit(conn):
+            for query in fact_queries(group_by, start, end, as_of or now, as_of):
+                _merge(conn.execute(query).mappings(), totals)
+        counted = [(key, KpiCounts.of(values)) for key, values in totals.items()]
+    counted.sort(key=lambda item: (item[0] is None, str(item[0])))
+    return [kpi_row(key, counts, weights) for key, counts in counted]
 
 
 def month_bounds(month: str, timezone: str = KPI_TIMEZONE) -> tuple[datetime, datetime]:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from dispatch.delivery.state import delivery_states
 from dispatch.domain.case_state import OPEN_TASK
 from dispatch.projections.case_list import live_tables
+from dispatch.projections.case_list_indexes import most_urgent_task_first
 from dispatch.queries.masking import present_task
 from dispatch.queries.scope import Viewer, case_scope, liaison_department
 
@@ -139,28 +140,13 @@ def list_tasks(
         sa.select(tasks, cases.c.category, cases.c.urgency, cases.c.address, cases.c.status)
         .join(cases, cases.c.id == tasks.c.case_id)
         .where(*conditions)
-        .order_by(*(_most_urgent_first(tasks) if most_urgent_first else _latest_first(tasks)))
+        .order_by(*(most_urgent_task_first(tasks) if most_urgent_first else _latest_first(tasks)))
         .limit(limit)
         .offset(offset)
     )
     total = conn.execute(sa.select(sa.func.count()).select_from(tasks).where(*conditions))
     items = [present_task(_inbox_item(row), viewer) for row in conn.execute(query).mappings()]
     return with_delivery(conn, items), int(total.scalar() or 0)
-
-
-def step_due(tasks: sa.Table) -> Any:
-    """The deadline of the step the task is at; none once it has replied or left play."""
-    return sa.case(
-        (tasks.c.state.in_(("replied", "returned", "cancelled")), sa.null()),
-        (tasks.c.signed_at.is_(None), tasks.c.sign_by),
-        (tasks.c.contacted_at.is_(None), tasks.c.contact_by),
-        else_=tasks.c.reply_by,
-    )
-
-
-def _most_urgent_first(tasks: sa.Table) -> list[Any]:
-    due = step_due(tasks)
-    return [due.is_(None), due, tasks.c.dispatched_at, tasks.c.id]
 
 
 def _latest_first(tasks: sa.Table) -> list[Any]:

@@ -19,6 +19,14 @@ from sqlalchemy.engine import Connection
 
 from dispatch.catalogue import Catalogue, routing_advice
 from dispatch.projections.case_list import live_tables
+from dispatch.projections.case_list_indexes import (
+    awaiting_ruling,
+    inline,
+    most_urgent_case_first,
+    most_urgent_task_first,
+    state_in,
+    step_due,
+)
 from dispatch.queries.cases import case_summary
 from dispatch.queries.detected_hotspots import detected_hotspots
 from dispatch.queries.masking import (
@@ -29,13 +37,7 @@ from dispatch.queries.masking import (
 )
 from dispatch.queries.patrols import missed_rounds
 from dispatch.queries.scope import Viewer, case_scope, liaison_department, roles_of
-from dispatch.queries.tasks import (
-    iso,
-    page_bounds,
-    step_due,
-    task_representation,
-    with_delivery,
-)
+from dispatch.queries.tasks import iso, page_bounds, task_representation, with_delivery
 from dispatch.queries.worklist_keys import NotYourWorklist, Worklist, check_may_see, worklist
 from events import as_utc
 
@@ -43,7 +45,6 @@ NOT_OPEN = ("closed", "answered", "merged", "parked")  # §8.1's invariant leave
 OUT_OF_PLAY = ("returned", "cancelled")  # a task that no longer holds the case
 WITH_DEPARTMENT = ("dispatched", "signed", "contacted")  # the department's move
 SIGNED = ("signed", "contacted")
-URGENCY_ORDER = {"emergency": 0, "urgent": 1}
 # What a task item tells of its case (``item["case"]``), besides when it was received.
 CASE_COLUMNS = ("category", "urgency", "address", "status", "street", "grid", "channel", "nature")
 
@@ -95,16 +96,12 @@ def worklist_page(
     if listed.holds == "hotspot":
         return _hotspots(conn, viewer, at, filters, page, page_size)
     conditions = _conditions(listed, viewer, at, filters)
-    limit, offset = page_bounds(page, page_size)
+    rows = _page_rows(conn, listed, conditions, *page_bounds(page, page_size))
     if listed.holds == "case":
-        query = _case_select(conditions).order_by(*_case_order(listed))
-        rows = list(conn.execute(query.limit(limit).offset(offset)).mappings())
         items = [present_summary(case_summary(row), viewer) for row in rows]
         if key == "dispatch":
             _explain_why(conn, items, viewer, rows, catalogue)
     else:
-        query = _task_select(conditions).order_by(*_task_order())
-        rows = list(conn.execute(query.limit(limit).offset(offset)).mappings())
         items = with_delivery(conn, [present_task(_task_item(row, at), viewer) for row in rows])
     return items, _count(conn, listed, conditions)
 
@@ -183,59 +180,60 @@ def _conditions(listed: Worklist, viewer: Viewer, at: Moment, filters: Filters) 
     return [c for c in (*holds, scope, department, *chosen) if c is not None]
 
 
-def _dispatch(cases: sa.Table, tasks: sa.Table, *_: Any) -> list[Any]:
+def _dispatch(cases: sa.Table, *_: Any) -> list[Any]:
     """Open cases no task of the current round holds: never routed or unroutable, every task
-    returned or cancelled (recalled, re-dispatched to nobody), reopened without new tasks."""
-    in_play = sa.exists().where(
-        tasks.c.case_id == cases.c.id,
-        tasks.c.round == cases.c.reopen_count,
-        tasks.c.state.not_in(OUT_OF_PLAY),
-    )
-    return [cases.c.status.not_in(NOT_OPEN), sa.not_(in_play)]
+    returned or cancelled (recalled, re-dispatched to nobody), reopened without new tasks.
+
+    That is the status ``received``: the case list derives it for exactly these cases (not
+    ``NOT_OPEN``, and every task of the round ``OUT_OF_PLAY``, if any; ``case_rows.derive``),
+    so the list is one index range, not a look at every open case's tasks.
+    ``tests/integration/test_worklists.py`` holds the two definitions equal.
+    """
+    return [cases.c.status == inline("received")]
 
 
 def _callbacks(cases: sa.Table, *_: Any) -> list[Any]:
     not_yet = sa.or_(
         cases.c.callback_round.is_(None), cases.c.callback_round < cases.c.reopen_count
     )
-    return [cases.c.status == "replied", not_yet]
+    return [cases.c.status == inline("replied"), not_yet]
 
 
 def _closing(cases: sa.Table, *_: Any) -> list[Any]:
-    return [cases.c.status == "replied", cases.c.callback_round == cases.c.reopen_count]
+    return [cases.c.status == inline("replied"), cases.c.callback_round == cases.c.reopen_count]
 
 
 def _park_review(
     cases: sa.Table, _tasks: sa.Table, _viewer: Viewer, at: Moment, *_: Any
 ) -> list[Any]:
-    return [cases.c.status == "parked", cases.c.parked_review_on <= at.today]
+    return [cases.c.status == inline("parked"), cases.c.parked_review_on <= at.today]
+
+
+# The task lists name their states inline: the partial indexes that hold the waiting tasks
+# (``case_list_indexes``) serve a query only if its states visibly lie among theirs.
 
 
 def _rulings(cases: sa.Table, tasks: sa.Table, *_: Any) -> list[Any]:
-    pending = sa.or_(
-        tasks.c.state == "return_requested",
-        sa.and_(tasks.c.extension_reply_by.is_not(None), tasks.c.state.in_(SIGNED)),
-    )
-    return [pending, cases.c.status != "parked"]
+    return [awaiting_ruling(tasks), _not_parked(cases)]
 
 
 def _sign(cases: sa.Table, tasks: sa.Table, viewer: Viewer, _at: Moment, f: Filters) -> list[Any]:
     own = _own_department(viewer, f)
-    return [tasks.c.state == "dispatched", tasks.c.department == own, cases.c.status != "parked"]
+    return [tasks.c.state == inline("dispatched"), tasks.c.department == own, _not_parked(cases)]
 
 
 def _handle(cases: sa.Table, tasks: sa.Table, viewer: Viewer, _at: Moment, f: Filters) -> list[Any]:
     own = _own_department(viewer, f)
-    return [tasks.c.state.in_(SIGNED), tasks.c.department == own, cases.c.status != "parked"]
+    return [state_in(tasks.c.state, SIGNED), tasks.c.department == own, _not_parked(cases)]
 
 
 def _overdue(cases: sa.Table, tasks: sa.Table, viewer: Viewer, at: Moment, f: Filters) -> list[Any]:
     """Open tasks past the deadline of the step they are at, now; a parked case's deadlines
     wait, and a task awaiting a return ruling is with the dispatcher (待审核)."""
     conditions = [
-        tasks.c.state.in_(WITH_DEPARTMENT),
+        state_in(tasks.c.state, WITH_DEPARTMENT),
         _due(tasks) <= as_utc(at.now),
-        cases.c.status != "parked",
+        _not_parked(cases),
     ]
     forced = liaison_department(viewer)
     if forced is not None:
@@ -256,6 +254,10 @@ def _summoned(
         sa.and_(tasks.c.state == "replied", tasks.c.evaluated_at.is_(None)),
     )
     return [tasks.c.role == "summoned", cases.c.street == street, waiting]
+
+
+def _not_parked(cases: sa.Table) -> Any:
+    return cases.c.status != inline("parked")
 
 
 HOLDS = {
@@ -345,33 +347,60 @@ def _due(tasks: sa.Table) -> Any:
     return step_due(tasks)
 
 
-def _case_select(conditions: list[Any]) -> sa.Select[Any]:
-    cases = live_tables()["case_list"]
-    return sa.select(cases).where(*conditions)
-
-
-def _task_select(conditions: list[Any]) -> sa.Select[Any]:
+def _page_rows(
+    conn: Connection, listed: Worklist, conditions: list[Any], limit: int, offset: int
+) -> list[Any]:
+    """The page's rows, chosen by id first and only then read whole: the choice runs on the
+    lists' indexes alone (``case_list_indexes``), so the rows before a deep page, or those a
+    filter leaves out, are never read from the tables."""
     tables = live_tables()
     cases, tasks = tables["case_list"], tables["case_tasks"]
-    case_columns = (*CASE_COLUMNS, "received_at")
-    return (
-        sa.select(tasks, *(cases.c[name].label(f"case_{name}") for name in case_columns))
-        .join(cases, cases.c.id == tasks.c.case_id)
-        .where(*conditions)
-    )
+    if listed.holds == "case":
+        order = _case_order(listed)
+        chosen = sa.select(cases.c.id).where(*conditions)
+        query = sa.select(cases)
+        key = cases.c.id
+    else:
+        order = _task_order()
+        chosen = (
+            sa.select(tasks.c.id)
+            .join(cases, cases.c.id == tasks.c.case_id)
+            .where(*conditions, *_waiting(listed, cases))
+        )
+        query = _task_select()
+        key = tasks.c.id
+    chosen = chosen.order_by(*order).limit(limit).offset(offset)
+    return list(conn.execute(query.where(key.in_(chosen)).order_by(*order)).mappings())
+
+
+def _task_select() -> sa.Select[Any]:
+    tables = live_tables()
+    cases, tasks = tables["case_list"], tables["case_tasks"]
+    columns = [cases.c[name].label(f"case_{name}") for name in (*CASE_COLUMNS, "received_at")]
+    return sa.select(tasks, *columns).join(cases, cases.c.id == tasks.c.case_id)
 
 
 def _case_order(listed: Worklist) -> list[Any]:
     cases = live_tables()["case_list"]
-    urgency = sa.case(URGENCY_ORDER, value=cases.c.urgency, else_=len(URGENCY_ORDER))
     first = [cases.c.parked_review_on] if listed.key == "park_review" else []
-    return [*first, urgency, cases.c.received_at, cases.c.id]
+    return [*first, *most_urgent_case_first(cases)]
 
 
 def _task_order() -> list[Any]:
-    tasks = live_tables()["case_tasks"]
-    due = _due(tasks)
-    return [due.is_(None), due, tasks.c.dispatched_at, tasks.c.id]
+    return most_urgent_task_first(live_tables()["case_tasks"])
+
+
+# Lists of tasks that wait on someone (``case_list_indexes.WAITING``): their cases are
+# among the few with an open task.
+WAITING_LISTS = frozenset({"rulings", "sign", "handle", "overdue"})
+
+
+def _waiting(listed: Worklist, cases: sa.Table) -> list[Any]:
+    """A waiting task's case has an open task (``open_tasks`` counts them): said outright,
+    the join reads the small index of such cases (``case_list_indexes``), not the case list.
+    The planner takes it for a filter that keeps one case in fifty and so joins all the
+    list's tasks and sorts them — the same few milliseconds for any page and filter."""
+    return [cases.c.open_tasks > inline(0)] if listed.key in WAITING_LISTS else []
 
 
 def _count(conn: Connection, listed: Worklist, conditions: list[Any]) -> int:
@@ -381,7 +410,8 @@ def _count(conn: Connection, listed: Worklist, conditions: list[Any]) -> int:
         query = sa.select(sa.func.count()).select_from(cases).where(*conditions)
     else:
         joined = tasks.join(cases, cases.c.id == tasks.c.case_id)
-        query = sa.select(sa.func.count()).select_from(joined).where(*conditions)
+        query = sa.select(sa.func.count()).select_from(joined)
+        query = query.where(*conditions, *_waiting(listed, cases))
     return int(conn.execute(query).scalar() or 0)
 
 

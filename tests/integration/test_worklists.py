@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from dispatch.projections.case_list import CaseListProjection, live_tables
+from dispatch.projections.case_list_indexes import WAITING
 from dispatch.projections.hotspots import HotspotsProjection
 from dispatch.projections.patrol_reports import PatrolReportsProjection
 from dispatch.projections.runner import ProjectionRunner
@@ -99,6 +100,37 @@ def open_cases(engine: Engine) -> dict[str, str]:
         return {row.id: row.status for row in conn.execute(query)}
 
 
+def waiting_for_dispatch(engine: Engine) -> set[str]:
+    """待派单 as §8.1 words it: open cases with no task of the current round in play."""
+    tables = live_tables()
+    cases, tasks = tables["case_list"], tables["case_tasks"]
+    in_play = sa.exists().where(
+        tasks.c.case_id == cases.c.id,
+        tasks.c.round == cases.c.reopen_count,
+        tasks.c.state.not_in(("returned", "cancelled")),
+    )
+    query = sa.select(cases.c.id).where(cases.c.status.not_in(NOT_ON_ANY_LIST), ~in_play)
+    with engine.connect() as conn:
+        return set(conn.execute(query).scalars())
+
+
+def tasks_the_lists_would_miss(engine: Engine) -> list[str]:
+    """What the lists' queries take for granted: every task's case is on the case list, and
+    a waiting task's case counts it among its ``open_tasks``."""
+    tables = live_tables()
+    cases, tasks = tables["case_list"], tables["case_tasks"]
+    joined = tasks.outerjoin(cases, cases.c.id == tasks.c.case_id)
+    query = sa.select(tasks.c.id).select_from(joined)
+    query = query.where(
+        sa.or_(
+            cases.c.id.is_(None),
+            sa.and_(tasks.c.state.in_(WAITING), cases.c.open_tasks == 0),
+        )
+    )
+    with engine.connect() as conn:
+        return list(conn.execute(query).scalars())
+
+
 @PROPERTY
 @given(data=st.data())
 def test_every_open_case_is_on_at_least_one_worklist(
@@ -120,6 +152,9 @@ def test_every_open_case_is_on_at_least_one_worklist(
     lost = {case_id: status for case_id, status in open_cases(runner.engine).items()}
     lost = {case_id: status for case_id, status in lost.items() if case_id not in found}
     assert not lost, f"open cases on no worklist: {lost} after {tried}"
+    listed = {case_id for case_id, keys in found.items() if "dispatch" in keys}
+    assert listed == waiting_for_dispatch(runner.engine), tried  # the status says it all
+    assert not tasks_the_lists_would_miss(runner.engine), tried
 
 
 def test_an_overdue_task_is_on_overdue_for_the_centre_and_its_own_department_only(

@@ -83,12 +83,16 @@ def test_filters_narrow_the_case_list(engine: Engine, town: dict[str, Any]) -> N
         assert ids(
             list_cases(conn, SUPERVISOR, category=cat, status="dispatched,received")[0]
         ) == sorted([b, c])
-        assert ids(list_cases(conn, SUPERVISOR, department=town["roads"])[0]) == [b]
+        roads, total = list_cases(conn, SUPERVISOR, department=town["roads"])
+        assert (ids(roads), total) == ([b], 1)
         assert ids(list_cases(conn, SUPERVISOR, category=cat, street=town["street"])[0]) == [a]
         assert ids(list_cases(conn, SUPERVISOR, category=cat, overdue=True)[0]) == [a]
         assert ids(list_cases(conn, SUPERVISOR, category=cat, q="塌陷")[0]) == [b]
         assert ids(list_cases(conn, SUPERVISOR, category=cat, q="西一路")[0]) == [a]
         assert list_cases(conn, SUPERVISOR, category=cat, q="13800138000") == ([], 0)
+        assert list_cases(conn, SUPERVISOR, category=cat, q="1_ 号") == ([], 0)  # _ is literal
+        assert list_cases(conn, SUPERVISOR, q="x'); DROP TABLE case_list; --%") == ([], 0)
+        assert ids(list_cases(conn, SUPERVISOR, category=cat, q="12 号")[0]) == [a]
         near, _ = list_cases(conn, SUPERVISOR, category=cat, near=(34.2701, 108.9501))
         assert ids(near) == [a]
         page, total = list_cases(conn, SUPERVISOR, category=cat, page=2, page_size=2)
@@ -192,3 +196,21 @@ def test_unroutable_cases_wait_for_a_dispatcher(engine: Engine, town: dict[str, 
         queue = unroutable_cases(conn, limit=10_000)
     assert c in {item["id"] for item in queue}
     assert not {town["ids"][0], town["ids"][1]} & {item["id"] for item in queue}
+
+
+def test_a_departments_cases_count_each_case_once_and_not_for_a_returned_task(
+    engine: Engine, story: Callable[[str], Story], live_runner: ProjectionRunner, unique: str
+) -> None:
+    works, other = f"works-{unique}", f"other-{unique}"
+    twice = story(f"twice-{unique}").received(category=f"cat.{unique}")
+    twice.dispatched(f"t1-{unique}", works).then(
+        ev.TaskSigned(task_id=f"t1-{unique}"),
+        ev.TaskReplied(task_id=f"t1-{unique}", resolution="已修复"),
+    )
+    twice.dispatched(f"t2-{unique}", works)  # the same department again, in play too
+    returned = story(f"returned-{unique}").received(category=f"cat.{unique}")
+    returned.dispatched(f"t3-{unique}", other).then(ev.TaskReturnApproved(task_id=f"t3-{unique}"))
+    live_runner.catch_up()
+    with engine.connect() as conn:
+        assert list_cases(conn, SUPERVISOR, department=works)[1] == 1
+        assert list_cases(conn, SUPERVISOR, department=other) == ([], 0)
