@@ -29,8 +29,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.worlds
 
-from kpi_stories import END, START, Step, Story
-
+from bench.kpi_stories import END, START, Step, Story
 from events.database import make_engine, normalise_url
 from events.hashing import GENESIS, event_hash
 from tests.worlds.databases import temporary_database

@@ -26,9 +26,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kpi_cases import DEFAULT_URL, END, emit, fill, json_option, scratch_database, timed
-from list_pages import SUPERVISOR, http_list_figures, list_figures, missed
-
+from bench.kpi_cases import DEFAULT_URL, END, emit, fill, json_option, scratch_database, timed
+from bench.list_pages import SUPERVISOR, http_list_figures, list_figures, missed
 from dispatch.ops.migrations import prepare_database
 from dispatch.projections import ProjectionRunner, default_projections
 from dispatch.queries.alerts import count_overdue_alerts, overdue_alerts

@@ -16,9 +16,8 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from kpi_cases import timed
-from kpi_stories import BEIJING
-
+from bench.kpi_cases import timed
+from bench.kpi_stories import BEIJING
 from dispatch.queries.cases import list_cases
 from dispatch.queries.worklist_items import Filters, Moment, worklist_page
 
