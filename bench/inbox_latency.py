@@ -33,8 +33,7 @@ from bench.cpu_meter import service_meter, steady_window
 from bench.inbox_watch import BacklogSampler, Watcher
 from bench.load import Poster, complaint, offer_open_loop, percentile, summary
 from bench.raw_hop import raw_hop
-from bench.service import prepare, running_service
-from dispatch.ops.embedded_redis import EmbeddedRedis
+from bench.service import prepare, redis_or_embedded, running_service
 
 TARGET_P99 = 1.0
 
@@ -180,19 +179,12 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = options(argv)
-    with tempfile.TemporaryDirectory(prefix="sw-bench-") as scratch:
+    with (
+        tempfile.TemporaryDirectory(prefix="sw-bench-") as scratch,
+        redis_or_embedded(args.redis_url, Path(scratch)) as redis_url,
+    ):
         database_url = args.database_url or f"sqlite:///{scratch}/bench.db"
-        embedded = None
-        redis_url = args.redis_url
-        if redis_url is None:
-            embedded = EmbeddedRedis(Path(scratch) / "redis")
-            embedded.start()
-            redis_url = embedded.url
-        try:
-            result = run(args, database_url, redis_url)
-        finally:
-            if embedded is not None:
-                embedded.stop()
+        result = run(args, database_url, redis_url)
     print(table(result))
     if args.json == "-":
         print(json.dumps(result, indent=2))

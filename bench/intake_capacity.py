@@ -35,8 +35,7 @@ from bench.capacity import RATES, Capacity, Step, find_capacity
 from bench.kpi_cases import DEFAULT_URL, emit, json_option, scratch_database
 from bench.load import Poster, complaint, free_port, offer_open_loop, percentile
 from bench.processes import Sampler
-from bench.service import prepare, running_service, stop, wait_until_up
-from dispatch.ops.embedded_redis import EmbeddedRedis
+from bench.service import prepare, redis_or_embedded, running_service, stop, wait_until_up
 
 TARGET_RATIO = 0.5
 WARM_UP = 30  # complaints filed one by one first: imports, plans and pools warm up
@@ -163,18 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with (
         tempfile.TemporaryDirectory(prefix="sw-bench-") as scratch,
         scratch_database(args.url) as database_url,
+        redis_or_embedded(args.redis_url, Path(scratch)) as redis_url,
     ):
-        embedded = None
-        redis_url = args.redis_url
-        if redis_url is None:
-            embedded = EmbeddedRedis(Path(scratch) / "redis")
-            embedded.start()
-            redis_url = embedded.url
-        try:
-            figures = run(database_url, redis_url, args)
-        finally:
-            if embedded is not None:
-                embedded.stop()
+        figures = run(database_url, redis_url, args)
     emit(figures, args.json)
     return 0
 

@@ -26,6 +26,7 @@ from argon2 import PasswordHasher
 from bench.load import free_port
 from dispatch.auth.users import add_user
 from dispatch.catalogue.versions import load_catalogue
+from dispatch.ops.embedded_redis import EmbeddedRedis
 from dispatch.ops.migrations import prepare_database
 from events.database import make_engine
 
@@ -143,3 +144,17 @@ def running_service(
         raise
     stop(processes)
     shutil.rmtree(logs, ignore_errors=True)  # kept only when something went wrong
+
+
+@contextmanager
+def redis_or_embedded(url: str | None, folder: Path) -> Iterator[str]:
+    """``url``, or an embedded Redis in ``folder`` for as long as the block runs."""
+    if url is not None:
+        yield url
+        return
+    embedded = EmbeddedRedis(folder / "redis")
+    embedded.start()
+    try:
+        yield embedded.url
+    finally:
+        embedded.stop()
