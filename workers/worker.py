@@ -56,6 +56,20 @@ def catalogue_queues(container: Container) -> list[str]:
     return queue_names([d.code for d in active[1].departments] if active else [])
 
 
+class Throttle:
+    """Something done at most once every ``seconds`` (the first time at once)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.last = -seconds
+
+    def ready(self) -> bool:
+        return time.monotonic() - self.last >= self.seconds
+
+    def mark(self) -> None:
+        self.last = time.monotonic()
+
+
 class DispatchWorker(SimpleWorker):
     def __init__(
         self,
@@ -76,9 +90,10 @@ class DispatchWorker(SimpleWorker):
         self._follow = follow
         self._next_queues: list[str] | None = None
         self._stop_beating = threading.Event()
-        self._last_beat = -HEARTBEAT_EVERY
-        self._last_suspension_check = -HEARTBEAT_EVERY
-        self._last_idle_write = -HEARTBEAT_EVERY
+        # RQ's per-job Redis round trips that are sent at most once every HEARTBEAT_EVERY.
+        self._beat_sent = Throttle(HEARTBEAT_EVERY)
+        self._suspension_checked = Throttle(HEARTBEAT_EVERY)
+        self._idle_written = Throttle(HEARTBEAT_EVERY)
         self._written_state: str | None = None
         self._burst = False
         # Set by SIGTERM/SIGINT. RQ marks ``_stop_requested`` only when the signal lands mid-job;
@@ -106,11 +121,10 @@ class DispatchWorker(SimpleWorker):
         # RQ sends a plain heartbeat (three round trips) three times around every job; once a
         # second is plenty against a TTL of ``WORKER_TTL + 60`` s, and it was a sixth of a
         # job's Redis traffic. Heartbeats inside RQ's own pipelines always go through.
-        beat_due = time.monotonic() - self._last_beat >= HEARTBEAT_EVERY
-        if pipeline is not None or timeout is not None or beat_due:
+        if pipeline is not None or timeout is not None or self._beat_sent.ready():
             super().heartbeat(timeout, pipeline)  # type: ignore[arg-type]
             if pipeline is None:
-                self._last_beat = time.monotonic()
+                self._beat_sent.mark()
                 if self._written_state != self._state:
                     self.set_state(self._state)
         # Between jobs, in the main thread: the only safe place to change the queue list.
@@ -131,12 +145,12 @@ class DispatchWorker(SimpleWorker):
             pipeline is None
             and state == WorkerStatus.IDLE
             and self._written_state == WorkerStatus.BUSY
-            and time.monotonic() - self._last_idle_write < HEARTBEAT_EVERY
+            and not self._idle_written.ready()
         ):
             self._state = state
             return
         if state == WorkerStatus.IDLE:
-            self._last_idle_write = time.monotonic()
+            self._idle_written.mark()
         super().set_state(state, pipeline)
         self._written_state = state
 
@@ -152,8 +166,8 @@ class DispatchWorker(SimpleWorker):
     def check_for_suspension(self, burst: bool) -> None:
         # ``rq suspend`` is checked before every job, one round trip each; once a second is
         # soon enough for an operator's command.
-        if time.monotonic() - self._last_suspension_check >= HEARTBEAT_EVERY:
-            self._last_suspension_check = time.monotonic()
+        if self._suspension_checked.ready():
+            self._suspension_checked.mark()
             super().check_for_suspension(burst)
 
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:

@@ -50,9 +50,8 @@ class CatalogueVersion:
 
 
 # The active version per database (by URL: every engine of this process on one database
-# shares it, so a load through any of them is seen at once), and when it was last asked for.
-_active: dict[str, tuple[int, Catalogue]] = {}
-_checked: dict[str, float] = {}
+# shares it, so a load through any of them is seen at once), with when it was last asked for.
+_active: dict[str, tuple[int, Catalogue, float]] = {}
 RECHECK = 1.0  # seconds
 _lock = threading.Lock()
 
@@ -90,8 +89,7 @@ def load_catalogue(
         if recorded is not None:
             recorded(conn, number, catalogue)
     with _lock:
-        _active[_key(engine)] = (number, catalogue)
-        _checked[_key(engine)] = time.monotonic()
+        _active[_key(engine)] = (number, catalogue, time.monotonic())
     return number, catalogue, warnings
 
 
@@ -110,24 +108,22 @@ def active_catalogue(engine: Engine) -> tuple[int, Catalogue] | None:
     key = _key(engine)
     with _lock:
         cached = _active.get(key)
-        checked = _checked.get(key, -RECHECK)
-    if cached is not None and time.monotonic() - checked < RECHECK:
-        return cached
+    if cached is not None and time.monotonic() - cached[2] < RECHECK:
+        return cached[0], cached[1]
     with _reading(engine) as conn:
         number = conn.execute(sa.select(sa.func.max(catalogue_versions.c.number))).scalar()
         if number is None:
             return None
         if cached is not None and cached[0] == number:
-            found = cached
+            catalogue = cached[1]
         else:
             body = conn.execute(
                 sa.select(catalogue_versions.c.body).where(catalogue_versions.c.number == number)
             ).scalar_one()
-            found = (int(number), Catalogue.model_validate(body, context=STORED))
+            catalogue = Catalogue.model_validate(body, context=STORED)
     with _lock:
-        _active[key] = found
-        _checked[key] = time.monotonic()
-    return found
+        _active[key] = (int(number), catalogue, time.monotonic())
+    return int(number), catalogue
 
 
 def _key(engine: Engine) -> str:

@@ -14,6 +14,7 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import redis
 from rq import Queue, Retry
@@ -145,6 +146,19 @@ def job_status(connection: redis.Redis, job_id: str) -> JobStatus | None:
     return job.get_status(refresh=False)
 
 
+def _job_options(spec: JobSpec) -> dict[str, Any]:
+    """What RQ is told about a job, the same however it is enqueued."""
+    return {
+        "args": spec.args,
+        "job_id": spec.id,
+        "timeout": spec.timeout,
+        "result_ttl": spec.result_ttl,
+        "retry": Retry(max=len(spec.retry), interval=list(spec.retry)) if spec.retry else None,
+        "description": spec.description,
+        "meta": {CORRELATION_ID: spec.correlation_id} if spec.correlation_id else None,
+    }
+
+
 def enqueue_all(connection: redis.Redis, specs: Sequence[JobSpec]) -> int:
     """``enqueue`` each spec (without ``replace_*``) in one round trip; returns how many
     were new.
@@ -164,17 +178,7 @@ def enqueue_all(connection: redis.Redis, specs: Sequence[JobSpec]) -> int:
             target = queues.get(spec.queue) or queues.setdefault(
                 spec.queue, queue(spec.queue, connection)
             )
-            job = target.create_job(
-                spec.func,
-                args=spec.args,
-                job_id=spec.id,
-                timeout=spec.timeout,
-                result_ttl=spec.result_ttl,
-                retry=Retry(max=len(spec.retry), interval=list(spec.retry)) if spec.retry else None,
-                description=spec.description,
-                meta={CORRELATION_ID: spec.correlation_id} if spec.correlation_id else None,
-                status=JobStatus.QUEUED,
-            )
+            job = target.create_job(spec.func, status=JobStatus.QUEUED, **_job_options(spec))
             target._prepare_for_queue(job)
             ttl = job.ttl if job.ttl is not None else -1
             fields = hset_args(job)
@@ -204,17 +208,7 @@ def enqueue(
     target = queue(spec.queue, connection)
     for _ in range(3):
         try:
-            target.enqueue_call(
-                spec.func,
-                args=spec.args,
-                job_id=spec.id,
-                unique=True,
-                timeout=spec.timeout,
-                result_ttl=spec.result_ttl,
-                retry=Retry(max=len(spec.retry), interval=list(spec.retry)) if spec.retry else None,
-                description=spec.description,
-                meta={CORRELATION_ID: spec.correlation_id} if spec.correlation_id else None,
-            )
+            target.enqueue_call(spec.func, unique=True, **_job_options(spec))
             return True
         except DuplicateJobError:
             if not replace_settled:

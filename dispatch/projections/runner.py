@@ -205,7 +205,13 @@ class ProjectionRunner:
         return most
 
     def _behind(self) -> dict[str, int]:
-        """Projection → checkpoint, for each current projection behind the head (one query)."""
+        """Projection → checkpoint, for each current projection behind the head."""
+        head, done = self._head_and_checkpoints()
+        behind = {name: at for name, at in done.items() if at < head}
+        return {n: at for n, at in behind.items() if not self._stale(self._projections[n])}
+
+    def _head_and_checkpoints(self) -> tuple[int, dict[str, int]]:
+        """The head of the log and every projection's checkpoint (0 if it has none yet)."""
         names = {p.checkpoint_name: p.name for p in self.projections}
         with read_only_connection(self.engine) as conn:
             head = self.store.head_position(conn=conn)
@@ -216,8 +222,7 @@ class ProjectionRunner:
                 )
             ):
                 done[names[row.name]] = int(row.position)
-        behind = {name: at for name, at in done.items() if at < head}
-        return {n: at for n, at in behind.items() if not self._stale(self._projections[n])}
+        return head, done
 
     def _apply_shared(
         self, projection: Projection, low: int, batch: Sequence[RecordedEvent]
@@ -308,17 +313,8 @@ class ProjectionRunner:
 
     def lag(self) -> dict[str, int]:
         """Events each projection is behind the head of the log (a gauge for /metrics)."""
-        with read_only_connection(self.engine) as conn:
-            head = self.store.head_position(conn=conn)
-            done = {
-                row.name: int(row.position)
-                for row in conn.execute(
-                    sa.select(checkpoint_table.c.name, checkpoint_table.c.position).where(
-                        checkpoint_table.c.name.in_([p.checkpoint_name for p in self.projections])
-                    )
-                )
-            }
-        return {p.name: max(0, head - done.get(p.checkpoint_name, 0)) for p in self.projections}
+        head, done = self._head_and_checkpoints()
+        return {name: max(0, head - at) for name, at in done.items()}
 
     def checkpoints(self) -> dict[str, int]:
         with read_only_connection(self.engine) as conn:

@@ -18,13 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
-from dispatch.domain import events as ev
 from dispatch.projections import ProjectionRunner
 from dispatch.projections.kpi import KpiProjection
 from dispatch.queries.kpis import GROUPS, kpi_rows
 from events import EventStore
 
-from worlds.case_story import HOUR, MINUTE, CaseStory
+from worlds.case_story import HOUR, MINUTE, CaseStory, take_step
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
@@ -62,37 +61,9 @@ def tell(story: CaseStory, rng: random.Random, start: datetime) -> None:
     summoned: list[str] = []
     for _ in range(rng.randrange(0, 14)):
         task, at, step = rng.choice(tasks), tick(), rng.choice(STEPS)
-        if step == "sign":
-            story.signed(at, task)
-        elif step == "contact":
-            story.contacted(at, task)
-        elif step == "reply":
-            story.replied(at, rng.choice(summoned) if summoned and rng.random() < 0.5 else task)
-        elif step == "return":
-            story.return_approved(at, task)
-        elif step == "extend":
-            story.extension_approved(at, task, reply_by=at + rng.randrange(1, 9) * DAY)
-        elif step == "callback":
-            solved = rng.choice(["solved", "partly", "unsolved"])
-            story.callback(at, solved, rng.choice(["satisfied", "basic", "unsatisfied", "none"]))
-        elif step == "close":
-            story.closed(at)
-        elif step == "reopen":
-            story.reopened(at)
-        elif step == "cancel":
-            story.cancelled(at, task)
-        elif step == "park":
-            story.parked(at)
-        elif step == "unpark":
-            story._append(ev.CaseUnparked(), at, actor="disp-1", role="dispatcher")
-        elif step == "merge":
-            story.merged(at)
-        elif step == "summon":
-            summoned.append(story.dispatched(at, rng.choice(DEPARTMENTS), role="summoned"))
-        elif step == "evaluate" and summoned:
-            story.evaluated(at, rng.choice(summoned), rng.choice(["satisfied", "unsatisfied"]))
-        elif step == "lead":
-            tasks.append(story.dispatched(at, rng.choice(DEPARTMENTS)))
+        take_step(
+            story, rng, step, at, task, tasks=tasks, summoned=summoned, departments=DEPARTMENTS
+        )
 
 
 def play(store: EventStore, appends: list[tuple[str, Any, int, Any, datetime]]) -> None:

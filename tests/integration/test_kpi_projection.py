@@ -18,7 +18,7 @@ from dispatch.queries.kpis import kpi_rows
 from events import EventStore
 from events.store import as_utc
 
-from worlds.case_story import MINUTE, CaseStory
+from worlds.case_story import MINUTE, CaseStory, take_step
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 DEPARTMENTS = ("water", "roads", "city")
@@ -45,31 +45,7 @@ def tell(story: CaseStory, rng: random.Random) -> None:
             ["sign", "contact", "reply", "return", "extend", "callback", "close", "reopen",
              "cancel", "park", "merge", "lead"]
         )  # fmt: skip
-        if step == "sign":
-            story.signed(at, task)
-        elif step == "contact":
-            story.contacted(at, task)
-        elif step == "reply":
-            story.replied(at, task)
-        elif step == "return":
-            story.return_approved(at, task)
-        elif step == "extend":
-            story.extension_approved(at, task, reply_by=at + timedelta(days=rng.randrange(1, 9)))
-        elif step == "callback":
-            solved = rng.choice(["solved", "partly", "unsolved"])
-            story.callback(at, solved, rng.choice(["satisfied", "basic", "unsatisfied", "none"]))
-        elif step == "close":
-            story.closed(at)
-        elif step == "reopen":
-            story.reopened(at)
-        elif step == "cancel":
-            story.cancelled(at, task)
-        elif step == "park":
-            story.parked(at)
-        elif step == "merge":
-            story.merged(at)
-        else:
-            tasks.append(story.dispatched(at, rng.choice(DEPARTMENTS)))
+        take_step(story, rng, step, at, task, tasks=tasks, summoned=[], departments=DEPARTMENTS)
 
 
 def dump(engine: Engine, tables: dict[str, sa.Table]) -> dict[str, list[tuple[Any, ...]]]:

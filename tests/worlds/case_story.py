@@ -7,7 +7,9 @@ they happened then.
 
 from __future__ import annotations
 
+import random
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from dispatch.domain import events as ev
@@ -132,3 +134,52 @@ class CaseStory:
     def parked(self, at: datetime) -> None:
         plan = ev.CaseParked(plan="纳入明年计划", review_on=(at + 30 * 24 * HOUR).date())
         self._append(plan, at, actor="disp-1", role="dispatcher")
+
+
+def take_step(
+    story: CaseStory,
+    rng: random.Random,
+    step: str,
+    at: datetime,
+    task: str,
+    *,
+    tasks: list[str],
+    summoned: list[str],
+    departments: Sequence[str],
+) -> None:
+    """One step of a random history (the KPI property tests): ``task`` is the case's task it
+    concerns; a new lead joins ``tasks``, a summoned department's task ``summoned``."""
+    if step == "sign":
+        story.signed(at, task)
+    elif step == "contact":
+        story.contacted(at, task)
+    elif step == "reply":
+        story.replied(at, rng.choice(summoned) if summoned and rng.random() < 0.5 else task)
+    elif step == "return":
+        story.return_approved(at, task)
+    elif step == "extend":
+        story.extension_approved(at, task, reply_by=at + timedelta(days=rng.randrange(1, 9)))
+    elif step == "callback":
+        solved = rng.choice(["solved", "partly", "unsolved"])
+        story.callback(at, solved, rng.choice(["satisfied", "basic", "unsatisfied", "none"]))
+    elif step == "close":
+        story.closed(at)
+    elif step == "reopen":
+        story.reopened(at)
+    elif step == "cancel":
+        story.cancelled(at, task)
+    elif step == "park":
+        story.parked(at)
+    elif step == "unpark":
+        story._append(ev.CaseUnparked(), at, actor="disp-1", role="dispatcher")
+    elif step == "merge":
+        story.merged(at)
+    elif step == "summon":
+        summoned.append(story.dispatched(at, rng.choice(departments), role="summoned"))
+    elif step == "evaluate":
+        if summoned:
+            story.evaluated(at, rng.choice(summoned), rng.choice(["satisfied", "unsatisfied"]))
+    elif step == "lead":
+        tasks.append(story.dispatched(at, rng.choice(departments)))
+    else:
+        raise ValueError(f"no step {step!r}")

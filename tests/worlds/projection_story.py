@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from dispatch.domain import commands as cmd
 from dispatch.domain import events as ev
 from dispatch.domain.case import CaseState, DomainError, decide, evolve
 from dispatch.projections.case_list import CaseListProjection
 from events import Event, EventStore, Meta
+from events.checkpoints import load_checkpoint
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -218,3 +220,9 @@ class RandomCase:
         for event in events:
             self.state = evolve(self.state, event, now)
         self.version += len(events)
+
+
+def checkpoint(engine: Engine, name: str) -> int:
+    """Where projection ``name`` has read the log up to."""
+    with engine.connect() as conn:
+        return load_checkpoint(conn, f"projection:{name}")

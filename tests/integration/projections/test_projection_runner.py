@@ -15,14 +15,8 @@ from dispatch.projections import ProjectionRunner
 from dispatch.projections.case_list import CaseListProjection
 from dispatch.projections.runner import projection_state
 from events import EventStore, RecordedEvent
-from events.checkpoints import load_checkpoint
 
-from worlds.projection_story import Story, rows_of
-
-
-def checkpoint(engine: Engine, name: str) -> int:
-    with engine.connect() as conn:
-        return load_checkpoint(conn, f"projection:{name}")
+from worlds.projection_story import Story, checkpoint, rows_of
 
 
 def test_catching_up_twice_applies_each_event_once(

@@ -12,9 +12,8 @@ from sqlalchemy.engine import Connection, Engine
 from dispatch.projections import ProjectionRunner
 from dispatch.projections.case_list import CaseListProjection
 from events import EventStore, RecordedEvent
-from events.checkpoints import load_checkpoint
 
-from worlds.projection_story import Story, rows_of
+from worlds.projection_story import Story, checkpoint, rows_of
 
 
 class Broken(CaseListProjection):
@@ -25,11 +24,6 @@ class Broken(CaseListProjection):
     ) -> None:
         super().apply(conn, tables, batch[:1])
         raise RuntimeError("projection crashed mid-batch")
-
-
-def checkpoint(engine: Engine, name: str) -> int:
-    with engine.connect() as conn:
-        return load_checkpoint(conn, f"projection:{name}")
 
 
 def test_projections_caught_up_together_hold_what_each_alone_holds(
