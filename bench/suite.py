@@ -12,7 +12,7 @@ import json
 import time
 import traceback
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -133,8 +133,15 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
-def run_parts(setup: Setup, names: Sequence[str]) -> tuple[dict[str, Any], dict[str, float]]:
-    """Each part in turn; one that fails is recorded with its traceback and the rest go on."""
+PartsDone = Callable[[dict[str, Any], dict[str, float]], None]
+
+
+def run_parts(
+    setup: Setup, names: Sequence[str], part_done: PartsDone
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """Each part in turn; one that fails is recorded with its traceback and the rest go on.
+    ``part_done`` gets what was measured so far after every part, so that a run cut short
+    (an hour at full size) keeps the parts it finished."""
     results: dict[str, Any] = {}
     seconds: dict[str, float] = {}
     with filled_database(setup, say) as filled:
@@ -149,6 +156,7 @@ def run_parts(setup: Setup, names: Sequence[str]) -> tuple[dict[str, Any], dict[
                 say(f"  {name} failed:\n{results[name]['error']}")
             seconds[name] = round(time.perf_counter() - started, 1)
             say(f"  {name}: {seconds[name]:g} s")
+            part_done(results, seconds)
     release_redis(setup.redis_url)
     return results, seconds
 
@@ -165,21 +173,24 @@ def run_suite(options: Options) -> int:
     setup = Setup(server_url, redis_url, sizes, options.database, options.keep_database)
     machine = describe(server_url, redis_url)
     say(f"dispatch bench, {sizes.describe()}; parts: {', '.join(options.only)}")
-    results, seconds = run_parts(setup, options.only)
-    figures = scorecard(results)
-    print()
-    print(text_table(figures))
     output = options.output or DEFAULT_OUTPUT
     json_path = options.json_path or DEFAULT_JSON
-    document.write(output, document.render(machine, sizes.describe(), figures, results))
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "machine": machine,
-        "sizes": asdict(sizes),
-        "seconds": seconds,
-        "figures": [figure_json(f) for f in figures],
-        "results": results,
-    }
-    json_path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    say(f"\nwritten: {output} and {json_path}")
+
+    def write(results: dict[str, Any], seconds: dict[str, float]) -> None:
+        figures = scorecard(results)
+        document.write(output, document.render(machine, sizes.describe(), figures, results))
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "machine": machine,
+            "sizes": asdict(sizes),
+            "seconds": seconds,
+            "figures": [figure_json(f) for f in figures],
+            "results": results,
+        }
+        json_path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+
+    results, _seconds = run_parts(setup, options.only, write)
+    print()
+    print(text_table(scorecard(results)))
+    say(f"\nwritten: {output} and {json_path} (after each part)")
     return 0
