@@ -72,9 +72,10 @@ class Outcome:
 def deliver(container: Container, task_id: str, *, department: str | None = None) -> Outcome:
     """Deliver ``task_id``; ``department`` is the one whose queue the job came from.
 
-    A department on the built-in inbox needs nothing from the case: the task is recorded as
-    delivered straight away (the job exists because its ``CaseDispatched`` was relayed), which
-    spares every inbox delivery a read and a fold of the case's whole history. The case is
+    The relay records inbox deliveries itself; a job for a department on the built-in inbox
+    comes from the reconciler or a replay, and needs nothing from the case either: the task is
+    recorded as delivered straight away (its ``CaseDispatched`` was relayed), which spares it a
+    read and a fold of the case's whole history. The case is
     read when the department is not known or hears through another channel.
     """
     now = container.clock()
@@ -265,8 +266,7 @@ def _catalogue(container: Container) -> Catalogue | None:
 def _delivery_of(container: Container, department: str) -> Delivery:
     """The department's channel in the active catalogue; the inbox if it is no longer there."""
     catalogue = _catalogue(container)
-    found = catalogue.department(department) if catalogue else None
-    return found.delivery if found is not None else Delivery(type="inbox")
+    return catalogue.delivery_of(department) if catalogue else Delivery(type="inbox")
 
 
 def webhook_body(state: CaseState, task: TaskState, *, sent_at: datetime, attempt: int) -> bytes:

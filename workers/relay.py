@@ -2,25 +2,31 @@
 needs work (the log is the outbox).
 
 ``CaseReceived`` → ``route_case`` on ``routing``; ``CaseDispatched`` → ``deliver_task`` on
-``dept:<code>``; an urge, a ruling, a cancellation or an SLA warning → one ``deliver_notice``
-per department it concerns (``dispatch.delivery.notices.addressees``, on the case folded up
-to that event, so relaying it again finds the same departments); a ``HotspotDetected`` → one
-``deliver_notice`` to the street office it names. Jobs have deterministic
-ids, so a batch enqueued twice (a crash between the enqueue and the checkpoint, two
-schedulers for a moment) runs each job once. The checkpoint
-moves only after every job of the batch is in Redis, and never inside an append: the relay
-reads committed events only. It polls every ``idle`` seconds while the log is quiet and
-loops at once while there is a backlog (the scheduler's fast loop).
+``dept:<code>`` when the department hears through a channel of its own (webhook, robot, SMS);
+a task for a department on the built-in inbox is recorded as delivered by the relay itself,
+in the transaction that moves its checkpoint (a row in our own database: sending it through
+Redis to a worker cost more than the rest of the pipeline's work on the case). An urge, a
+ruling, a cancellation or an SLA warning → one ``deliver_notice`` per department it concerns
+(``dispatch.delivery.notices.addressees``, on the case folded up to that event, so relaying
+it again finds the same departments); a ``HotspotDetected`` → one ``deliver_notice`` to the
+street office it names. Jobs have deterministic ids, so a batch enqueued twice (a crash
+between the enqueue and the checkpoint, two schedulers for a moment) runs each job once. The
+checkpoint moves only after every job of the batch is in Redis, and never inside an append:
+the relay reads committed events only. It polls every ``idle`` seconds while the log is quiet
+and loops at once while there is a backlog (the scheduler's fast loop).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
 import redis
 from sqlalchemy.engine import Engine
 
+from dispatch.bootstrap import system_clock
+from dispatch.catalogue.versions import active_catalogue
 from dispatch.delivery.notices import NOTICE_EVENTS, addressees
 from dispatch.delivery.queues import (
     JobSpec,
@@ -29,8 +35,10 @@ from dispatch.delivery.queues import (
     enqueue_all,
     route_case_job,
 )
+from dispatch.delivery.state import INBOX, InboxTask, record_inbox_deliveries
 from dispatch.domain.case_evolve import fold
 from dispatch.domain.events import registry
+from dispatch.handlers.handling import CatalogueSource
 from dispatch.ops.backlog import RELAY_CHECKPOINT
 from events import EventStore, RecordedEvent
 from events.checkpoints import load_checkpoint, save_checkpoint
@@ -68,11 +76,34 @@ def correlated_with(spec: JobSpec, recorded: RecordedEvent) -> JobSpec:
 
 
 class Relay:
-    def __init__(self, engine: Engine, connection: redis.Redis, *, batch: int = 500) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        connection: redis.Redis,
+        *,
+        batch: int = 500,
+        catalogue: CatalogueSource | None = None,
+        clock: Callable[[], datetime] = system_clock,
+    ) -> None:
         self.engine = engine
+        self.catalogue = catalogue or (lambda: active_catalogue(engine))
+        self.clock = clock
         self.store = EventStore(engine)
         self.connection = connection
         self.batch = batch
+
+    def inbox_tasks(self, batch: list[RecordedEvent]) -> dict[int, InboxTask]:
+        """The batch's dispatches to departments on the built-in inbox, by position."""
+        dispatched = [r for r in batch if r.type == "CaseDispatched"]
+        if not dispatched:
+            return {}
+        active = self.catalogue()
+        catalogue = active[1] if active else None
+        return {
+            r.position: InboxTask(r.data["task_id"], r.stream_id, r.data["department"])
+            for r in dispatched
+            if catalogue is None or catalogue.delivery_of(r.data["department"]).type == INBOX
+        }
 
     def position(self) -> int:
         with self.store.reading() as conn:
@@ -93,16 +124,19 @@ class Relay:
                 streams[stream_id] = self.store.read_stream(stream_id)
             return streams[stream_id]
 
+        inbox = self.inbox_tasks(batch)
         specs = [
             correlated_with(spec, recorded)
             for recorded in batch
+            if recorded.position not in inbox
             for spec in jobs_for(recorded, history)
         ]
         enqueue_all(self.connection, specs)  # one round trip for the batch
         with self.store.transaction() as conn:
-            # A checkpoint lost in a crash only relays its batch again, and enqueueing is
-            # idempotent (deterministic job ids): no need to wait for the disk here.
+            # A checkpoint lost in a crash only relays its batch again, and enqueueing and
+            # recording a delivery are idempotent: no need to wait for the disk here.
             skip_flush_wait(conn)
+            record_inbox_deliveries(conn, list(inbox.values()), self.clock())
             # Another relay (a scheduler that lost its lease mid-batch) may have gone further.
             if load_checkpoint(conn, RELAY_CHECKPOINT) < batch[-1].position:
                 save_checkpoint(conn, RELAY_CHECKPOINT, batch[-1].position)

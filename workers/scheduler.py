@@ -106,7 +106,12 @@ class Scheduler:
         # Host and pid in the name: whoever reads the lease knows which process leads.
         self.name = name or f"scheduler-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.leadership = Leadership(connection, periods.lease, self.name)
-        self.relay = Relay(container.engine, connection)
+        self.relay = Relay(
+            container.engine,
+            connection,
+            catalogue=container.catalogue_source,
+            clock=container.clock,
+        )
         # Its own runner, which never waits for older writers still in flight: what is not
         # safe to read yet is read on the next poll. (The API's runner waits briefly, for
         # read-your-writes; polling the horizon every few ms here cost a busy log dearly.)

@@ -267,6 +267,12 @@ class Catalogue(Strict):
     def department(self, code: str) -> Department | None:
         return self.cached("departments", lambda: {d.code: d for d in self.departments}).get(code)
 
+    def delivery_of(self, code: str) -> Delivery:
+        """The department's channel; the built-in inbox for one no longer in the catalogue
+        (its tasks were dispatched under an earlier version)."""
+        found = self.department(code)
+        return found.delivery if found is not None else Delivery(type="inbox")
+
     def street(self, code: str) -> Street | None:
         return self.cached("streets", lambda: {s.code: s for s in self.streets}).get(code)
 

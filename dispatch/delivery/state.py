@@ -13,11 +13,14 @@ the reconciler run the job again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -100,37 +103,71 @@ class Busy:
     until: datetime | None
 
 
+@dataclass(frozen=True)
+class InboxTask:
+    """A task of a department on the built-in inbox, to be recorded as delivered."""
+
+    task_id: str
+    case_id: str
+    department: str
+
+
+INSERT_CHUNK = 100  # rows in one multi-row INSERT (8 values each, far below either limit)
+
+
 def record_inbox_delivery(
     engine: Engine, *, task_id: str, case_id: str, department: str, now: datetime
 ) -> bool:
     """The built-in inbox needs nothing sent: the task is delivered. False if it already was."""
-    try:
-        with engine.begin() as conn:  # the usual case, in one statement: a first delivery
-            # Nothing left the building: a record lost in a crash leaves the task
-            # undelivered, and the reconciler delivers it again.
-            skip_flush_wait(conn)
-            conn.execute(
-                deliveries.insert().values(
-                    task_id=task_id,
-                    case_id=case_id,
-                    department=department,
-                    channel=INBOX,
-                    state=DELIVERED,
-                    attempts=1,
-                    delivered_at=now,
-                    updated_at=now,
-                )
-            )
-            return True
-    except IntegrityError:
-        pass
     with engine.begin() as conn:
-        row = _row(conn, task_id)
+        # Nothing left the building: a record lost in a crash leaves the task undelivered,
+        # and the reconciler delivers it again.
+        skip_flush_wait(conn)
+        return record_inbox_deliveries(conn, [InboxTask(task_id, case_id, department)], now) == 1
+
+
+def record_inbox_deliveries(conn: Connection, tasks: Sequence[InboxTask], now: datetime) -> int:
+    """Record ``tasks`` as delivered in ``conn``'s transaction; returns how many were not yet.
+
+    The usual case, first deliveries, is one multi-row INSERT per ``INSERT_CHUNK`` tasks that
+    leaves rows already there alone (another process recorded them at the same moment); a
+    row already there in another state (its department moved to the inbox while a webhook
+    to it was being retried) is settled as delivered by the inbox.
+    """
+    inserted: set[str] = set()
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    for start in range(0, len(tasks), INSERT_CHUNK):
+        chunk = tasks[start : start + INSERT_CHUNK]
+        rows = [
+            {
+                "task_id": task.task_id,
+                "case_id": task.case_id,
+                "department": task.department,
+                "channel": INBOX,
+                "state": DELIVERED,
+                "attempts": 1,
+                "delivered_at": now,
+                "updated_at": now,
+            }
+            for task in chunk
+        ]
+        statement = (
+            insert(deliveries)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["task_id"])
+            .returning(deliveries.c.task_id)
+        )
+        inserted.update(conn.execute(statement).scalars())
+    settled = 0
+    for task in tasks:
+        if task.task_id in inserted:
+            continue
+        row = _row(conn, task.task_id)
         if row is None or row.state == DELIVERED:
-            return False
+            continue
         conn.execute(
             deliveries.update()
-            .where(deliveries.c.task_id == task_id)
+            .where(deliveries.c.task_id == task.task_id)
             .values(
                 channel=INBOX,
                 state=DELIVERED,
@@ -141,7 +178,8 @@ def record_inbox_delivery(
                 updated_at=now,
             )
         )
-        return True
+        settled += 1
+    return len(inserted) + settled
 
 
 def claim_delivery(

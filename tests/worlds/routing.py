@@ -182,7 +182,9 @@ class World:
     # -- the pipeline, step by step -------------------------------------------------------
 
     def relay(self) -> int:
-        relay, total = Relay(self.container.engine, self.connection), 0
+        c = self.container
+        relay = Relay(c.engine, self.connection, catalogue=c.catalogue_source, clock=c.clock)
+        total = 0
         while count := relay.run_once():
             total += count
         return total

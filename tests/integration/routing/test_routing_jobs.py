@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dispatch.delivery.queues import (
     ROUTING,
+    deliver_task_job,
     department_queue,
     enqueue,
     enqueue_all,
     queue,
     route_case_job,
 )
+from dispatch.ops.backlog import RELAY_CHECKPOINT
+from events.checkpoints import save_checkpoint
 
 from worlds.routing import World, catalogue_text
 
@@ -36,11 +39,16 @@ def test_a_routing_job_run_again_after_it_finished_appends_nothing(world: World)
     assert len(world.events_of(case_id, "CaseDispatched")) == 1
 
 
-def test_a_delivery_job_delivered_twice_delivers_the_task_once(world: World):
-    case_id = world.submit()
+def test_an_inbox_task_relayed_twice_and_delivered_by_a_job_too_is_delivered_once(world: World):
+    case_id = world.submit()  # water, on the built-in inbox
     world.relay()
     world.work()
     world.relay()
+    with world.container.engine.begin() as conn:
+        save_checkpoint(conn, RELAY_CHECKPOINT, 0)  # as if the relay crashed before saving
+    world.relay()
+    # What the reconciler enqueues for a task it finds undelivered, twice over:
+    enqueue(world.connection, deliver_task_job(f"{case_id}-1", "water"))
     water = queue(department_queue("water"), world.connection)
     world.connection.rpush(water.key, *water.job_ids)
 

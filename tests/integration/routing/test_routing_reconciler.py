@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from dispatch.delivery.queues import ROUTING, queue
+from dispatch.delivery.queues import ROUTING, deliver_task_job, queue, route_case_job
 from dispatch.delivery.state import dead_letters
 from workers.reconciler import Reconciler
 
@@ -20,11 +20,12 @@ def open_dead_letters(world: World) -> list[sa.Row]:
 
 
 def test_after_redis_lost_every_job_the_reconciler_puts_back_what_is_unfinished(world: World):
-    cases = [world.submit("road.pothole") for _ in range(6)]
+    cases = [world.submit("road.pothole") for _ in range(6)]  # roads and water: the inbox
+    stalls = [world.submit("city.stall") for _ in range(2)]  # city: a webhook
     world.relay()
-    world.work()  # routed: every case has two tasks ...
+    world.work()  # routed: the inbox tasks are delivered as they are relayed ...
     world.relay()
-    world.connection.flushdb()  # ... whose delivery jobs Redis then forgets
+    world.connection.flushdb()  # ... the webhook tasks' delivery jobs Redis then forgets
     late = [world.submit() for _ in range(3)]
     world.relay()
     world.connection.flushdb()  # and three new cases whose routing jobs it forgets
@@ -34,11 +35,17 @@ def test_after_redis_lost_every_job_the_reconciler_puts_back_what_is_unfinished(
     world.relay()
     world.work()
 
-    assert len(report.requeued) == 6 * 2 + 3
-    assert world.routed_cases() == set(cases + late)
+    assert sorted(report.requeued) == sorted(
+        [deliver_task_job(f"{stall}-1", "city").id for stall in stalls]
+        + [route_case_job(case).id for case in late]
+    )
+    assert world.routed_cases() == set(cases + stalls + late)
     assert set(world.dispatches().values()) == {1}
-    assert set(world.delivery_states().values()) == {"delivered"}
-    assert len(world.delivery_states()) == 6 * 2 + 3
+    states = world.delivery_states()
+    # tried again, and waiting for its next attempt (nobody listens on the webhook port)
+    assert {states.pop(f"{stall}-1") for stall in stalls} == {"pending"}
+    assert set(states.values()) == {"delivered"}
+    assert len(states) == 6 * 2 + 3
 
 
 def test_nothing_is_enqueued_again_while_its_job_is_still_waiting(world: World):

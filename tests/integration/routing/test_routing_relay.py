@@ -30,19 +30,47 @@ def test_a_new_case_becomes_one_routing_job_with_an_id_derived_from_the_case(wor
     assert routing.job_ids == [route_case_job(case_id).id] == [f"route_case-{case_id}"]
 
 
-def test_each_dispatched_task_becomes_a_delivery_job_on_its_departments_queue(world: World):
-    case_id = world.submit("road.pothole")  # lead roads, assist water
+def test_a_task_for_a_department_on_its_own_channel_becomes_a_delivery_job(world: World):
+    case_id = world.submit("city.stall")  # city hears by webhook
+
+    world.relay()
+    world.work([ROUTING])
+    world.relay()
+
+    assert queue(department_queue("city"), world.connection).job_ids == [
+        f"deliver_task-{case_id}-1"
+    ]
+    assert world.delivery_states() == {}
+
+
+def test_tasks_for_departments_on_the_inbox_are_delivered_by_the_relay_without_a_job(
+    world: World,
+):
+    case_id = world.submit("road.pothole")  # lead roads, assist water: both on the inbox
     world.relay()
     world.work()
 
     world.relay()
 
-    assert queue(department_queue("roads"), world.connection).job_ids == [
-        f"deliver_task-{case_id}-1"
-    ]
-    assert queue(department_queue("water"), world.connection).job_ids == [
-        f"deliver_task-{case_id}-2"
-    ]
+    assert queue(department_queue("roads"), world.connection).job_ids == []
+    assert queue(department_queue("water"), world.connection).job_ids == []
+    assert world.delivery_states() == {f"{case_id}-1": "delivered", f"{case_id}-2": "delivered"}
+
+
+def test_inbox_deliveries_stay_undone_when_redis_refuses_the_batchs_jobs(world: World):
+    """They are written with the checkpoint: a batch that is not relayed records nothing."""
+    first = world.submit("road.pothole")
+    world.relay()
+    world.work()
+    world.submit()  # a routing job in the same batch as first's dispatches
+    unreachable = redis.Redis(host="127.0.0.1", port=9, retry=Retry(NoBackoff(), 0))
+
+    with pytest.raises(redis.ConnectionError):
+        Relay(world.container.engine, unreachable).run_once()
+
+    assert world.delivery_states() == {}
+    world.relay()
+    assert world.delivery_states() == {f"{first}-1": "delivered", f"{first}-2": "delivered"}
 
 
 def test_relaying_the_same_events_again_enqueues_nothing_twice(world: World):
