@@ -10,12 +10,14 @@ an event at or below it is skipped, so a batch applied twice changes nothing.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import cache
 from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
@@ -50,7 +52,8 @@ class CaseListProjection(Projection):
     # 3: ``unroutable_candidates``: the rules the router weighed for an unroutable case.
     #    the street's evaluation of summoned tasks (``evaluation``, ``evaluation_note``,
     #    ``evaluated_at`` on case_tasks: 双考核, the summoned worklist).
-    version = 3
+    # 4: ``case_counts``: cases per status, for the list's total.
+    version = 4
     per_stream = True  # each row depends on its own case's events only
 
     def define(self, metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
@@ -193,17 +196,29 @@ class CaseListProjection(Projection):
             _when("merged_at"),
         )
         sa.Index(f"ix_case_callers{suffix}_into", callers.c.into)
+        # How many cases are in each status: the total of an unfiltered list (or one filtered
+        # by status alone) without counting a million rows on every page.
+        counts = sa.Table(
+            f"case_counts{suffix}",
+            metadata,
+            sa.Column("status", sa.String(16), primary_key=True),
+            sa.Column("cases", sa.Integer, nullable=False),
+        )
         return {
             "case_list": cases,
             "case_tasks": tasks,
             "case_warnings": warnings,
             "case_callers": callers,
+            "case_counts": counts,
         }
 
     def apply(
         self, conn: Connection, tables: dict[str, sa.Table], batch: Sequence[RecordedEvent]
     ) -> None:
-        touched = _fold(_load(conn, tables, {r.stream_id for r in batch}), batch)
+        loaded = _load(conn, tables, {r.stream_id for r in batch})
+        before = {case_id: rows.case["status"] for case_id, rows in loaded.items()}
+        touched = _fold(loaded, batch)
+        _count(conn, tables["case_counts"], before, touched)
         _upsert(conn, tables["case_list"], [r.case for r in touched])
         _upsert(conn, tables["case_tasks"], [r.tasks[t] for r in touched for t in r.dirty_tasks])
         _upsert(conn, tables["case_warnings"], [w for r in touched for w in r.warnings])
@@ -215,6 +230,7 @@ class CaseListProjection(Projection):
         """``apply`` for streams the tables have never seen: nothing to load, and every row
         is new, so it is inserted (``COPY`` on PostgreSQL) instead of upserted."""
         touched = _fold({}, batch)
+        _count(conn, tables["case_counts"], {}, touched)
         _insert(conn, tables["case_list"], [r.case for r in touched])
         _insert(conn, tables["case_tasks"], [r.tasks[t] for r in touched for t in r.dirty_tasks])
         # A warning raised twice keeps its first row, as ``ON CONFLICT DO NOTHING`` would.
@@ -246,6 +262,30 @@ def _fold(touched: dict[str, CaseRows], batch: Sequence[RecordedEvent]) -> list[
     for rows in changed:
         derive(rows)
     return changed
+
+
+def _count(
+    conn: Connection, counts: sa.Table, before: dict[str, str], touched: list[CaseRows]
+) -> None:
+    """Move the per-status counts by what the batch changed (``before``: the statuses of the
+    cases as loaded; a case not among them is new). A status no case is in has no row."""
+    delta: Counter[str] = Counter()
+    for rows in touched:
+        old, new = before.get(rows.case["id"]), rows.case["status"]
+        if old != new:
+            delta[new] += 1
+            if old is not None:
+                delta[old] -= 1
+    changes = [{"status": status, "cases": n} for status, n in sorted(delta.items()) if n]
+    if not changes:
+        return
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(counts)
+    statement = statement.on_conflict_do_update(
+        index_elements=["status"], set_={"cases": counts.c.cases + statement.excluded.cases}
+    )
+    conn.execute(statement, changes)
+    conn.execute(counts.delete().where(counts.c.cases == 0))
 
 
 def _key(table: sa.Table, row: Row) -> tuple[Any, ...]:

@@ -106,9 +106,11 @@ def list_cases(
     scope = case_scope(viewer, cases, tasks)
     if scope is not None:
         conditions.append(scope)
+    wanted_statuses: list[str] = []
     if status is not None:
         wanted = status.split(",") if isinstance(status, str) else list(status)
-        conditions.append(cases.c.status.in_([s.strip() for s in wanted if s.strip()]))
+        wanted_statuses = [s.strip() for s in wanted if s.strip()]
+        conditions.append(cases.c.status.in_(wanted_statuses))
     if nature is not None:
         conditions.append(cases.c.nature.in_([n.strip() for n in nature.split(",") if n.strip()]))
     if category is not None:
@@ -138,7 +140,13 @@ def list_cases(
     rows = conn.execute(query).mappings()
     items = [present_summary(case_summary(row), viewer) for row in rows]
     count = sa.select(sa.func.count()).select_from(cases).where(*conditions)
-    if department is not None and len(conditions) == 1:
+    if scope is None and len(conditions) == (0 if status is None else 1):
+        # Every case, or every case in some statuses: the projection keeps those counts.
+        counts = tables["case_counts"]
+        count = sa.select(sa.func.coalesce(sa.func.sum(counts.c.cases), 0))
+        if status is not None:
+            count = count.where(counts.c.status.in_(wanted_statuses))
+    elif department is not None and len(conditions) == 1:
         # A department's cases and nothing else: the distinct cases of its tasks in play,
         # counted from their index (a busy department's 200,000 at a million cases) rather
         # than by a look at every case. Every task's case is on the list.

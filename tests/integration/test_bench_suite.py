@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -11,14 +10,7 @@ from bench import parts
 from bench.parts import Setup, sizes_for
 from bench.suite import run_parts
 
-
-def bench_redis(redis_url: str) -> str:
-    """Database 13 of the test server (a TCP URL's path or a socket's ``?db=``): the suite
-    flushes the database it is given."""
-    parsed = urlsplit(redis_url)
-    if parsed.scheme == "unix":
-        return redis_url.split("?")[0] + "?db=13"
-    return urlunsplit(parsed._replace(path="/13"))
+from worlds.routing import claimed_redis
 
 
 def test_each_part_is_handed_on_as_it_finishes_and_a_failing_part_does_not_stop_the_rest(
@@ -33,12 +25,13 @@ def test_each_part_is_handed_on_as_it_finishes_and_a_failing_part_does_not_stop_
     monkeypatch.setitem(parts.PARTS, "append", fine)
     monkeypatch.setitem(parts.PARTS, "intake", broken)
     monkeypatch.setitem(parts.PARTS, "inbox", fine)
-    setup = Setup("postgresql://unused", bench_redis(redis_url), sizes_for(True, None))
     seen: list[list[str]] = []
 
-    results, seconds = run_parts(
-        setup, ["append", "intake", "inbox"], lambda r, _s: seen.append(list(r))
-    )
+    with claimed_redis(redis_url) as flushable:  # the suite flushes the database it is given
+        setup = Setup("postgresql://unused", flushable, sizes_for(True, None))
+        results, seconds = run_parts(
+            setup, ["append", "intake", "inbox"], lambda r, _s: seen.append(list(r))
+        )
 
     assert seen == [["append"], ["append", "intake"], ["append", "intake", "inbox"]]
     assert results["append"] == {"measured": 1} and results["inbox"] == {"measured": 1}

@@ -1,5 +1,6 @@
 """For random legal case histories, the case list built bit by bit equals a rebuild from 0,
-applying a batch twice changes nothing, and every row agrees with the aggregate's own fold."""
+applying a batch twice changes nothing, every row agrees with the aggregate's own fold, and
+the per-status counts are the rows' count."""
 
 from __future__ import annotations
 
@@ -63,6 +64,14 @@ def test_incremental_catch_up_in_random_batches_equals_a_rebuild_from_zero(
         for case in cases:
             if case.state is not None:
                 assert_agrees(conn, tables, case.case_id, case.state)
+        assert_counted(conn, tables)
+
+
+def assert_counted(conn: sa.Connection, tables: dict[str, sa.Table]) -> None:
+    """The per-status counts are the rows' own count, and no status sits at zero."""
+    cases, counts = tables["case_list"], tables["case_counts"]
+    by_status = sa.select(cases.c.status, sa.func.count()).group_by(cases.c.status)
+    assert dict(conn.execute(sa.select(counts)).all()) == dict(conn.execute(by_status).all())
 
 
 def assert_same(got: dict[str, list[Any]], expected: dict[str, list[Any]]) -> None:

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from dispatch.auth.principal import Principal
 from dispatch.auth.roles import Role
 from dispatch.domain import events as ev
 from dispatch.projections import ProjectionRunner
+from dispatch.projections.case_list import live_tables
 from dispatch.queries.cases import get_case, list_cases, unroutable_cases
 from dispatch.queries.masking import mask_phone, present_case
 from dispatch.queries.scope import can_view_case
@@ -97,6 +99,22 @@ def test_filters_narrow_the_case_list(engine: Engine, town: dict[str, Any]) -> N
         assert ids(near) == [a]
         page, total = list_cases(conn, SUPERVISOR, category=cat, page=2, page_size=2)
         assert (len(page), total) == (1, 3)
+
+
+def test_the_total_of_the_whole_list_or_of_some_statuses_counts_every_such_case(
+    engine: Engine, town: dict[str, Any]
+) -> None:
+    cases = live_tables()["case_list"]
+    count = sa.select(sa.func.count()).select_from(cases)
+    with engine.connect() as conn:
+        everything = conn.execute(count).scalar_one()
+        waiting = conn.execute(count.where(cases.c.status.in_(["received", "dispatched"])))
+        waiting_total = waiting.scalar_one()
+
+        assert list_cases(conn, SUPERVISOR, page_size=1)[1] == everything >= 3
+        assert list_cases(conn, SUPERVISOR, status="received, dispatched")[1] == waiting_total
+        assert list_cases(conn, SUPERVISOR, status="no_such_status") == ([], 0)
+        assert list_cases(conn, liaison(town["water"]))[1] == 1  # its own cases, not all
 
 
 def test_a_liaison_sees_only_cases_its_department_works_on(
