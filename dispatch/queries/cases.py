@@ -76,6 +76,9 @@ def case_summary(row: Mapping[Any, Any]) -> dict[str, Any]:
     }
 
 
+SEARCH_COUNT_CAP = 2_000  # a search's total is counted up to this, then "2000+"
+
+
 def list_cases(
     conn: Connection,
     viewer: Viewer,
@@ -96,7 +99,9 @@ def list_cases(
     """Cases the viewer may see, newest first (nearest first with ``near=(lat, lon)``);
     phone numbers in the text masked for all but the hotline staff.
 
-    ``status`` takes one status, a comma-separated list or an iterable; ``category`` ending in
+    The total is every case the filters match; with ``q``, at most ``SEARCH_COUNT_CAP + 1``
+    (show it through ``capped_total``). ``status`` takes one status, a comma-separated list or
+    an iterable; ``category`` ending in
     ``*`` matches a prefix (``water.*``); ``department`` keeps cases where that department has
     an active task.
     """
@@ -152,7 +157,20 @@ def list_cases(
         # than by a look at every case. Every task's case is on the list.
         works_on = sa.select(tasks.c.case_id).where(*_works_on(department)).distinct()
         count = sa.select(sa.func.count()).select_from(works_on.subquery())
+    elif q:
+        # A word in many cases (two common characters: a seventh of a million cases) is not
+        # counted to the end on every page: past SEARCH_COUNT_CAP the total says "more".
+        matching = sa.select(sa.literal(1)).select_from(cases).where(*conditions)
+        count = sa.select(sa.func.count()).select_from(
+            matching.limit(SEARCH_COUNT_CAP + 1).subquery()
+        )
     return items, int(conn.execute(count).scalar() or 0)
+
+
+def capped_total(total: int) -> tuple[int, bool]:
+    """``list_cases``' total as shown: ``(SEARCH_COUNT_CAP, True)`` when a search matched
+    more than that (the exact figure was not counted)."""
+    return (SEARCH_COUNT_CAP, True) if total > SEARCH_COUNT_CAP else (total, False)
 
 
 def _contains(column: sa.ColumnElement[str], text: str) -> Any:

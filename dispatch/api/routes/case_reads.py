@@ -10,7 +10,7 @@ from dispatch.api.deps import require_roles as roles
 from dispatch.api.paging import Page, PageSize, SearchText
 from dispatch.api.problems import Problem
 from dispatch.auth.users import User
-from dispatch.queries.cases import get_case, list_cases
+from dispatch.queries.cases import capped_total, get_case, list_cases
 from dispatch.queries.masking import liaison_sees_phone, present_case, sees_phone_numbers
 from dispatch.queries.phone_views import record_phone_view
 from dispatch.queries.scope import can_view_case
@@ -67,7 +67,14 @@ def cases(
             page=page,
             page_size=page_size,
         )
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    shown, capped = capped_total(total)
+    return {
+        "items": items,
+        "total": shown,
+        "total_capped": capped,  # a search matched more than ``total``: not counted further
+        "page": page,
+        "page_size": page_size,
+    }
 
 
 @router.get("/cases/{case_id}")
@@ -108,4 +115,11 @@ def tasks(
             page=page,
             page_size=page_size,
         )
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    shown, capped = capped_total(total)
+    return {
+        "items": items,
+        "total": shown,
+        "total_capped": capped,  # a search matched more than ``total``: not counted further
+        "page": page,
+        "page_size": page_size,
+    }

@@ -18,7 +18,7 @@ from dispatch.domain.case import CaseState
 from dispatch.handlers import CaseNotFound
 from dispatch.handlers.executor import load_case
 from dispatch.queries.case_numbers import case_numbers
-from dispatch.queries.cases import get_case, list_cases
+from dispatch.queries.cases import capped_total, get_case, list_cases
 from dispatch.queries.masking import liaison_sees_phone, present_case, sees_phone_numbers
 from dispatch.queries.phone_views import record_phone_view
 from dispatch.queries.reporters import cases_by_phone, looks_like_phone
@@ -69,6 +69,7 @@ def search(
             page=page,
             page_size=25,
         )
+    shown, capped = capped_total(total)
     seen = {item["id"] for item in by_phone}
     merged = by_phone + [item for item in items if item["id"] not in seen]
     context = {
@@ -78,10 +79,11 @@ def search(
         "overdue": "1" if late else "",
         "statuses": STATUSES,
         "items": merged,
-        "total": total + len(by_phone),
+        "total": shown + len(by_phone),
+        "total_capped": capped,
         "phone_matches": len(by_phone),
         "page": page,
-        "page_count": max(1, -(-total // 25)),
+        "page_count": max(1, -(-shown // 25)),
     }
     return render(request, "cases.html", context)
 

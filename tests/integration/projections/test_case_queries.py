@@ -15,7 +15,8 @@ from dispatch.auth.roles import Role
 from dispatch.domain import events as ev
 from dispatch.projections import ProjectionRunner
 from dispatch.projections.case_list import live_tables
-from dispatch.queries.cases import get_case, list_cases, unroutable_cases
+from dispatch.queries import cases as cases_module
+from dispatch.queries.cases import capped_total, get_case, list_cases, unroutable_cases
 from dispatch.queries.masking import mask_phone, present_case
 from dispatch.queries.scope import can_view_case
 from dispatch.queries.tasks import get_task, list_tasks
@@ -115,6 +116,22 @@ def test_the_total_of_the_whole_list_or_of_some_statuses_counts_every_such_case(
         assert list_cases(conn, SUPERVISOR, status="received, dispatched")[1] == waiting_total
         assert list_cases(conn, SUPERVISOR, status="no_such_status") == ([], 0)
         assert list_cases(conn, liaison(town["water"]))[1] == 1  # its own cases, not all
+
+
+def test_a_search_matching_more_than_the_cap_says_so_instead_of_counting_on(
+    engine: Engine, town: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cat = town["category"]
+    with engine.connect() as conn:
+        items, total = list_cases(conn, SUPERVISOR, category=cat, q="路")  # all three
+        assert (len(items), capped_total(total)) == (3, (3, False))
+
+        monkeypatch.setattr(cases_module, "SEARCH_COUNT_CAP", 2)
+        items, total = list_cases(conn, SUPERVISOR, category=cat, q="路")
+
+        assert len(items) == 3  # the page is whole; only the count stopped
+        assert cases_module.capped_total(total) == (2, True)
+        assert list_cases(conn, SUPERVISOR, category=cat, q="塌陷")[1] == 1
 
 
 def test_a_liaison_sees_only_cases_its_department_works_on(
