@@ -36,6 +36,7 @@ from workers.timers import timers_runner
 
 LEADER_KEY = "street-whistle:scheduler:leader"
 IDLE_SLOWDOWN = 4  # an idle tail polls at most this many times less often than ``poll``
+IDLE_AFTER = 2.0  # seconds without finding anything before a tail counts as idle
 RENEW_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -70,6 +71,35 @@ class Periods:
     retries: float = 1.0  # moving RQ's scheduled retries to their queues
     grace: float = 5.0  # the reconciler leaves younger events to the relay and the workers
     seal: float | None = None  # sealing the log; None: the settings' ``seal_minutes``
+
+
+class Pace:
+    """How long a tail waits before its next step, given what its last step found: nothing
+    while there is a backlog (``backlog`` events or more), ``poll`` seconds while it finds
+    work, and ever longer (up to ``IDLE_SLOWDOWN`` × ``poll``) once it has found none for
+    ``IDLE_AFTER`` seconds: an idle scheduler polling every 50 ms cost a tenth of a core.
+
+    Not sooner: under a steady intake a poll often finds nothing yet (the new events are
+    above the safe horizon while their neighbours' transactions are in flight), and slowing
+    down at the first empty poll held a busy log's projections back by up to a second.
+    """
+
+    def __init__(
+        self, poll: float, backlog: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.poll, self.backlog, self.clock = poll, backlog, clock
+        self.wait = poll
+        self.quiet_since = clock()
+
+    def after(self, found: object) -> float:
+        if isinstance(found, int) and found >= self.backlog:
+            return 0.0
+        now = self.clock()
+        if found:
+            self.wait, self.quiet_since = self.poll, now
+        elif now - self.quiet_since >= IDLE_AFTER:
+            self.wait = min(self.wait * 2, self.poll * IDLE_SLOWDOWN)
+        return self.wait
 
 
 class Leadership:
@@ -184,18 +214,14 @@ class Scheduler:
     def _tail(
         self, stop: threading.Event, what: str, step: Callable[[], object], poll: float
     ) -> None:
-        """Run ``step`` again at once while it finds a backlog, after ``poll`` seconds while
-        it finds some work, and ever less often (up to ``IDLE_SLOWDOWN`` × ``poll``) while it
-        finds none: an idle scheduler polling every 50 ms cost a tenth of a core."""
-        wait = poll
+        """Run ``step`` over and over, as often as ``Pace`` says."""
+        pace = Pace(poll, self.periods.backlog)
         while not stop.is_set():
             if not self.leading.wait(poll):
                 continue
-            found = self._guarded(what, step)
-            if isinstance(found, int) and found >= self.periods.backlog:
-                continue
-            wait = poll if found else min(wait * 2, poll * IDLE_SLOWDOWN)
-            stop.wait(wait)
+            wait = pace.after(self._guarded(what, step))
+            if wait:
+                stop.wait(wait)
 
     def _project(self) -> int:
         # A few batches at a time, so a projection behind a busy intake yields regularly.
