@@ -90,27 +90,24 @@ COMMAND_AND_HEAD_PG_DERIVED = COMMAND_AND_HEAD_PG.add_columns(
     sa.func.set_config("synchronous_commit", "off", True).label("flush_wait")
 )
 
-# PostgreSQL: one round trip takes the lock, inserts the events, releases the lock and
-# records the command. The lock is an uncorrelated sub-select in WHERE: PostgreSQL runs it
-# once, as a one-time filter, before it forms the first row, and so before ``nextval``
-# hands out a position or the transaction gets its id (a test checks this order). HAVING is
-# evaluated once, after every row of ``inserted`` is in, so it releases the lock there.
+# PostgreSQL: one round trip takes the lock, inserts the events (given as one JSON array of
+# rows), releases the lock and records the command. The lock is an uncorrelated sub-select
+# in WHERE: PostgreSQL runs it once, as a one-time filter, before it forms the first row,
+# and so before ``nextval`` hands out a position or the transaction gets its id (a test
+# checks this order). HAVING is evaluated once, after every row of ``inserted`` is in, so
+# it releases the lock there.
 SERIALISED_INSERT = sa.text(
     """
     WITH inserted AS (
         INSERT INTO events
             (stream_id, version, type, schema_version, data, meta, recorded_at, prev_hash,
              hash, tx_id)
-        SELECT stream_id, version, type, schema_version, CAST(data AS json),
-               CAST(meta AS json), recorded_at, prev_hash, hash,
-               CAST(CAST(pg_current_xact_id() AS text) AS bigint)
-        FROM unnest(
-            CAST(:stream_id AS text[]), CAST(:version AS integer[]), CAST(:type AS text[]),
-            CAST(:schema_version AS integer[]), CAST(:data AS text[]), CAST(:meta AS text[]),
-            CAST(:recorded_at AS timestamptz[]), CAST(:prev_hash AS text[]),
-            CAST(:hash AS text[])
-        ) AS new (stream_id, version, type, schema_version, data, meta, recorded_at,
-                  prev_hash, hash)
+        SELECT stream_id, version, type, schema_version, data, meta, recorded_at,
+               prev_hash, hash, CAST(CAST(pg_current_xact_id() AS text) AS bigint)
+        FROM json_to_recordset(CAST(:rows AS json)) AS new (
+            stream_id text, version integer, type text, schema_version integer, data json,
+            meta json, recorded_at timestamptz, prev_hash text, hash text
+        )
         WHERE (SELECT pg_advisory_lock(:lock)) IS NOT NULL
         ORDER BY version
         ON CONFLICT ON CONSTRAINT uq_events_stream_version DO NOTHING
@@ -349,14 +346,16 @@ class EventStore:
         See ``SERIALISED_INSERT``. Conflicts do not raise inside the statement (it holds a
         session lock then); fewer rows than asked for, or no command row, means a lost race.
         """
-        columns = {name: [row[name] for row in rows] for name in rows[0]}
-        columns["data"] = [json.dumps(data) for data in columns["data"]]
-        columns["meta"] = [json.dumps(meta) for meta in columns["meta"]]
+        # The rows as one JSON document: one parameter for the driver to adapt instead of
+        # nine arrays (the adaptation was a fifth of an append's interpreter time).
+        document = json.dumps(
+            [{**row, "recorded_at": row["recorded_at"].isoformat()} for row in rows]
+        )
         try:
             outcome = conn.execute(
                 SERIALISED_INSERT,
                 {
-                    **columns,
+                    "rows": document,
                     "lock": EVENT_LOG_LOCK,
                     "command_id": command_id,
                     "command_stream_id": rows[0]["stream_id"],
