@@ -1,7 +1,7 @@
 """Append throughput through ``EventStore.append`` against a raw single-row INSERT.
 
 Both sides write the same rows — same columns, JSON payload, meta and hash strings — one row
-per transaction, from the same number of concurrent writer threads, each on its own streams,
+per transaction, from the same number of concurrent writer processes, each on its own streams,
 for the same time, through the same kind of engine. The raw side inserts into
 ``bench_raw_events``, a table shaped like ``events`` (keys, unique constraint, index) without
 the store's work around the insert: command-id check, stream head, lock, commands row.
@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -168,36 +168,75 @@ def store_writer(store: EventStore, writer: int, events_per_stream: int) -> Call
     return write
 
 
-def run_phase(writes: list[Callable[[int], None]], seconds: float) -> Phase:
-    """Every writer calls its ``write(n)`` in a loop until the time is up."""
-    counts = [0] * len(writes)
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(writes) + 1)
-    stop = threading.Event()
+Side = str  # "raw" or "store"
 
-    def loop(index: int, write: Callable[[int], None]) -> None:
-        start.wait()
-        try:
-            while not stop.is_set():
-                write(counts[index])
-                counts[index] += 1
-        except BaseException as error:
-            errors.append(error)
-            stop.set()
 
-    threads = [threading.Thread(target=loop, args=(i, w)) for i, w in enumerate(writes)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    stop.wait(seconds)
-    stop.set()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
-    if errors:
-        raise errors[0]
-    return Phase(events=sum(counts), seconds=elapsed)
+def _writer(url: str, side: Side, writer: int, events_per_stream: int) -> Callable[[int], None]:
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    if side == "raw":
+        return raw_writer(engine, writer, events_per_stream)
+    return store_writer(EventStore(engine), writer, events_per_stream)
+
+
+def _write_for(
+    url: str,
+    side: Side,
+    writer: int,
+    events_per_stream: int,
+    seconds: float,
+    ready: Any,
+    go: Any,
+    results: Any,
+) -> None:
+    """One writer process: connect and write once (not counted), say so, wait for the
+    start, then write for ``seconds`` and report ``(events, seconds)`` or the error."""
+    try:
+        write = _writer(url, side, writer, events_per_stream)
+        write(0)
+    except BaseException as error:
+        ready.put(repr(error))
+        return
+    ready.put(None)
+    go.wait()
+    count, began = 0, time.perf_counter()
+    try:
+        while time.perf_counter() - began < seconds:
+            count += 1
+            write(count)
+    except BaseException as error:
+        results.put(repr(error))
+        return
+    results.put((count, time.perf_counter() - began))
+
+
+def run_phase(url: str, side: Side, writers: int, seconds: float, events_per_stream: int) -> Phase:
+    """``writers`` processes write for ``seconds`` at the same moment: processes, not
+    threads, as the service's writers are (API processes, workers); threads of one
+    interpreter would measure how the two sides share its lock instead of the database."""
+    context = multiprocessing.get_context("fork")
+    ready, results, go = context.Queue(), context.Queue(), context.Event()
+    args = (url, side)
+    processes = [
+        context.Process(
+            target=_write_for,
+            args=(*args, w, events_per_stream, seconds, ready, go, results),
+            daemon=True,
+        )
+        for w in range(writers)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        failures = [f for f in (ready.get(timeout=120) for _ in processes) if f is not None]
+        go.set()
+        outcomes = [results.get(timeout=seconds + 120) for _ in processes] if not failures else []
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+    failures += [o for o in outcomes if isinstance(o, str)]
+    if failures:
+        raise RuntimeError(f"{side} writer failed: {failures[0]}")
+    return Phase(events=sum(events for events, _ in outcomes), seconds=max(t for _, t in outcomes))
 
 
 # -- scratch database ----------------------------------------------------------------------
@@ -216,34 +255,25 @@ def measure(
     url: str, *, writers: int, seconds: float, rounds: int, warmup: float, events_per_stream: int
 ) -> Figures:
     """Alternate raw and store phases, so that a busy neighbour slows both sides alike."""
-    engine = make_engine(url, pool_size=writers, max_overflow=0)
-    store = EventStore(engine)
 
     def raw_side(duration: float) -> Phase:
-        return run_phase(
-            [raw_writer(engine, w, events_per_stream) for w in range(writers)], duration
-        )
+        return run_phase(url, "raw", writers, duration, events_per_stream)
 
     def store_side(duration: float) -> Phase:
-        return run_phase(
-            [store_writer(store, w, events_per_stream) for w in range(writers)], duration
-        )
+        return run_phase(url, "store", writers, duration, events_per_stream)
 
     raw_phases: list[Phase] = []
     store_phases: list[Phase] = []
-    try:
-        if warmup > 0:
-            raw_side(warmup)
-            store_side(warmup)
-        for round_ in range(rounds):
-            if round_ % 2 == 0:
-                raw_phases.append(raw_side(seconds))
-                store_phases.append(store_side(seconds))
-            else:
-                store_phases.append(store_side(seconds))
-                raw_phases.append(raw_side(seconds))
-    finally:
-        engine.dispose()
+    if warmup > 0:
+        raw_side(warmup)
+        store_side(warmup)
+    for round_ in range(rounds):
+        if round_ % 2 == 0:
+            raw_phases.append(raw_side(seconds))
+            store_phases.append(store_side(seconds))
+        else:
+            store_phases.append(store_side(seconds))
+            raw_phases.append(raw_side(seconds))
     raw_rate = sum(p.events for p in raw_phases) / sum(p.seconds for p in raw_phases)
     store_rate = sum(p.events for p in store_phases) / sum(p.seconds for p in store_phases)
     return Figures(
@@ -268,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("DISPATCH_BENCH_DATABASE_URL", DEFAULT_URL),
         help="PostgreSQL server to create the scratch database on",
     )
-    parser.add_argument("--writers", type=int, default=8, help="concurrent writer threads")
+    parser.add_argument("--writers", type=int, default=8, help="concurrent writer processes")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
     parser.add_argument("--rounds", type=int, default=3, help="raw/store phase pairs to average")
     parser.add_argument("--warmup", type=float, default=2.0, help="an uncounted first round")

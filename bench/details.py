@@ -34,7 +34,7 @@ def rounds_of(rates: list[float]) -> str:
 def append(result: dict[str, Any]) -> list[str]:
     rounds = f"{result['rounds']} × {result['seconds_per_phase']:g} s per side"
     return [
-        f"{result['writers']} writer threads, one event per transaction, {rounds}, raw and "
+        f"{result['writers']} writer processes, one event per transaction, {rounds}, raw and "
         f"store phases alternating. Raw: a single-row INSERT into a table shaped like `events`.",
         "",
         *table(
