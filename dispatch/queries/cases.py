@@ -167,10 +167,13 @@ def list_cases(
     return items, int(conn.execute(count).scalar() or 0)
 
 
-def capped_total(total: int) -> tuple[int, bool]:
-    """``list_cases``' total as shown: ``(SEARCH_COUNT_CAP, True)`` when a search matched
-    more than that (the exact figure was not counted)."""
-    return (SEARCH_COUNT_CAP, True) if total > SEARCH_COUNT_CAP else (total, False)
+def capped_total(total: int, q: str | None) -> tuple[int, bool]:
+    """``list_cases``' total as shown, given the ``q`` it was called with:
+    ``(SEARCH_COUNT_CAP, True)`` when a search matched more than that (the exact figure was
+    not counted); any other list's total is exact."""
+    if q and total > SEARCH_COUNT_CAP:
+        return SEARCH_COUNT_CAP, True
+    return total, False
 
 
 def _contains(column: sa.ColumnElement[str], text: str) -> Any:

@@ -67,7 +67,7 @@ def cases(
             page=page,
             page_size=page_size,
         )
-    shown, capped = capped_total(total)
+    shown, capped = capped_total(total, q)
     return {
         "items": items,
         "total": shown,
@@ -115,11 +115,4 @@ def tasks(
             page=page,
             page_size=page_size,
         )
-    shown, capped = capped_total(total)
-    return {
-        "items": items,
-        "total": shown,
-        "total_capped": capped,  # a search matched more than ``total``: not counted further
-        "page": page,
-        "page_size": page_size,
-    }
+    return {"items": items, "total": total, "page": page, "page_size": page_size}

@@ -69,7 +69,7 @@ def search(
             page=page,
             page_size=25,
         )
-    shown, capped = capped_total(total)
+    shown, capped = capped_total(total, query)
     seen = {item["id"] for item in by_phone}
     merged = by_phone + [item for item in items if item["id"] not in seen]
     context = {

@@ -124,14 +124,16 @@ def test_a_search_matching_more_than_the_cap_says_so_instead_of_counting_on(
     cat = town["category"]
     with engine.connect() as conn:
         items, total = list_cases(conn, SUPERVISOR, category=cat, q="路")  # all three
-        assert (len(items), capped_total(total)) == (3, (3, False))
+        assert (len(items), capped_total(total, "路")) == (3, (3, False))
 
         monkeypatch.setattr(cases_module, "SEARCH_COUNT_CAP", 2)
         items, total = list_cases(conn, SUPERVISOR, category=cat, q="路")
 
         assert len(items) == 3  # the page is whole; only the count stopped
-        assert cases_module.capped_total(total) == (2, True)
+        assert cases_module.capped_total(total, "路") == (2, True)
         assert list_cases(conn, SUPERVISOR, category=cat, q="塌陷")[1] == 1
+        unsearched = list_cases(conn, SUPERVISOR, category=cat)[1]  # not a search: exact
+        assert cases_module.capped_total(unsearched, None) == (3, False)
 
 
 def test_a_liaison_sees_only_cases_its_department_works_on(
