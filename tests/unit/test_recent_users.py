@@ -8,6 +8,8 @@ from dispatch.auth.recent_users import RecentUsers, current_generation, users_ch
 from dispatch.auth.roles import Role
 from dispatch.auth.users import User
 
+from worlds.clocks import HandClock
+
 
 def user(user_id: str = "u-1", *, active: bool = True) -> User:
     return User(
@@ -20,16 +22,8 @@ def user(user_id: str = "u-1", *, active: bool = True) -> User:
     )
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_user_read_moments_ago_is_remembered() -> None:
-    clock = Clock()
+    clock = HandClock()
     recent = RecentUsers(ttl=2.0, clock=clock)
     recent.put(user(), generation=current_generation())
     clock.now += 1.9
@@ -37,7 +31,7 @@ def test_a_user_read_moments_ago_is_remembered() -> None:
 
 
 def test_a_user_read_longer_ago_than_the_ttl_is_read_again() -> None:
-    clock = Clock()
+    clock = HandClock()
     recent = RecentUsers(ttl=2.0, clock=clock)
     recent.put(user(), generation=current_generation())
     clock.now += 2.0

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from workers.scheduler import IDLE_AFTER, IDLE_SLOWDOWN, Pace
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from worlds.clocks import HandClock
 
 
 def test_a_backlog_is_worked_through_without_waiting() -> None:
-    pace = Pace(0.2, backlog=100, clock=Clock())
+    pace = Pace(0.2, backlog=100, clock=HandClock())
     assert pace.after(100) == 0.0
     assert pace.after(37) == 0.2
 
 
 def test_empty_polls_between_busy_ones_do_not_slow_the_tail_down() -> None:
-    clock = Clock()
+    clock = HandClock()
     pace = Pace(0.2, backlog=100, clock=clock)
     for _ in range(20):  # events found, then a poll too early to read the next ones
         assert pace.after(12) == 0.2
@@ -30,7 +24,7 @@ def test_empty_polls_between_busy_ones_do_not_slow_the_tail_down() -> None:
 
 
 def test_an_idle_tail_slows_down_to_its_limit_and_speeds_up_at_the_next_event() -> None:
-    clock = Clock()
+    clock = HandClock()
     pace = Pace(0.05, backlog=100, clock=clock)
     pace.after(3)
     waits = []
