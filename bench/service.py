@@ -152,9 +152,5 @@ def redis_or_embedded(url: str | None, folder: Path) -> Iterator[str]:
     if url is not None:
         yield url
         return
-    embedded = EmbeddedRedis(folder / "redis")
-    embedded.start()
-    try:
-        yield embedded.url
-    finally:
-        embedded.stop()
+    with EmbeddedRedis(folder / "redis") as embedded:
+        yield embedded

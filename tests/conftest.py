@@ -61,12 +61,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     from dispatch.ops.embedded_redis import EmbeddedRedis
 
-    server = EmbeddedRedis(Path(tmp_path_factory.mktemp("redis")))
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
+    with EmbeddedRedis(Path(tmp_path_factory.mktemp("redis"))) as url:
+        yield url
 
 
 @pytest.fixture

@@ -65,6 +65,14 @@ class EmbeddedRedis:
                 time.sleep(0.05)
         raise RuntimeError("embedded Redis did not answer within {timeout}s")
 
+    def __enter__(self) -> str:
+        """Started for the length of a ``with`` block; its URL."""
+        self.start()
+        return self.url
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self._process is None:
             return

@@ -116,12 +116,8 @@ def test_500_cases_while_a_worker_is_killed_repeatedly_are_each_dispatched_once(
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[str]:
     """A Redis server of this test's own: FLUSHALL must not empty anyone else's."""
-    server = EmbeddedRedis(tmp_path / "redis")
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
+    with EmbeddedRedis(tmp_path / "redis") as url:
+        yield url
 
 
 def test_flushall_in_the_middle_of_a_load_loses_nothing(tmp_path: Path, private_redis: str):
