@@ -7,15 +7,19 @@ the reconciler and a replay name these functions by path (``dispatch.delivery.qu
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from rq import Retry, get_current_job
 
 from dispatch.bootstrap import Container, bootstrap
-from dispatch.delivery.queues import department_of
+from dispatch.correlation import acceptable, correlated, current_correlation_id
+from dispatch.delivery.queues import CORRELATION_IDS, department_of
 from dispatch.handlers import routed_tasks
 from dispatch.settings import get_settings
 from workers import delivery, timers
+
+log = logging.getLogger(__name__)
 
 _container: Container | None = None
 _lock = threading.Lock()
@@ -36,9 +40,38 @@ def container() -> Container:
         return _container
 
 
-def route_case(case_id: str) -> list[str]:
-    """``CaseReceived`` → catalogue rules → ``CaseDispatched`` (or ``CaseUnroutable``)."""
-    return routed_tasks(container().handling, case_id)
+class RoutingFailed(Exception):
+    """Some cases of a routing batch could not be routed (the rest were)."""
+
+
+def route_case(*case_ids: str) -> list[str]:
+    """``CaseReceived`` → catalogue rules → ``CaseDispatched`` (or ``CaseUnroutable``), for
+    one case or a relay batch; the tasks made.
+
+    Each case under the correlation id of the request that filed it. A case that fails does
+    not hold up the rest of its batch: the job fails after trying every case, and its retry
+    finds the others already routed (routing is idempotent).
+    """
+    job = get_current_job()
+    correlation_ids = dict(job.meta.get(CORRELATION_IDS) or {}) if job is not None else {}
+    handling = container().handling
+    tasks: list[str] = []
+    failed: list[str] = []
+    for case_id in case_ids:
+        own = acceptable(str(correlation_ids.get(case_id) or ""))
+        with correlated(own or current_correlation_id()):
+            try:
+                tasks += routed_tasks(handling, case_id)
+            except Exception:
+                if len(case_ids) == 1:
+                    raise  # the job's own failure, with its own traceback
+                log.exception("routing case %s failed", case_id)
+                failed.append(case_id)
+    if failed:
+        raise RoutingFailed(
+            f"{len(failed)} of {len(case_ids)} cases not routed (see the log): {', '.join(failed)}"
+        )
+    return tasks
 
 
 def deliver_task(task_id: str) -> str | Retry:

@@ -13,7 +13,8 @@ Each pass, in order:
    (an urge, a ruling, a cancellation, an SLA warning: ``NOTICE_EVENTS``; a hotspot's
    ``HotspotDetected`` to its street office) whose
    ``notice_deliveries`` row is missing or still pending is enqueued again, with the relay's
-   own job ids (``jobs_for``), unless its job is waiting or running. After ``FLUSHALL`` that
+   own job ids (``jobs_for``), unless its job is waiting or running (a case received is
+   also on its way while a routing batch that carries it is). After ``FLUSHALL`` that
    is everything unfinished. A notice's departments come from its case folded up to the
    event, as the relay found them: one stream read per case with notices in the window.
    The watermark stops before the first item still unfinished, so a pass reads only the
@@ -39,6 +40,7 @@ from dispatch.bootstrap import Container
 from dispatch.delivery.notice_state import notice_id, settled_notice_ids
 from dispatch.delivery.notices import NOTICE_EVENTS
 from dispatch.delivery.queues import (
+    BATCH_PREFIX,
     DELIVER_NOTICE,
     DELIVER_TASK,
     DEPARTMENT_PREFIX,
@@ -234,6 +236,8 @@ class Reconciler:
                 rows = [r for r in rows if r.position < young[0].position]
             unfinished = [item for item in self._items(rows) if not item.done]
             flying = self._in_flight([item.spec for item in unfinished])
+            if any(item.spec.kind == ROUTE_CASE for item in unfinished):
+                flying |= self._routing_batches_in_flight()
             for item in unfinished:
                 if item.spec.id not in flying:
                     if item.spec.kind == ROUTE_CASE and not self._needs_routing(item.spec.args[0]):
@@ -325,6 +329,24 @@ class Reconciler:
         except CaseNotFound:
             return False
         return needs_routing(state)
+
+    def _routing_batches_in_flight(self) -> set[str]:
+        """``route_case_job(case).id`` of every case in a routing batch (the relay's jobs of
+        several cases) that is waiting, scheduled or running on a live worker: those cases
+        are on their way, and a job of their own would only route them twice."""
+        routing = queue(ROUTING, self.connection)
+        with self.connection.pipeline(transaction=False) as pipe:
+            for key in (routing.key, routing.intermediate_queue_key):
+                pipe.lrange(key, 0, -1)
+            for registry in (routing.started_job_registry, routing.scheduled_job_registry):
+                pipe.zrange(registry.key, 0, -1)
+            listed = pipe.execute()
+        ids = {member.decode().split(":", 1)[0] for found in listed for member in found}
+        batches = sorted(i for i in ids if i.startswith(BATCH_PREFIX))
+        jobs = Job.fetch_many(batches, connection=self.connection, serializer=SERIALIZER)
+        specs = [route_case_job(*job.args) for job in jobs if job is not None and job.args]
+        flying = self._in_flight(specs)
+        return {route_case_job(case).id for s in specs if s.id in flying for case in s.args}
 
     def _in_flight(self, specs: list[JobSpec]) -> set[str]:
         """The ids of the jobs among ``specs`` that are waiting, scheduled or running on a live

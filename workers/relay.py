@@ -1,19 +1,23 @@
 """The relay: tails the event log from its checkpoint and enqueues one job per event that
 needs work (the log is the outbox).
 
-``CaseReceived`` → ``route_case`` on ``routing``; ``CaseDispatched`` → ``deliver_task`` on
-``dept:<code>`` when the department hears through a channel of its own (webhook, robot, SMS);
-a task for a department on the built-in inbox is recorded as delivered by the relay itself,
-in the transaction that moves its checkpoint (a row in our own database: sending it through
-Redis to a worker cost more than the rest of the pipeline's work on the case). An urge, a
-ruling, a cancellation or an SLA warning → one ``deliver_notice`` per department it concerns
-(``dispatch.delivery.notices.addressees``, on the case folded up to that event, so relaying
-it again finds the same departments); a ``HotspotDetected`` → one ``deliver_notice`` to the
-street office it names. Jobs have deterministic ids, so a batch enqueued twice (a crash
-between the enqueue and the checkpoint, two schedulers for a moment) runs each job once. The
-checkpoint moves only after every job of the batch is in Redis, and never inside an append:
-the relay reads committed events only. It polls every ``idle`` seconds while the log is quiet
-and loops at once while there is a backlog (the scheduler's fast loop).
+``CaseReceived`` → ``route_case`` on ``routing``, one job for up to ``ROUTE_BATCH`` of a
+batch's new cases (RQ's bookkeeping per job cost more than routing a case);
+``CaseDispatched`` → ``deliver_task`` on ``dept:<code>`` when the department hears through a
+channel of its own (webhook, robot, SMS); a task for a department on the built-in inbox is
+recorded as delivered by the relay itself, in the transaction that moves its checkpoint (a
+row in our own database: sending it through Redis to a worker cost more than the rest of the
+pipeline's work on the case). An urge, a ruling, a cancellation or an SLA warning → one
+``deliver_notice`` per department it concerns (``dispatch.delivery.notices.addressees``, on
+the case folded up to that event, so relaying it again finds the same departments); a
+``HotspotDetected`` → one ``deliver_notice`` to the street office it names. Jobs have
+deterministic ids, so a batch enqueued twice (a crash between the enqueue and the
+checkpoint, two schedulers for a moment) runs each job once (a batch read again with more
+events behind it may group its cases otherwise: a case routed twice is routed once, routing
+is idempotent). The checkpoint moves only after every job of the batch is in Redis, and
+never inside an append: the relay reads committed events only. It polls every ``idle``
+seconds while the log is quiet and loops at once while there is a backlog (the scheduler's
+fast loop).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from dispatch.bootstrap import system_clock
 from dispatch.catalogue.versions import active_catalogue
 from dispatch.delivery.notices import NOTICE_EVENTS, addressees
 from dispatch.delivery.queues import (
+    ROUTE_BATCH,
     JobSpec,
     deliver_notice_job,
     deliver_task_job,
@@ -73,6 +78,21 @@ def jobs_for(recorded: RecordedEvent, history: History) -> list[JobSpec]:
 def correlated_with(spec: JobSpec, recorded: RecordedEvent) -> JobSpec:
     """The job carries the correlation id of the event (of the request) that caused it."""
     return replace(spec, correlation_id=recorded.meta.get("correlation_id"))
+
+
+def routing_jobs(received: list[RecordedEvent], size: int = ROUTE_BATCH) -> list[JobSpec]:
+    """The ``CaseReceived`` events' routing, ``size`` cases a job, each case's correlation id
+    beside it (a job of one case carries it as any job does)."""
+    jobs = []
+    for start in range(0, len(received), size):
+        chunk = received[start : start + size]
+        ids = tuple(r.meta.get("correlation_id") for r in chunk)
+        spec = route_case_job(*(r.stream_id for r in chunk))
+        if len(chunk) == 1:
+            jobs.append(replace(spec, correlation_id=ids[0]))
+        else:
+            jobs.append(replace(spec, correlation_ids=ids))
+    return jobs
 
 
 class Relay:
@@ -125,10 +145,11 @@ class Relay:
             return streams[stream_id]
 
         inbox = self.inbox_tasks(batch)
-        specs = [
+        received = [r for r in batch if r.type == "CaseReceived"]
+        specs = routing_jobs(received) + [
             correlated_with(spec, recorded)
             for recorded in batch
-            if recorded.position not in inbox
+            if recorded.position not in inbox and recorded.type != "CaseReceived"
             for spec in jobs_for(recorded, history)
         ]
         enqueue_all(self.connection, specs)  # one round trip for the batch

@@ -41,6 +41,12 @@ IN_FLIGHT = frozenset(
     {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 )
 CORRELATION_ID = "correlation_id"  # the key in a job's meta
+# A routing batch's meta: each case's correlation id (the request that filed it), by case id.
+CORRELATION_IDS = "correlation_ids"
+# A routing job's cases at most: one job shares RQ's bookkeeping (a dequeue, the registries,
+# the result) among them, while a backlog still spreads over every worker in pieces.
+ROUTE_BATCH = 50
+BATCH_PREFIX = f"{ROUTE_CASE}-batch-"
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -59,7 +65,13 @@ def queue_names(departments: Iterable[str]) -> list[str]:
 
 
 def job_id(kind: str, *args: str) -> str:
-    """``route_case-<case id>``; ids RQ would refuse (it allows ``[A-Za-z0-9_-]``) are hashed."""
+    """``route_case-<case id>``; ids RQ would refuse (it allows ``[A-Za-z0-9_-]``) are hashed.
+
+    A routing job of several cases is ``route_case-batch-<digest of the cases>``: recognisable
+    by the reconciler, which looks inside such jobs for the cases they carry.
+    """
+    if kind == ROUTE_CASE and len(args) > 1:
+        return BATCH_PREFIX + hashlib.sha256("\n".join(args).encode()).hexdigest()[:40]
     raw = "-".join((kind, *args))
     if _JOB_ID.fullmatch(raw) and len(raw) <= 200:
         return raw
@@ -80,6 +92,8 @@ class JobSpec:
     # The correlation id of the event that caused the job; travels in the job's meta, not
     # its id, so the same work enqueued by the reconciler is still the same job.
     correlation_id: str | None = field(default=None, compare=False)
+    # A routing batch's: each case's correlation id, in the order of ``args``.
+    correlation_ids: tuple[str | None, ...] = field(default=(), compare=False)
 
     @property
     def id(self) -> str:
@@ -94,8 +108,9 @@ class JobSpec:
         return f"{self.kind}({', '.join(self.args)})"
 
 
-def route_case_job(case_id: str) -> JobSpec:
-    return JobSpec(ROUTE_CASE, ROUTING, (case_id,))
+def route_case_job(case_id: str, *more: str) -> JobSpec:
+    """Route one new case, or several in one job (the relay's batches, ``ROUTE_BATCH``)."""
+    return JobSpec(ROUTE_CASE, ROUTING, (case_id, *more))
 
 
 def deliver_task_job(task_id: str, department: str) -> JobSpec:
@@ -155,8 +170,18 @@ def _job_options(spec: JobSpec) -> dict[str, Any]:
         "result_ttl": spec.result_ttl,
         "retry": Retry(max=len(spec.retry), interval=list(spec.retry)) if spec.retry else None,
         "description": spec.description,
-        "meta": {CORRELATION_ID: spec.correlation_id} if spec.correlation_id else None,
+        "meta": _meta(spec) or None,
     }
+
+
+def _meta(spec: JobSpec) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    if spec.correlation_id:
+        meta[CORRELATION_ID] = spec.correlation_id
+    if any(spec.correlation_ids):
+        known = zip(spec.args, spec.correlation_ids, strict=True)
+        meta[CORRELATION_IDS] = {arg: cid for arg, cid in known if cid}
+    return meta
 
 
 def enqueue_all(connection: redis.Redis, specs: Sequence[JobSpec]) -> int:

@@ -112,7 +112,16 @@ class InboxTask:
     department: str
 
 
-INSERT_CHUNK = 100  # rows in one multi-row INSERT (8 values each, far below either limit)
+# First deliveries, leaving alone a row already there (another process recorded it at the
+# same moment). Built once per dialect and run with a list of rows: SQLAlchemy compiles it
+# once and sends the rows as one multi-row INSERT ("insertmanyvalues"), where a ``.values``
+# of the rows compiled anew for every batch (a tenth of the scheduler's CPU at 100 cases/s).
+_FIRST_DELIVERIES = {
+    name: insert(deliveries)
+    .on_conflict_do_nothing(index_elements=["task_id"])
+    .returning(deliveries.c.task_id)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 def record_inbox_delivery(
@@ -129,35 +138,26 @@ def record_inbox_delivery(
 def record_inbox_deliveries(conn: Connection, tasks: Sequence[InboxTask], now: datetime) -> int:
     """Record ``tasks`` as delivered in ``conn``'s transaction; returns how many were not yet.
 
-    The usual case, first deliveries, is one multi-row INSERT per ``INSERT_CHUNK`` tasks that
-    leaves rows already there alone (another process recorded them at the same moment); a
+    The usual case, first deliveries, is one INSERT that leaves rows already there alone; a
     row already there in another state (its department moved to the inbox while a webhook
     to it was being retried) is settled as delivered by the inbox.
     """
-    inserted: set[str] = set()
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    for start in range(0, len(tasks), INSERT_CHUNK):
-        chunk = tasks[start : start + INSERT_CHUNK]
-        rows = [
-            {
-                "task_id": task.task_id,
-                "case_id": task.case_id,
-                "department": task.department,
-                "channel": INBOX,
-                "state": DELIVERED,
-                "attempts": 1,
-                "delivered_at": now,
-                "updated_at": now,
-            }
-            for task in chunk
-        ]
-        statement = (
-            insert(deliveries)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["task_id"])
-            .returning(deliveries.c.task_id)
-        )
-        inserted.update(conn.execute(statement).scalars())
+    if not tasks:
+        return 0
+    rows = [
+        {
+            "task_id": task.task_id,
+            "case_id": task.case_id,
+            "department": task.department,
+            "channel": INBOX,
+            "state": DELIVERED,
+            "attempts": 1,
+            "delivered_at": now,
+            "updated_at": now,
+        }
+        for task in tasks
+    ]
+    inserted = set(conn.execute(_FIRST_DELIVERIES[conn.dialect.name], rows).scalars())
     settled = 0
     for task in tasks:
         if task.task_id in inserted:

@@ -7,6 +7,7 @@ import hmac
 
 from dispatch.delivery.policy import DeliveryPolicy
 from dispatch.delivery.queues import (
+    BATCH_PREFIX,
     deliver_task_job,
     job_id,
     queue_names,
@@ -20,6 +21,14 @@ def test_a_job_id_is_derived_from_its_input_alone():
     assert route_case_job("3f2a").id == route_case_job("3f2a").id == "route_case-3f2a"
     assert deliver_task_job("3f2a-2", "water").id == "deliver_task-3f2a-2"
     assert sla_scan_job().id == "raise_sla_warnings"
+
+
+def test_a_routing_batchs_id_is_a_digest_of_its_cases_in_their_order():
+    batch = route_case_job("3f2a", "77b0")
+    assert batch.id == route_case_job("3f2a", "77b0").id
+    assert batch.id.startswith(BATCH_PREFIX) and len(batch.id) == len(BATCH_PREFIX) + 40
+    assert batch.id != route_case_job("77b0", "3f2a").id
+    assert batch.queue == "routing" and batch.args == ("3f2a", "77b0")
 
 
 def test_an_input_rq_would_refuse_as_a_job_id_is_hashed_stably():

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from rq.job import JobStatus
 
 from dispatch.delivery.queues import ROUTING, deliver_task_job, queue, route_case_job
 from dispatch.delivery.state import dead_letters
@@ -58,6 +59,27 @@ def test_nothing_is_enqueued_again_while_its_job_is_still_waiting(world: World):
     assert queue(ROUTING, world.connection).count == 1
 
 
+def test_cases_a_routing_batch_carries_are_not_enqueued_again_while_it_waits_or_retries(
+    world: World,
+):
+    cases = [world.submit() for _ in range(3)]
+    world.relay()
+    routing = queue(ROUTING, world.connection)
+    [batch] = routing.job_ids
+
+    assert world.reconcile().requeued == []  # waiting in the queue
+    job = routing.fetch_job(batch)
+    assert job is not None
+    routing.remove(job)  # as RQ holds a job that failed and waits to be tried again
+    routing.scheduled_job_registry.schedule(job, datetime.now(UTC) + timedelta(minutes=1))
+    job.set_status(JobStatus.SCHEDULED)
+    assert world.reconcile().requeued == []  # waiting for a retry
+    assert routing.job_ids == []
+
+    world.connection.flushdb()  # the batch is gone: each case gets a job of its own
+    assert sorted(world.reconcile().requeued) == sorted(route_case_job(c).id for c in cases)
+
+
 def test_events_younger_than_the_grace_period_are_left_to_the_relay(world: World):
     world.submit()
     world.relay()
@@ -83,7 +105,9 @@ def test_the_watermark_passes_only_what_is_finished(world: World):
 
 def test_a_failed_job_becomes_a_dead_letter_and_leaves_redis(world: World):
     routing = queue(ROUTING, world.connection)
-    routing.enqueue_call("workers.jobs.route_case", args=("a", "b"), job_id="route_case-broken")
+    routing.enqueue_call(  # no such parameter: a TypeError
+        "workers.jobs.route_case", args=("a", "b"), kwargs={"c": 1}, job_id="route_case-broken"
+    )
     world.work()
     assert routing.failed_job_registry.count == 1
 

@@ -8,7 +8,17 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from dispatch.delivery.queues import ROUTING, department_queue, queue, route_case_job
+import workers.jobs
+from dispatch.correlation import correlated
+from dispatch.delivery.queues import (
+    BATCH_PREFIX,
+    ROUTE_BATCH,
+    ROUTING,
+    department_queue,
+    queue,
+    route_case_job,
+)
+from dispatch.handlers.handling import Handling
 from dispatch.ops.backlog import RELAY_CHECKPOINT
 from events.checkpoints import load_checkpoint, save_checkpoint
 from workers.relay import Relay
@@ -74,15 +84,63 @@ def test_inbox_deliveries_stay_undone_when_redis_refuses_the_batchs_jobs(world: 
 
 
 def test_relaying_the_same_events_again_enqueues_nothing_twice(world: World):
-    world.submit()
-    world.submit()
+    first, second = world.submit(), world.submit()
     world.relay()
     with world.container.engine.begin() as conn:
         save_checkpoint(conn, RELAY_CHECKPOINT, 0)  # as if the relay crashed before saving
 
     world.relay()
 
-    assert queue(ROUTING, world.connection).count == 2
+    assert queue(ROUTING, world.connection).job_ids == [route_case_job(first, second).id]
+
+
+def test_the_new_cases_of_a_batch_share_routing_jobs_of_at_most_route_batch_cases(
+    world: World,
+):
+    cases = [world.submit() for _ in range(ROUTE_BATCH + 2)]
+
+    world.relay()
+
+    jobs = queue(ROUTING, world.connection).get_jobs()
+    assert [tuple(job.args) for job in jobs] == [tuple(cases[:ROUTE_BATCH]), tuple(cases[-2:])]
+    assert all(job.id.startswith(BATCH_PREFIX) for job in jobs)
+
+
+def test_a_routing_batch_routes_each_case_under_the_correlation_id_of_its_own_request(
+    world: World,
+):
+    cases = {}
+    for n in range(3):
+        with correlated(f"req-{n}"):  # the request that filed it
+            cases[world.submit()] = f"req-{n}"
+
+    world.relay()
+    world.work([ROUTING])
+
+    for case_id, request_id in cases.items():
+        history = world.container.store.read_stream(case_id)
+        [dispatched] = [r for r in history if r.type == "CaseDispatched"]
+        assert dispatched.meta["correlation_id"] == request_id
+
+
+def test_a_case_that_cannot_be_routed_does_not_hold_up_the_rest_of_its_batch(
+    world: World, monkeypatch: pytest.MonkeyPatch
+):
+    good, bad, also_good = world.submit(), world.submit(), world.submit()
+    routed = workers.jobs.routed_tasks
+
+    def refusing(handling: Handling, case_id: str) -> list[str]:
+        if case_id == bad:
+            raise RuntimeError("the test said so")
+        return routed(handling, case_id)
+
+    monkeypatch.setattr(workers.jobs, "routed_tasks", refusing)
+    world.relay()
+    world.work([ROUTING])
+
+    assert world.routed_cases() == {good, also_good}
+    [job] = queue(ROUTING, world.connection).scheduled_job_registry.get_job_ids()
+    assert job == route_case_job(good, bad, also_good).id  # waiting for its retry
 
 
 def test_the_checkpoint_stays_put_when_redis_refuses_the_jobs(world: World):
