@@ -20,7 +20,7 @@ from dispatch.domain.commands import Command, ReceiveCase
 from dispatch.domain.events import registry
 from dispatch.handlers.errors import CaseBusy, CaseNotFound, StaleVersion
 from dispatch.handlers.handling import EventLog, Handling, Issuer
-from events import AppendResult, ConcurrencyError, Event, Meta
+from events import AppendResult, ConcurrencyError, Event, Meta, RecordedEvent
 
 RETRIES = 5
 
@@ -61,7 +61,11 @@ def meta_for(issuer: Issuer, command_id: str) -> Meta:
 
 
 def load_case(log: EventLog, case_id: str) -> tuple[CaseState, int]:
-    history = log.read_stream(case_id)
+    return folded(case_id, log.read_stream(case_id))
+
+
+def folded(case_id: str, history: Sequence[RecordedEvent]) -> tuple[CaseState, int]:
+    """The case as its stream (read already) says, and its version."""
     if not history:
         raise CaseNotFound(f"no case with id {case_id!r}")
     state = fold(

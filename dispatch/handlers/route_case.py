@@ -6,6 +6,7 @@ from the case alone (``route:<case_id>``), so a job run twice appends once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,8 +17,9 @@ from dispatch.domain.events import RoutingCandidate, TaskRole
 from dispatch.handlers.actor import SYSTEM
 from dispatch.handlers.assignments import assign
 from dispatch.handlers.errors import CaseNotFound
-from dispatch.handlers.executor import CommandResult, execute, load_case
+from dispatch.handlers.executor import CommandResult, execute, folded, load_case
 from dispatch.handlers.handling import CatalogueSource, Handling, Issuer
+from events import RecordedEvent
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,17 @@ def needs_routing(state: CaseState) -> bool:
     return state.status == "received" and not state.tasks and not state.unroutable
 
 
-def route_case(deps: Handling, case_id: str, command: RouteCase, issuer: Issuer) -> CommandResult:
-    """Nothing to do (no events) when the case is already routed or marked unroutable."""
-    state, version = load_case(deps.log, case_id)
+def route_case(
+    deps: Handling,
+    case_id: str,
+    command: RouteCase,
+    issuer: Issuer,
+    *,
+    loaded: tuple[CaseState, int] | None = None,
+) -> CommandResult:
+    """Nothing to do (no events) when the case is already routed or marked unroutable.
+    ``loaded``: the case as the caller just read it (a batch's cases are read together)."""
+    state, version = loaded or load_case(deps.log, case_id)
     if not needs_routing(state):
         return CommandResult(case_id, version, [], state)
     return execute(
@@ -77,10 +87,14 @@ def route_case(deps: Handling, case_id: str, command: RouteCase, issuer: Issuer)
     )
 
 
-def routed_tasks(deps: Handling, case_id: str) -> list[str]:
-    """Route the case if it still needs it: its task ids (none for an unknown case)."""
+def routed_tasks(
+    deps: Handling, case_id: str, history: Sequence[RecordedEvent] | None = None
+) -> list[str]:
+    """Route the case if it still needs it: its task ids (none for an unknown case).
+    ``history``: its stream, if the caller has read it already."""
     issuer = Issuer(actor=SYSTEM, role="system", command_id=f"route:{case_id}")
     try:
-        return list(route_case(deps, case_id, RouteCase(), issuer).state.tasks)
+        loaded = folded(case_id, history) if history else None
+        return list(route_case(deps, case_id, RouteCase(), issuer, loaded=loaded).state.tasks)
     except CaseNotFound:
         return []

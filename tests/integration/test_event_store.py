@@ -63,6 +63,28 @@ def run_together(*jobs: Callable[[], object], timeout: float = 30) -> list[objec
     return outcomes
 
 
+# -- reading -------------------------------------------------------------------------------
+
+
+def test_several_streams_read_together_are_each_what_read_stream_returns(
+    store: EventStore, unique: str
+) -> None:
+    streams = [f"{unique}-{n}" for n in range(3)]
+    for n, stream in enumerate(streams):
+        for version in range(n + 1):
+            store.append(
+                stream, [note(f"{stream} #{version}")], expected_version=version, meta=meta()
+            )
+
+    together = store.read_streams([*streams, f"{unique}-none"])
+
+    assert together == {
+        **{stream: store.read_stream(stream) for stream in streams},
+        f"{unique}-none": [],
+    }
+    assert [len(together[s]) for s in streams] == [1, 2, 3]
+
+
 # -- optimistic concurrency ----------------------------------------------------------------
 
 

@@ -129,10 +129,10 @@ def test_a_case_that_cannot_be_routed_does_not_hold_up_the_rest_of_its_batch(
     good, bad, also_good = world.submit(), world.submit(), world.submit()
     routed = workers.jobs.routed_tasks
 
-    def refusing(handling: Handling, case_id: str) -> list[str]:
+    def refusing(handling: Handling, case_id: str, history: object = None) -> list[str]:
         if case_id == bad:
             raise RuntimeError("the test said so")
-        return routed(handling, case_id)
+        return routed(handling, case_id, history)  # type: ignore[arg-type]
 
     monkeypatch.setattr(workers.jobs, "routed_tasks", refusing)
     world.relay()
