@@ -111,6 +111,9 @@ class Relay:
         self.store = EventStore(engine)
         self.connection = connection
         self.batch = batch
+        # The checkpoint as this relay last read or moved it: while it leads, no one else
+        # moves it, so each step need not read it again (``forget_position`` on taking over).
+        self._position: int | None = None
 
     def inbox_tasks(self, batch: list[RecordedEvent]) -> dict[int, InboxTask]:
         """The batch's dispatches to departments on the built-in inbox, by position."""
@@ -126,11 +129,24 @@ class Relay:
         }
 
     def position(self) -> int:
-        with self.store.reading() as conn:
-            return load_checkpoint(conn, RELAY_CHECKPOINT)
+        if self._position is None:
+            with self.store.reading() as conn:
+                self._position = load_checkpoint(conn, RELAY_CHECKPOINT)
+        return self._position
+
+    def forget_position(self) -> None:
+        """Read the checkpoint again at the next step: another relay may have moved it."""
+        self._position = None
 
     def run_once(self) -> int:
         """Relay the next batch; returns how many events it read (0: nothing new)."""
+        try:
+            return self._relay_batch()
+        except BaseException:
+            self.forget_position()
+            raise
+
+    def _relay_batch(self) -> int:
         after = self.position()
         # No settling wait: the scheduler polls again within ``poll`` seconds anyway.
         batch = self.store.read_all(after=after, limit=self.batch, settle=0)
@@ -159,6 +175,8 @@ class Relay:
             skip_flush_wait(conn)
             record_inbox_deliveries(conn, list(inbox.values()), self.clock())
             # Another relay (a scheduler that lost its lease mid-batch) may have gone further.
-            if load_checkpoint(conn, RELAY_CHECKPOINT) < batch[-1].position:
+            stored = load_checkpoint(conn, RELAY_CHECKPOINT)
+            if stored < batch[-1].position:
                 save_checkpoint(conn, RELAY_CHECKPOINT, batch[-1].position)
+        self._position = max(stored, batch[-1].position)
         return len(batch)

@@ -197,6 +197,7 @@ class Scheduler:
             leading = False
         if leading and not self.leading.is_set():
             log.info("%s: leading", self.name)
+            self.relay.forget_position()  # another scheduler may have relayed meanwhile
             self.leading.set()
         elif not leading and self.leading.is_set():
             log.info("%s: lost the lease; standing by", self.name)

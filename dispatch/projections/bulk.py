@@ -14,7 +14,9 @@ multi-row ``INSERT … VALUES`` does the whole write in one statement.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, time
 from operator import itemgetter
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -109,21 +111,50 @@ def upsert_rows(
 def insert_values(
     conn: Connection, table: str, names: Sequence[str], rows: Sequence[Values], suffix: str = ""
 ) -> None:
-    """PostgreSQL: ``INSERT INTO table (names) VALUES (…), (…) suffix`` in one statement.
+    """PostgreSQL: insert ``rows`` (values in ``names`` order) in one statement, then
+    ``suffix`` (an ``ON CONFLICT`` clause, say).
 
-    ``suffix`` is an ``ON CONFLICT`` clause, say. Each value is coerced to its column's type
-    by the server (as a multi-row VALUES of an INSERT is), so ``None`` and text need no casts.
+    The rows travel as one JSON parameter that the server unpacks into the table's own row
+    type (``json_populate_recordset``), so each value is coerced to its column's type and the
+    statement's text is the same for any number of rows: the driver parses it once and the
+    server plans it once (prepared). A ``VALUES`` list of one placeholder per value was
+    parsed afresh by the driver for every batch (half the KPI projection's CPU at 100
+    cases/s). Values JSON cannot carry (bytes, say) go as such a ``VALUES`` list.
     """
     quote = conn.dialect.identifier_preparer.quote
-    row = f"({', '.join(['%s'] * len(names))})"
-    statement = (
-        f"INSERT INTO {quote(table)} ({', '.join(quote(n) for n in names)}) "
-        f"VALUES {', '.join([row] * len(rows))} {suffix}"
-    )
+    target = quote(table)
+    columns = ", ".join(quote(n) for n in names)
     driver = conn.connection.driver_connection
     assert driver is not None  # a live psycopg connection inside the caller's transaction
+    try:
+        document = json.dumps(
+            [dict(zip(names, values, strict=True)) for values in rows],
+            default=_json_value,
+            allow_nan=False,
+            ensure_ascii=False,
+        )
+    except (TypeError, ValueError):
+        row = f"({', '.join(['%s'] * len(names))})"
+        statement = (
+            f"INSERT INTO {target} ({columns}) VALUES {', '.join([row] * len(rows))} {suffix}"
+        )
+        with driver.cursor() as cursor:
+            cursor.execute(statement, [value for values in rows for value in values])
+        return
+    statement = (
+        f"INSERT INTO {target} ({columns}) SELECT {columns} "
+        f"FROM json_populate_recordset(NULL::{target}, %s::json) {suffix}"
+    )
     with driver.cursor() as cursor:
-        cursor.execute(statement, [value for values in rows for value in values])
+        cursor.execute(statement, (document,))
+
+
+def _json_value(value: object) -> str:
+    """A date or a time as PostgreSQL reads it (a naive one in the session's zone, as the
+    driver would send it); anything else is not JSON here."""
+    if isinstance(value, date | time):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def copy_rows(

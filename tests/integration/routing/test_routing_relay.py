@@ -153,3 +153,18 @@ def test_the_checkpoint_stays_put_when_redis_refuses_the_jobs(world: World):
     assert relay_position(world) == 0
     assert world.relay() == 1
     assert relay_position(world) == world.container.store.head_position()
+
+
+def test_a_relay_taking_over_starts_where_the_last_leader_stopped(world: World):
+    c = world.container
+    leader = Relay(c.engine, world.connection, catalogue=c.catalogue_source, clock=c.clock)
+    world.submit()
+    assert leader.run_once() == 1
+    world.submit()
+    other = Relay(c.engine, world.connection, catalogue=c.catalogue_source, clock=c.clock)
+    assert other.run_once() == 1  # another scheduler led for a while
+
+    leader.forget_position()  # as the scheduler does on winning the lease back
+
+    assert leader.run_once() == 0
+    assert leader.position() == relay_position(world) == c.store.head_position()
