@@ -344,7 +344,8 @@ class Reconciler:
         ids = {member.decode().split(":", 1)[0] for found in listed for member in found}
         batches = sorted(i for i in ids if i.startswith(BATCH_PREFIX))
         jobs = Job.fetch_many(batches, connection=self.connection, serializer=SERIALIZER)
-        specs = [route_case_job(*job.args) for job in jobs if job is not None and job.args]
+        carried = [_cases_of(job) for job in jobs if job is not None]
+        specs = [route_case_job(*cases) for cases in carried if cases]
         flying = self._in_flight(specs)
         return {route_case_job(case).id for s in specs if s.id in flying for case in s.args}
 
@@ -372,6 +373,15 @@ class Reconciler:
             return status in (JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
         return {spec.id for spec in specs if running(spec)}
+
+
+def _cases_of(job: Job) -> tuple[str, ...]:
+    """A routing batch's case ids; none for a job whose arguments cannot be read (a hash
+    half-written when Redis was flushed): its cases then get jobs of their own."""
+    try:
+        return tuple(str(arg) for arg in job.args)
+    except Exception:
+        return ()
 
 
 def _notice_key(spec: JobSpec) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from rq.job import JobStatus
+from rq.job import Job, JobStatus
 
 from dispatch.delivery.queues import ROUTING, deliver_task_job, queue, route_case_job
 from dispatch.delivery.state import dead_letters
@@ -78,6 +78,19 @@ def test_cases_a_routing_batch_carries_are_not_enqueued_again_while_it_waits_or_
 
     world.connection.flushdb()  # the batch is gone: each case gets a job of its own
     assert sorted(world.reconcile().requeued) == sorted(route_case_job(c).id for c in cases)
+
+
+def test_a_routing_batch_that_cannot_be_read_leaves_its_cases_to_jobs_of_their_own(
+    world: World,
+):
+    cases = [world.submit() for _ in range(2)]
+    world.relay()
+    [batch] = queue(ROUTING, world.connection).job_ids
+    world.connection.hset(Job.key_for(batch), "data", b"not a job")  # half-written
+
+    report = world.reconcile()
+
+    assert sorted(report.requeued) == sorted(route_case_job(c).id for c in cases)
 
 
 def test_events_younger_than_the_grace_period_are_left_to_the_relay(world: World):
