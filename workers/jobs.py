@@ -54,16 +54,16 @@ def route_case(*case_ids: str) -> list[str]:
     """
     job = get_current_job()
     correlation_ids = dict(job.meta.get(CORRELATION_IDS) or {}) if job is not None else {}
-    handling = container().handling
+    running = container()
     # A batch's cases in one read: for a new case the read cost as much as its routing.
-    histories = container().store.read_streams(case_ids) if len(case_ids) > 1 else {}
+    histories = running.store.read_streams(case_ids) if len(case_ids) > 1 else {}
     tasks: list[str] = []
     failed: list[str] = []
     for case_id in case_ids:
         own = acceptable(str(correlation_ids.get(case_id) or ""))
         with correlated(own or current_correlation_id()):
             try:
-                tasks += routed_tasks(handling, case_id, histories.get(case_id))
+                tasks += routed_tasks(running.handling, case_id, histories.get(case_id))
             except Exception:
                 if len(case_ids) == 1:
                     raise  # the job's own failure, with its own traceback

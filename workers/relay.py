@@ -53,9 +53,9 @@ History = Callable[[str], list[RecordedEvent]]
 
 
 def jobs_for(recorded: RecordedEvent, history: History) -> list[JobSpec]:
-    """The jobs one event needs; ``history`` reads a case's stream (notices need its tasks)."""
-    if recorded.type == "CaseReceived":
-        return [route_case_job(recorded.stream_id)]
+    """The jobs one event needs; ``history`` reads a case's stream (notices need its tasks).
+    A ``CaseReceived`` needs none of its own: new cases are routed in batches
+    (``routing_jobs``)."""
     if recorded.type == "CaseDispatched":
         return [deliver_task_job(recorded.data["task_id"], recorded.data["department"])]
     if recorded.type == "HotspotDetected":
@@ -165,7 +165,7 @@ class Relay:
         specs = routing_jobs(received) + [
             correlated_with(spec, recorded)
             for recorded in batch
-            if recorded.position not in inbox and recorded.type != "CaseReceived"
+            if recorded.position not in inbox
             for spec in jobs_for(recorded, history)
         ]
         enqueue_all(self.connection, specs)  # one round trip for the batch
