@@ -6,7 +6,7 @@ chain) and ``types`` are public. The rest (``schema``, ``store``, ``scan``, ``ha
 internal: import-linter forbids reaching into it.
 """
 
-from events.envelope import AppendResult, Event, Meta, RecordedEvent
+from events.envelope import AppendResult, Event, Meta, RecordedEvent, StreamAppend
 from events.errors import ConcurrencyError, EventStoreError, StoreUnavailable, UnknownEventType
 from events.hashing import GENESIS, event_hash
 from events.registry import EventRegistry
@@ -27,6 +27,7 @@ __all__ = [
     "Meta",
     "RecordedEvent",
     "StoreUnavailable",
+    "StreamAppend",
     "UnknownEventType",
     "as_utc",
     "checkpoint_table",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -75,6 +76,17 @@ class RecordedEvent:
             "recorded_at": self.recorded_at.isoformat(),
             "hash": self.hash,
         }
+
+
+@dataclass(frozen=True)
+class StreamAppend:
+    """One stream's part of ``EventStore.append_many``: its new events after
+    ``expected_version`` (0 for a new stream), under ``meta`` (its own command id)."""
+
+    stream_id: str
+    events: Sequence[Event]
+    expected_version: int
+    meta: Meta
 
 
 @dataclass(frozen=True)

@@ -42,12 +42,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from events.database import read_only_connection
-from events.envelope import AppendResult, Event, Meta, RecordedEvent
+from events.envelope import AppendResult, Event, Meta, RecordedEvent, StreamAppend
 from events.errors import AppendNotFirst, ConcurrencyError, StoreUnavailable
 from events.hashing import GENESIS, event_hash
 from events.schema import commands, events
@@ -75,6 +74,7 @@ _head = (
     .subquery()
 )
 _one_row = sa.select(sa.literal(1).label("one")).subquery()
+# SQLite asks stream by stream (its writers are serialised anyway).
 COMMAND_AND_HEAD = sa.select(
     _original.c.stream_id.label("original_stream_id"),
     _original.c.first_version,
@@ -83,36 +83,42 @@ COMMAND_AND_HEAD = sa.select(
     _head.c.version.label("head_version"),
     _head.c.hash.label("head_hash"),
 ).select_from(_one_row.outerjoin(_original, sa.true()).outerjoin(_head, sa.true()))
-# On PostgreSQL the same round trip asks whether the transaction has written anything yet.
-COMMAND_AND_HEAD_PG = COMMAND_AND_HEAD.add_columns(
-    sa.literal_column("pg_current_xact_id_if_assigned() IS NULL").label("fresh_transaction")
-)
-# The same for a derived append (``derived_writes``): the round trip also lets the commit
-# skip waiting for its WAL flush (``set_config(…, true)`` lasts until the transaction ends).
-COMMAND_AND_HEAD_PG_DERIVED = COMMAND_AND_HEAD_PG.add_columns(
-    sa.func.set_config("synchronous_commit", "off", True).label("flush_wait")
-)
 
-
-def _compiled_pg(statement: sa.Select[Any]) -> tuple[str, dict[str, Any]]:
-    """The statement as psycopg's SQL text and its fixed parameters, compiled once: every
-    append runs it, and building its cache key on each run was a tenth of an append's
-    interpreter time (the columns it returns need no result processing)."""
-    compiled = statement.compile(dialect=psycopg_dialect())  # type: ignore[no-untyped-call]
-    return str(compiled), dict(compiled.params)
-
-
-_COMPILED_PG = {
-    False: _compiled_pg(COMMAND_AND_HEAD_PG),
-    True: _compiled_pg(COMMAND_AND_HEAD_PG_DERIVED),
+# PostgreSQL asks for every stream of an append in one round trip, one row per stream in the
+# order given, and also whether the transaction has written anything yet. For a derived
+# append (``derived_writes``) the same round trip lets the commit skip waiting for its WAL
+# flush (``set_config(…, true)`` lasts until the transaction ends). Plain psycopg text, run
+# on the driver: building a statement's cache key on every append was a tenth of its
+# interpreter time.
+_HEADS_PG = """
+    SELECT asked.n, original.stream_id AS original_stream_id, original.first_version,
+           original.last_version, original.last_position,
+           head.version AS head_version, head.hash AS head_hash,
+           pg_current_xact_id_if_assigned() IS NULL AS fresh_transaction{flush_wait}
+    FROM unnest(CAST(%(stream_ids)s AS text[]), CAST(%(command_ids)s AS text[]))
+         WITH ORDINALITY AS asked (stream_id, command_id, n)
+    LEFT JOIN commands AS original ON original.command_id = asked.command_id
+    LEFT JOIN LATERAL (
+        SELECT events.version, events.hash FROM events
+        WHERE events.stream_id = asked.stream_id
+        ORDER BY events.version DESC LIMIT 1
+    ) AS head ON true
+    ORDER BY asked.n
+"""
+HEADS_PG = {
+    False: _HEADS_PG.format(flush_wait=""),
+    True: _HEADS_PG.format(
+        flush_wait=",\n           set_config('synchronous_commit', 'off', true) AS flush_wait"
+    ),
 }
 
-# PostgreSQL: one round trip takes the lock, inserts the events (given as one JSON array of
-# rows), releases the lock and records the command. The lock is an uncorrelated sub-select
-# in WHERE: PostgreSQL runs it once, as a one-time filter, before it forms the first row,
-# and so before ``nextval`` hands out a position or the transaction gets its id (a test
-# checks this order). HAVING is evaluated once, after every row of ``inserted`` is in, so
-# it releases the lock there.
+# PostgreSQL: one round trip takes the lock, inserts the events of every stream (given as
+# one JSON array of rows, in order), releases the lock and records each stream's command.
+# The lock is an uncorrelated sub-select in WHERE: PostgreSQL runs it once, as a one-time
+# filter, before it forms the first row, and so before ``nextval`` hands out a position or
+# the transaction gets its id (a test checks this order). HAVING is evaluated once, after
+# every row of ``inserted`` is in, so it releases the lock there. The commands are recorded
+# only if every row went in; a stream's command holds the last position of its own rows.
 SERIALISED_INSERT = sa.text(
     """
     WITH inserted AS (
@@ -122,32 +128,37 @@ SERIALISED_INSERT = sa.text(
         SELECT stream_id, version, type, schema_version, data, meta, recorded_at,
                prev_hash, hash, CAST(CAST(pg_current_xact_id() AS text) AS bigint)
         FROM json_to_recordset(CAST(:rows AS json)) AS new (
-            stream_id text, version integer, type text, schema_version integer, data json,
-            meta json, recorded_at timestamptz, prev_hash text, hash text
+            n integer, stream_id text, version integer, type text, schema_version integer,
+            data json, meta json, recorded_at timestamptz, prev_hash text, hash text
         )
         WHERE (SELECT pg_advisory_lock(:lock)) IS NOT NULL
-        ORDER BY version
+        ORDER BY n
         ON CONFLICT ON CONSTRAINT uq_events_stream_version DO NOTHING
-        RETURNING position
+        RETURNING stream_id, position
     ),
     appended AS (
-        SELECT count(*) AS rows, max(position) AS last_position
+        SELECT count(*) AS rows
         FROM inserted
         HAVING pg_advisory_unlock(:lock)
     ),
     recorded AS (
         INSERT INTO commands
             (command_id, stream_id, first_version, last_version, last_position, recorded_at)
-        SELECT :command_id, :command_stream_id, :first_version, :last_version,
-               last_position, CAST(:command_recorded_at AS timestamptz)
-        FROM appended
-        WHERE rows = :expected_rows
+        SELECT asked.command_id, asked.stream_id, asked.first_version, asked.last_version,
+               max(inserted.position), asked.recorded_at
+        FROM json_to_recordset(CAST(:commands AS json)) AS asked (
+            command_id text, stream_id text, first_version integer, last_version integer,
+            recorded_at timestamptz
+        )
+        JOIN inserted ON inserted.stream_id = asked.stream_id
+        WHERE (SELECT rows FROM appended) = :expected_rows
+        GROUP BY asked.command_id, asked.stream_id, asked.first_version, asked.last_version,
+                 asked.recorded_at
         ON CONFLICT (command_id) DO NOTHING
-        RETURNING last_position
+        RETURNING stream_id, last_position
     )
-    SELECT appended.rows, appended.last_position,
-           (SELECT count(*) FROM recorded) AS commands_recorded
-    FROM appended
+    SELECT appended.rows, recorded.stream_id, recorded.last_position
+    FROM appended LEFT JOIN recorded ON true
     """
 )
 
@@ -225,6 +236,48 @@ def original_result(row: sa.Row[Any], *, stream_id: str) -> AppendResult:
     )
 
 
+def appended_result(asked: StreamAppend, last_position: int) -> AppendResult:
+    return AppendResult(
+        stream_id=asked.stream_id,
+        first_version=asked.expected_version + 1,
+        last_version=asked.expected_version + len(asked.events),
+        last_position=last_position,
+    )
+
+
+def new_rows(asked: StreamAppend, prev_hash: str, recorded_at: datetime) -> list[NewRow]:
+    """The ``events`` rows of one stream's append, each chained to the one before."""
+    meta = asked.meta.as_dict()
+    rows: list[NewRow] = []
+    for version, event in enumerate(asked.events, start=asked.expected_version + 1):
+        data = event.payload()
+        digest = event_hash(
+            prev_hash=prev_hash,
+            stream_id=asked.stream_id,
+            version=version,
+            type=event.type,
+            schema_version=event.schema_version,
+            data=data,
+            meta=meta,
+            recorded_at=recorded_at,
+        )
+        rows.append(
+            {
+                "stream_id": asked.stream_id,
+                "version": version,
+                "type": event.type,
+                "schema_version": event.schema_version,
+                "data": data,
+                "meta": meta,
+                "recorded_at": recorded_at,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        )
+        prev_hash = digest
+    return rows
+
+
 _derived = ContextVar("derived_writes", default=False)
 
 
@@ -276,140 +329,179 @@ class EventStore:
         Raises ``ConcurrencyError`` when the stream has moved on. A ``meta.command_id``
         already in the log appends nothing and returns the original result.
         """
-        if not new_events:
+        asked = StreamAppend(stream_id, new_events, expected_version, meta)
+        return self.append_many([asked], conn=conn, now=now)[0]
+
+    def append_many(
+        self,
+        appends: Sequence[StreamAppend],
+        *,
+        conn: Connection | None = None,
+        now: datetime | None = None,
+    ) -> list[AppendResult]:
+        """Append to several streams at once, all or nothing: one transaction, one insert.
+
+        Each stream is checked and answered as ``append`` would (results in the order
+        given); a stream whose command is in the log already appends nothing and gets its
+        original result. ``ConcurrencyError`` if any stream has moved on: nothing is
+        appended, and the caller decides again (stream by stream, if it likes).
+        """
+        if any(not asked.events for asked in appends):
             raise ValueError("append needs at least one event")
+        if len({asked.stream_id for asked in appends}) != len(appends):
+            raise ValueError("append_many takes each stream once")
         if conn is None:
             with self.transaction() as own:
-                return self._append(own, stream_id, new_events, expected_version, meta, now)
-        return self._append(conn, stream_id, new_events, expected_version, meta, now)
+                return self._append_all(own, appends, now)
+        return self._append_all(conn, appends, now)
 
-    def _append(
-        self,
-        conn: Connection,
-        stream_id: str,
-        new_events: Sequence[Event],
-        expected_version: int,
-        meta: Meta,
-        now: datetime | None,
-    ) -> AppendResult:
-        asked = {"command_id": meta.command_id, "stream_id": stream_id}
-        if self._postgres:
-            sql, defaults = _COMPILED_PG[_derived.get()]
-            found = conn.exec_driver_sql(sql, {**defaults, **asked}).one()
-        else:
-            found = conn.execute(COMMAND_AND_HEAD, asked).one()
-        if self._postgres and not found.fresh_transaction:
+    def _append_all(
+        self, conn: Connection, appends: Sequence[StreamAppend], now: datetime | None
+    ) -> list[AppendResult]:
+        found = self._heads(conn, appends)
+        recorded_at = as_utc(now or utcnow())
+        results: list[AppendResult | None] = []
+        rows: list[NewRow] = []
+        written: list[StreamAppend] = []
+        for asked, head in zip(appends, found, strict=True):
+            if head.original_stream_id is not None:
+                results.append(original_result(head, stream_id=head.original_stream_id))
+                continue
+            actual_version = head.head_version or 0
+            if actual_version != asked.expected_version:
+                raise ConcurrencyError(asked.stream_id, asked.expected_version, actual_version)
+            rows += new_rows(asked, head.head_hash or GENESIS, recorded_at)
+            written.append(asked)
+            results.append(None)  # filled in once the insert says where the rows went
+        if not written:
+            return [result for result in results if result is not None]
+        try:
+            if self._postgres:
+                last_positions = self._insert_postgres(conn, rows, written, recorded_at)
+            else:
+                last_positions = self._insert_sqlite(conn, rows, written)
+        except IntegrityError as error:
+            # Another writer took a version, or the same command raced us; either way the
+            # caller rolls back, reloads and decides again (and then finds the command).
+            first = written[0]
+            raise ConcurrencyError(
+                first.stream_id, first.expected_version, first.expected_version + 1
+            ) from error
+        fresh = iter(written)
+        return [
+            result
+            if result is not None
+            else appended_result(asked := next(fresh), last_positions[asked.stream_id])
+            for result in results
+        ]
+
+    def _heads(self, conn: Connection, appends: Sequence[StreamAppend]) -> Sequence[Any]:
+        """Per stream, before the lock: was its command appended already (and with what
+        result), and where is its head?"""
+        if not self._postgres:
+            return [
+                conn.execute(
+                    COMMAND_AND_HEAD,
+                    {"command_id": asked.meta.command_id, "stream_id": asked.stream_id},
+                ).one()
+                for asked in appends
+            ]
+        found = conn.exec_driver_sql(
+            HEADS_PG[_derived.get()],
+            {
+                "stream_ids": [asked.stream_id for asked in appends],
+                "command_ids": [asked.meta.command_id for asked in appends],
+            },
+        ).all()
+        if not found[0].fresh_transaction:
             raise AppendNotFirst(
                 "an append must be the first write of its transaction (safe tailing relies "
                 "on the transaction id being assigned under the log lock); write other rows "
                 "after the append in the same transaction"
             )
-        if found.original_stream_id is not None:
-            return original_result(found, stream_id=found.original_stream_id)
-        actual_version, prev_hash = (found.head_version or 0, found.head_hash or GENESIS)
-        if actual_version != expected_version:
-            raise ConcurrencyError(stream_id, expected_version, actual_version)
-
-        recorded_at = as_utc(now or utcnow())
-        meta_dict = meta.as_dict()
-        rows: list[NewRow] = []
-        for offset, event in enumerate(new_events, start=1):
-            version = expected_version + offset
-            data = event.payload()
-            digest = event_hash(
-                prev_hash=prev_hash,
-                stream_id=stream_id,
-                version=version,
-                type=event.type,
-                schema_version=event.schema_version,
-                data=data,
-                meta=meta_dict,
-                recorded_at=recorded_at,
-            )
-            rows.append(
-                {
-                    "stream_id": stream_id,
-                    "version": version,
-                    "type": event.type,
-                    "schema_version": event.schema_version,
-                    "data": data,
-                    "meta": meta_dict,
-                    "recorded_at": recorded_at,
-                    "prev_hash": prev_hash,
-                    "hash": digest,
-                }
-            )
-            prev_hash = digest
-
-        try:
-            if self._postgres:
-                last_position = self._insert_postgres(conn, rows, meta.command_id)
-            else:
-                last_position = self._insert_sqlite(conn, rows, meta.command_id)
-        except IntegrityError as error:
-            # Another writer took the version, or the same command raced us; either way the
-            # caller rolls back, reloads and decides again (and then finds the command).
-            raise ConcurrencyError(stream_id, expected_version, expected_version + 1) from error
-        return AppendResult(
-            stream_id=stream_id,
-            first_version=expected_version + 1,
-            last_version=expected_version + len(rows),
-            last_position=last_position,
-        )
+        return found
 
     @staticmethod
-    def _insert_postgres(conn: Connection, rows: list[NewRow], command_id: str) -> int:
-        """Lock, insert, unlock and record the command in one round trip.
+    def _insert_postgres(
+        conn: Connection,
+        rows: list[NewRow],
+        written: Sequence[StreamAppend],
+        recorded_at: datetime,
+    ) -> dict[str, int]:
+        """Lock, insert, unlock and record the commands in one round trip; each stream's
+        last position.
 
         See ``SERIALISED_INSERT``. Conflicts do not raise inside the statement (it holds a
-        session lock then); fewer rows than asked for, or no command row, means a lost race.
+        session lock then); fewer rows than asked for, or a command not recorded, means a
+        lost race.
         """
         # The rows as one JSON document: one parameter for the driver to adapt instead of
         # nine arrays (the adaptation was a fifth of an append's interpreter time).
-        document = json.dumps(
-            [{**row, "recorded_at": row["recorded_at"].isoformat()} for row in rows]
+        stamp = recorded_at.isoformat()
+        document = json.dumps([{**row, "n": n, "recorded_at": stamp} for n, row in enumerate(rows)])
+        commands_document = json.dumps(
+            [
+                {
+                    "command_id": asked.meta.command_id,
+                    "stream_id": asked.stream_id,
+                    "first_version": asked.expected_version + 1,
+                    "last_version": asked.expected_version + len(asked.events),
+                    "recorded_at": stamp,
+                }
+                for asked in written
+            ]
         )
         try:
             outcome = conn.execute(
                 SERIALISED_INSERT,
                 {
                     "rows": document,
+                    "commands": commands_document,
                     "lock": EVENT_LOG_LOCK,
-                    "command_id": command_id,
-                    "command_stream_id": rows[0]["stream_id"],
-                    "first_version": rows[0]["version"],
-                    "last_version": rows[-1]["version"],
-                    "command_recorded_at": rows[0]["recorded_at"],
                     "expected_rows": len(rows),
                 },
-            ).one()
+            ).all()
         except BaseException:
             # The statement died (cancelled, timed out) and may still hold the session lock:
             # the pool releases it when the connection comes back (``events.database``).
             conn.info["may_hold_log_lock"] = True
             raise
-        if outcome.rows != len(rows) or outcome.commands_recorded != 1:
+        last_positions = {
+            row.stream_id: int(row.last_position) for row in outcome if row.stream_id is not None
+        }
+        if outcome[0].rows != len(rows) or len(last_positions) != len(written):
             raise IntegrityError("append lost a race", None, Exception("lost race"))
-        return int(outcome.last_position)
+        return last_positions
 
     @staticmethod
-    def _insert_sqlite(conn: Connection, rows: list[NewRow], command_id: str) -> int:
+    def _insert_sqlite(
+        conn: Connection, rows: list[NewRow], written: Sequence[StreamAppend]
+    ) -> dict[str, int]:
         """The transaction began with ``BEGIN IMMEDIATE``: it already holds the write lock."""
         positions = conn.execute(
-            events.insert().returning(events.c.position, sort_by_parameter_order=True), rows
-        ).scalars()
-        last_position: int = max(positions)
+            events.insert().returning(
+                events.c.stream_id, events.c.position, sort_by_parameter_order=True
+            ),
+            rows,
+        ).all()
+        last_positions: dict[str, int] = {}
+        for stream_id, position in positions:
+            last_positions[stream_id] = max(position, last_positions.get(stream_id, 0))
         conn.execute(
-            commands.insert().values(
-                command_id=command_id,
-                stream_id=rows[0]["stream_id"],
-                first_version=rows[0]["version"],
-                last_version=rows[-1]["version"],
-                last_position=last_position,
-                recorded_at=rows[0]["recorded_at"],
-            )
+            commands.insert(),
+            [
+                {
+                    "command_id": asked.meta.command_id,
+                    "stream_id": asked.stream_id,
+                    "first_version": asked.expected_version + 1,
+                    "last_version": asked.expected_version + len(asked.events),
+                    "last_position": last_positions[asked.stream_id],
+                    "recorded_at": rows[0]["recorded_at"],
+                }
+                for asked in written
+            ],
         )
-        return last_position
+        return last_positions
 
     # -- reading -------------------------------------------------------------------------
 

@@ -15,8 +15,9 @@ from rq import Retry, get_current_job
 from dispatch.bootstrap import Container, bootstrap
 from dispatch.correlation import acceptable, correlated, current_correlation_id
 from dispatch.delivery.queues import CORRELATION_IDS, department_of
-from dispatch.handlers import routed_tasks
+from dispatch.handlers import route_together, routed_tasks
 from dispatch.settings import get_settings
+from events import ConcurrencyError
 from workers import delivery, timers
 
 log = logging.getLogger(__name__)
@@ -55,15 +56,26 @@ def route_case(*case_ids: str) -> list[str]:
     job = get_current_job()
     correlation_ids = dict(job.meta.get(CORRELATION_IDS) or {}) if job is not None else {}
     running = container()
-    # A batch's cases in one read: for a new case the read cost as much as its routing.
-    histories = running.store.read_streams(case_ids) if len(case_ids) > 1 else {}
-    tasks: list[str] = []
+    settled: dict[str, list[str]] = {}
+    if len(case_ids) > 1:
+        # A batch's cases in one read and one append: for a new case each cost as much as
+        # its routing. A case that moved meanwhile sends the whole batch the long way below.
+        histories = running.store.read_streams(case_ids)
+        own_ids = {
+            case_id: acceptable(str(correlation_ids.get(case_id) or "")) for case_id in case_ids
+        }
+        try:
+            settled = route_together(running.handling, running.store, histories, own_ids)
+        except ConcurrencyError:
+            log.info("a case of a routing batch moved meanwhile; routing them one by one")
     failed: list[str] = []
     for case_id in case_ids:
+        if case_id in settled:
+            continue
         own = acceptable(str(correlation_ids.get(case_id) or ""))
         with correlated(own or current_correlation_id()):
             try:
-                tasks += routed_tasks(running.handling, case_id, histories.get(case_id))
+                settled[case_id] = routed_tasks(running.handling, case_id)
             except Exception:
                 if len(case_ids) == 1:
                     raise  # the job's own failure, with its own traceback
@@ -73,7 +85,7 @@ def route_case(*case_ids: str) -> list[str]:
         raise RoutingFailed(
             f"{len(failed)} of {len(case_ids)} cases not routed (see the log): {', '.join(failed)}"
         )
-    return tasks
+    return [task for case_id in case_ids for task in settled.get(case_id, [])]
 
 
 def deliver_task(task_id: str) -> str | Retry:

@@ -16,7 +16,7 @@ from dispatch.handlers.errors import (
 from dispatch.handlers.executor import CommandResult, load_case
 from dispatch.handlers.handling import Handling, Issuer
 from dispatch.handlers.intake import Complaint, new_case_id
-from dispatch.handlers.route_case import routed_tasks
+from dispatch.handlers.route_case import route_together, routed_tasks
 
 __all__ = [
     "CASE_ACTIONS",
@@ -42,6 +42,7 @@ __all__ = [
     "load_case",
     "new_case_id",
     "park_review_raised",
+    "route_together",
     "routed_tasks",
     "sla_warning_raised",
 ]

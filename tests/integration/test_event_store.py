@@ -21,7 +21,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
-from events import AppendResult, ConcurrencyError, Event, EventStore, Meta, RecordedEvent
+from events import (
+    AppendResult,
+    ConcurrencyError,
+    Event,
+    EventStore,
+    Meta,
+    RecordedEvent,
+    StreamAppend,
+)
 from events.checkpoints import all_checkpoints, load_checkpoint, save_checkpoint
 from events.store import EVENT_LOG_LOCK
 
@@ -142,6 +150,115 @@ def test_appending_after_a_stale_version_raises_concurrency_error(
 
     assert (stale.value.expected_version, stale.value.actual_version) == (1, 2)
     assert store.stream_version(stream) == 2
+
+
+# -- several streams in one append --------------------------------------------------------
+
+
+def test_an_append_to_several_streams_writes_each_chain_and_command_in_the_order_given(
+    store: EventStore, unique: str
+) -> None:
+    old = f"{unique}-old"
+    store.append(old, [note("before")], expected_version=0, meta=meta())
+    asked = [
+        StreamAppend(f"{unique}-new", [note("a1"), note("a2")], 0, meta(f"{unique}-c1")),
+        StreamAppend(old, [note("b1")], 1, meta(f"{unique}-c2")),
+        StreamAppend(f"{unique}-third", [note("c1")], 0, meta(f"{unique}-c3")),
+    ]
+
+    results = store.append_many(asked)
+
+    streams = {a.stream_id: store.read_stream(a.stream_id) for a in asked}
+    positions = [e.position for a in asked for e in streams[a.stream_id][-len(a.events) :]]
+    assert positions == sorted(positions) and len(set(positions)) == 4
+    assert [(r.stream_id, r.first_version, r.last_version) for r in results] == [
+        (f"{unique}-new", 1, 2),
+        (old, 2, 2),
+        (f"{unique}-third", 1, 1),
+    ]
+    assert [r.last_position for r in results] == [s[-1].position for s in streams.values()]
+    assert streams[old][1].prev_hash == streams[old][0].hash  # each stream its own chain
+    assert streams[f"{unique}-new"][1].prev_hash == streams[f"{unique}-new"][0].hash
+    # Each stream's command is recorded: asked again, each gets its original result.
+    again = store.append_many(asked)
+    assert again == [dataclasses.replace(r, duplicate=True) for r in results]
+    assert [len(s) for s in streams.values()] == [2, 2, 1]
+
+
+def test_an_append_to_several_streams_appends_nothing_when_one_of_them_moved_on(
+    store: EventStore, unique: str
+) -> None:
+    moved = f"{unique}-moved"
+    store.append(moved, [note()], expected_version=0, meta=meta())
+
+    with pytest.raises(ConcurrencyError) as stale:
+        store.append_many(
+            [
+                StreamAppend(f"{unique}-fresh", [note()], 0, meta()),
+                StreamAppend(moved, [note()], 0, meta()),
+            ]
+        )
+
+    assert (stale.value.stream_id, stale.value.actual_version) == (moved, 1)
+    assert store.read_stream(f"{unique}-fresh") == []
+    assert store.stream_version(moved) == 1
+
+
+def test_an_append_to_several_streams_skips_a_stream_whose_command_is_in_the_log(
+    store: EventStore, unique: str
+) -> None:
+    done = store.append(f"{unique}-done", [note()], expected_version=0, meta=meta(f"{unique}-1"))
+
+    results = store.append_many(
+        [
+            StreamAppend(f"{unique}-done", [note()], 0, meta(f"{unique}-1")),
+            StreamAppend(f"{unique}-todo", [note()], 0, meta(f"{unique}-2")),
+        ]
+    )
+
+    assert results[0] == dataclasses.replace(done, duplicate=True)
+    assert not results[1].duplicate and results[1].last_position > done.last_position
+    assert store.stream_version(f"{unique}-done") == 1
+    assert store.stream_version(f"{unique}-todo") == 1
+
+
+def test_an_append_to_several_streams_loses_whole_to_a_writer_that_took_one_of_them(
+    store: EventStore, unique: str
+) -> None:
+    """The loser read the heads before the winner committed: its insert finds a version
+    taken, and none of its streams keeps a row."""
+    contested = f"{unique}-contested"
+    inserted = threading.Event()
+
+    def slow_winner() -> None:
+        with store.transaction() as conn:
+            store.append(contested, [note("winner")], expected_version=0, meta=meta(), conn=conn)
+            inserted.set()
+            time.sleep(0.3)
+
+    winner = threading.Thread(target=slow_winner)
+    winner.start()
+    assert inserted.wait(10)
+    with pytest.raises(ConcurrencyError):
+        store.append_many(
+            [
+                StreamAppend(f"{unique}-other", [note()], 0, meta()),
+                StreamAppend(contested, [note("loser")], 0, meta()),
+            ]
+        )
+    winner.join(10)
+
+    assert store.read_stream(f"{unique}-other") == []
+    assert [e.data["text"] for e in store.read_stream(contested)] == ["winner"]
+
+
+def test_an_append_to_several_streams_takes_each_stream_once(
+    store: EventStore, unique: str
+) -> None:
+    twice = StreamAppend(f"{unique}-twice", [note()], 0, meta())
+    with pytest.raises(ValueError, match="once"):
+        store.append_many([twice, dataclasses.replace(twice, meta=meta())])
+    assert store.read_stream(f"{unique}-twice") == []
 
 
 # -- idempotent command ids ----------------------------------------------------------------

@@ -3,12 +3,15 @@ only after the jobs are in Redis."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import redis
+import sqlalchemy as sa
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-import workers.jobs
+import dispatch.handlers.route_case as route_case_module
 from dispatch.correlation import correlated
 from dispatch.delivery.queues import (
     BATCH_PREFIX,
@@ -18,8 +21,10 @@ from dispatch.delivery.queues import (
     queue,
     route_case_job,
 )
-from dispatch.handlers.handling import Handling
+from dispatch.domain.case import CaseState
+from dispatch.domain.events import AttachmentAdded
 from dispatch.ops.backlog import RELAY_CHECKPOINT
+from events import Meta, event_table
 from events.checkpoints import load_checkpoint, save_checkpoint
 from workers.relay import Relay
 
@@ -127,14 +132,14 @@ def test_a_case_that_cannot_be_routed_does_not_hold_up_the_rest_of_its_batch(
     world: World, monkeypatch: pytest.MonkeyPatch
 ):
     good, bad, also_good = world.submit(), world.submit(), world.submit()
-    routed = workers.jobs.routed_tasks
+    decide_routing = route_case_module.routing_command
 
-    def refusing(handling: Handling, case_id: str, history: object = None) -> list[str]:
-        if case_id == bad:
+    def refusing(state: CaseState, *args: Any) -> Any:
+        if state.case_id == bad:
             raise RuntimeError("the test said so")
-        return routed(handling, case_id, history)  # type: ignore[arg-type]
+        return decide_routing(state, *args)
 
-    monkeypatch.setattr(workers.jobs, "routed_tasks", refusing)
+    monkeypatch.setattr(route_case_module, "routing_command", refusing)
     world.relay()
     world.work([ROUTING])
 
@@ -168,3 +173,55 @@ def test_a_relay_taking_over_starts_where_the_last_leader_stopped(world: World):
 
     assert leader.run_once() == 0
     assert leader.position() == relay_position(world) == c.store.head_position()
+
+
+def test_a_routing_batch_appends_its_cases_together_each_under_its_own_command(world: World):
+    cases = [world.submit() for _ in range(3)]
+    world.relay()
+    world.work([ROUTING])
+
+    assert world.routed_cases() == set(cases)
+    query = sa.select(event_table.c.stream_id, event_table.c.tx_id, event_table.c.meta).where(
+        event_table.c.type == "CaseDispatched"
+    )
+    with world.container.engine.connect() as conn:
+        dispatched = conn.execute(query).all()
+    assert {row.meta["command_id"] for row in dispatched} == {f"route:{c}" for c in cases}
+    if world.container.engine.dialect.name == "postgresql":
+        assert len({row.tx_id for row in dispatched}) == 1  # one transaction for the batch
+
+
+def test_a_routing_batch_whose_case_moved_meanwhile_routes_each_case_alone(
+    world: World, monkeypatch: pytest.MonkeyPatch
+):
+    """An operator attaches a photo to one case between the batch's read and its append:
+    the batch appends nothing, and every case is then routed on its own, the photo kept."""
+    cases = [world.submit() for _ in range(3)]
+    store = world.container.store
+    read_streams = store.read_streams
+
+    def read_then_photo(stream_ids: Any) -> Any:
+        histories = read_streams(stream_ids)
+        photo = AttachmentAdded(
+            attachment_id="att-1",
+            sha256="0" * 64,
+            size=1,
+            media_type="image/jpeg",
+            stage="intake",
+            by="op-1",
+        )
+        moved = cases[1]
+        meta = Meta(actor="op-1", role="operator", command_id=f"photo-{moved}")
+        store.append(moved, [photo], expected_version=len(histories[moved]), meta=meta)
+        return histories
+
+    monkeypatch.setattr(store, "read_streams", read_then_photo)
+    world.relay()
+    world.work([ROUTING])
+
+    assert world.routed_cases() == set(cases)
+    assert [e.type for e in store.read_stream(cases[1])][-2:] == [
+        "AttachmentAdded",
+        "CaseDispatched",
+    ]
+    assert sum(world.dispatches().values()) == 3  # one task per case, none twice
