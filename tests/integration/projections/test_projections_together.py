@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from dispatch.projections import ProjectionRunner
+from dispatch.projections.base import lock_key
 from dispatch.projections.case_list import CaseListProjection
 from events import EventStore, RecordedEvent
 
@@ -80,3 +81,25 @@ def test_a_failing_projection_does_not_stop_the_others(
     head = EventStore(engine).head_position()
     assert checkpoint(engine, healthy.name) == head
     assert checkpoint(engine, broken.name) < head  # nothing of its failed batch was kept
+
+
+@pytest.mark.postgres_only
+def test_a_projection_another_runner_holds_is_left_to_it_while_the_others_go_on(
+    engine: Engine, story: Callable[[str], Story], isolated: Any, unique: str
+) -> None:
+    _, held = isolated()
+    _, free = isolated()
+    story(f"c-{unique}").received().dispatched(f"t-{unique}", "water")
+    together = ProjectionRunner(engine, [held, free], batch_size=1_000_000)
+
+    with engine.begin() as other_runner:  # another process is applying ``held`` right now
+        other_runner.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(lock_key(held.checkpoint_name)))
+        )
+        together.catch_up_together()
+
+    head = EventStore(engine).head_position()
+    assert checkpoint(engine, free.name) == head
+    assert checkpoint(engine, held.name) == 0
+    together.catch_up_together()  # once it is free, it catches up
+    assert checkpoint(engine, held.name) == head
