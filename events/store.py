@@ -39,9 +39,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from psycopg.pq import TransactionStatus
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -236,6 +237,25 @@ def original_result(row: sa.Row[Any], *, stream_id: str) -> AppendResult:
     )
 
 
+class _NewStream(NamedTuple):
+    """The heads query's answer for a stream nobody has written yet."""
+
+    original_stream_id: None = None
+    head_version: None = None
+    head_hash: None = None
+
+
+_NEW_STREAM = _NewStream()
+
+
+def _nothing_sent(conn: Connection) -> bool:
+    """Whether this transaction has sent no statement yet: psycopg begins a transaction with
+    its first statement, so until then the connection is idle (asked of the driver, no round
+    trip)."""
+    info = getattr(conn.connection.driver_connection, "info", None)
+    return info is not None and info.transaction_status == TransactionStatus.IDLE
+
+
 def appended_result(asked: StreamAppend, last_position: int) -> AppendResult:
     return AppendResult(
         stream_id=asked.stream_id,
@@ -323,13 +343,18 @@ class EventStore:
         meta: Meta,
         conn: Connection | None = None,
         now: datetime | None = None,
+        new_stream: bool = False,
     ) -> AppendResult:
         """Append ``new_events`` after ``expected_version`` (0 for a new stream).
 
         Raises ``ConcurrencyError`` when the stream has moved on. A ``meta.command_id``
         already in the log appends nothing and returns the original result.
+        ``new_stream``: the caller made the stream id and the command id just now (intake's
+        new case), so there is no head or earlier command to look up first.
         """
         asked = StreamAppend(stream_id, new_events, expected_version, meta)
+        if new_stream and expected_version == 0 and conn is not None:
+            return self._append_all(conn, [asked], now, new_streams=True)[0]
         return self.append_many([asked], conn=conn, now=now)[0]
 
     def append_many(
@@ -356,9 +381,20 @@ class EventStore:
         return self._append_all(conn, appends, now)
 
     def _append_all(
-        self, conn: Connection, appends: Sequence[StreamAppend], now: datetime | None
+        self,
+        conn: Connection,
+        appends: Sequence[StreamAppend],
+        now: datetime | None,
+        *,
+        new_streams: bool = False,
     ) -> list[AppendResult]:
-        found = self._heads(conn, appends)
+        if new_streams and self._postgres and not _derived.get() and _nothing_sent(conn):
+            # Nothing to look up, and the append is the transaction's first statement (so
+            # its first write): the round trip before the lock is spared. A stream or command
+            # that existed after all would still fail the insert (a lost race).
+            found: Sequence[Any] = [_NEW_STREAM] * len(appends)
+        else:
+            found = self._heads(conn, appends)
         recorded_at = as_utc(now or utcnow())
         results: list[AppendResult | None] = []
         rows: list[NewRow] = []

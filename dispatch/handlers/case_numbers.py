@@ -121,7 +121,13 @@ class StoredIntake:
         try:
             with store.transaction() as conn:
                 result = store.append(
-                    case_id, new_events, expected_version=0, meta=meta, conn=conn, now=now
+                    case_id,
+                    new_events,
+                    expected_version=0,
+                    meta=meta,
+                    conn=conn,
+                    now=now,
+                    new_stream=True,  # a new case id, and its command id ``intake:<id>``
                 )
                 if reporter_ref is not None:
                     store_personal_data(conn, reporter, ref=reporter_ref, index_key=self.phone_key)

@@ -6,6 +6,7 @@ of the log, and checkpoints that move with the rows written beside them.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import threading
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from events import (
+    GENESIS,
     AppendResult,
     ConcurrencyError,
     Event,
@@ -617,3 +619,65 @@ def test_a_reader_waits_for_an_older_open_append_instead_of_skipping_it(
     seen = [e.stream_id for e in store.read_all(after=start)]
     mine = [s for s in seen if s.endswith(unique)]
     assert mine == [f"case-old-{unique}", f"case-young-{unique}"]
+
+
+# -- a new stream (intake) -----------------------------------------------------------------
+
+
+def test_a_new_stream_append_starts_its_chain_at_genesis(store: EventStore, unique: str) -> None:
+    with store.transaction() as conn:
+        result = store.append(
+            f"new-{unique}", [note(), note()], expected_version=0, meta=meta(), conn=conn,
+            new_stream=True,
+        )  # fmt: skip
+
+    recorded = store.read_stream(f"new-{unique}")
+    assert [e.version for e in recorded] == [1, 2] and result.last_position == recorded[-1].position
+    assert recorded[0].prev_hash == GENESIS and recorded[1].prev_hash == recorded[0].hash
+
+
+def test_a_new_stream_append_to_a_stream_that_exists_after_all_appends_nothing(
+    store: EventStore, unique: str
+) -> None:
+    taken = f"taken-{unique}"
+    store.append(taken, [note("first")], expected_version=0, meta=meta())
+
+    with pytest.raises(ConcurrencyError), store.transaction() as conn:
+        store.append(
+            taken, [note("second")], expected_version=0, meta=meta(), conn=conn, new_stream=True
+        )
+
+    assert [e.data["text"] for e in store.read_stream(taken)] == ["first"]
+
+
+def test_a_new_stream_append_under_a_command_in_the_log_appends_nothing(
+    store: EventStore, unique: str
+) -> None:
+    """The caller promised a new command id and broke the promise: nothing is appended (on
+    PostgreSQL the insert loses; SQLite, which looks first, answers with the original)."""
+    command = meta(f"cmd-{unique}")
+    first = store.append(f"one-{unique}", [note()], expected_version=0, meta=command)
+
+    with contextlib.suppress(ConcurrencyError), store.transaction() as conn:
+        again = store.append(
+            f"two-{unique}", [note()], expected_version=0, meta=command, conn=conn, new_stream=True
+        )
+        assert again == dataclasses.replace(first, duplicate=True)
+
+    assert store.read_stream(f"two-{unique}") == []
+    assert len(store.read_stream(f"one-{unique}")) == 1
+
+
+@pytest.mark.postgres_only
+def test_a_new_stream_append_after_another_write_in_its_transaction_is_refused(
+    store: EventStore, unique: str
+) -> None:
+    from events.errors import AppendNotFirst
+
+    with pytest.raises(AppendNotFirst), store.transaction() as conn:
+        save_checkpoint(conn, f"first-write-{unique}", 1)
+        store.append(
+            f"new-late-{unique}", [note()], expected_version=0, meta=meta(), conn=conn,
+            new_stream=True,
+        )  # fmt: skip
+    assert store.stream_version(f"new-late-{unique}") == 0
