@@ -50,7 +50,7 @@ def next_case_no(engine: Engine, local_day: str) -> str:
     try:
         if engine.dialect.name == "postgresql":
             with autocommit_connection(engine) as conn:
-                number = conn.execute(_NEXT_NUMBER_PG, {"day": local_day}).scalar_one()
+                number = conn.exec_driver_sql(_NEXT_NUMBER_PG, {"day": local_day}).scalar_one()
         else:
             with engine.begin() as conn:
                 number = conn.execute(_NEXT_NUMBER, {"day": local_day}).scalar_one()
@@ -65,10 +65,9 @@ _UPSERT = """
     RETURNING last
 """
 _NEXT_NUMBER = sa.text(_UPSERT.format(source="VALUES (:day, 1)"))
-_NEXT_NUMBER_PG = sa.text(
-    _UPSERT.format(
-        source="SELECT :day, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS c"
-    )
+# psycopg's own text, run on the driver (``exec_driver_sql``): every intake runs it.
+_NEXT_NUMBER_PG = _UPSERT.format(
+    source="SELECT %(day)s, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS c"
 )
 
 
