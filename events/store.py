@@ -143,8 +143,7 @@ HEADS_PG = {
 # the transaction gets its id (a test checks this order). HAVING is evaluated once, after
 # every row of ``inserted`` is in, so it releases the lock there. The commands are recorded
 # only if every row went in; a stream's command holds the last position of its own rows.
-SERIALISED_INSERT = sa.text(
-    """
+_INSERT_EVENTS = """
     WITH inserted AS (
         INSERT INTO events
             (stream_id, version, type, schema_version, data, meta, recorded_at, prev_hash,
@@ -159,7 +158,10 @@ SERIALISED_INSERT = sa.text(
         ORDER BY n
         ON CONFLICT ON CONSTRAINT uq_events_stream_version DO NOTHING
         RETURNING stream_id, position
-    ),
+    )"""
+SERIALISED_INSERT = sa.text(
+    _INSERT_EVENTS
+    + """,
     appended AS (
         SELECT count(*) AS rows
         FROM inserted
@@ -188,22 +190,8 @@ SERIALISED_INSERT = sa.text(
 
 # One stream: the same with the command's values as scalar parameters (cheaper to adapt).
 SERIALISED_INSERT_ONE = sa.text(
-    """
-    WITH inserted AS (
-        INSERT INTO events
-            (stream_id, version, type, schema_version, data, meta, recorded_at, prev_hash,
-             hash, tx_id)
-        SELECT stream_id, version, type, schema_version, data, meta, recorded_at,
-               prev_hash, hash, CAST(CAST(pg_current_xact_id() AS text) AS bigint)
-        FROM json_to_recordset(CAST(:rows AS json)) AS new (
-            n integer, stream_id text, version integer, type text, schema_version integer,
-            data json, meta json, recorded_at timestamptz, prev_hash text, hash text
-        )
-        WHERE (SELECT pg_advisory_lock(:lock)) IS NOT NULL
-        ORDER BY n
-        ON CONFLICT ON CONSTRAINT uq_events_stream_version DO NOTHING
-        RETURNING position
-    ),
+    _INSERT_EVENTS
+    + """,
     appended AS (
         SELECT count(*) AS rows, max(position) AS last_position
         FROM inserted
