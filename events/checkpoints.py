@@ -19,14 +19,7 @@ def load_checkpoint(conn: Connection, name: str) -> int:
 
 def save_checkpoint(conn: Connection, name: str, position: int) -> None:
     """Write ``position`` in the caller's transaction, so rows and checkpoint move together."""
-    now = datetime.now(UTC)
-    updated = conn.execute(
-        checkpoints.update()
-        .where(checkpoints.c.name == name)
-        .values(position=position, updated_at=now)
-    )
-    if updated.rowcount == 0:
-        conn.execute(checkpoints.insert().values(name=name, position=position, updated_at=now))
+    save_checkpoints(conn, [name], position)
 
 
 def load_checkpoints(conn: Connection, names: list[str]) -> dict[str, int]:
@@ -52,10 +45,15 @@ def save_checkpoints(conn: Connection, names: list[str], position: int) -> None:
     )
     if updated.rowcount == len(names):
         return
-    present = set(
-        conn.execute(sa.select(checkpoints.c.name).where(checkpoints.c.name.in_(names))).scalars()
-    )
-    missing = [name for name in names if name not in present]
+    if updated.rowcount == 0:
+        missing = names
+    else:
+        present = set(
+            conn.execute(
+                sa.select(checkpoints.c.name).where(checkpoints.c.name.in_(names))
+            ).scalars()
+        )
+        missing = [name for name in names if name not in present]
     conn.execute(
         checkpoints.insert(),
         [{"name": name, "position": position, "updated_at": now} for name in missing],

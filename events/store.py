@@ -313,6 +313,17 @@ def _nothing_sent(conn: Connection) -> bool:
     return info is not None and info.transaction_status == TransactionStatus.IDLE
 
 
+def command_row(asked: StreamAppend, recorded_at: Any) -> dict[str, Any]:
+    """The ``commands`` row of one stream's append, but for its last position."""
+    return {
+        "command_id": asked.meta.command_id,
+        "stream_id": asked.stream_id,
+        "first_version": asked.expected_version + 1,
+        "last_version": asked.expected_version + len(asked.events),
+        "recorded_at": recorded_at,
+    }
+
+
 def appended_result(asked: StreamAppend, last_position: int) -> AppendResult:
     return AppendResult(
         stream_id=asked.stream_id,
@@ -410,9 +421,7 @@ class EventStore:
         new case), so there is no head or earlier command to look up first.
         """
         asked = StreamAppend(stream_id, new_events, expected_version, meta)
-        if new_stream and expected_version == 0 and conn is not None:
-            return self._append_all(conn, [asked], now, new_streams=True)[0]
-        return self.append_many([asked], conn=conn, now=now)[0]
+        return self.append_many([asked], conn=conn, now=now, new_streams=new_stream)[0]
 
     def append_many(
         self,
@@ -420,6 +429,7 @@ class EventStore:
         *,
         conn: Connection | None = None,
         now: datetime | None = None,
+        new_streams: bool = False,
     ) -> list[AppendResult]:
         """Append to several streams at once, all or nothing: one transaction, one insert.
 
@@ -427,23 +437,24 @@ class EventStore:
         given); a stream whose command is in the log already appends nothing and gets its
         original result. ``ConcurrencyError`` if any stream has moved on: nothing is
         appended, and the caller decides again (stream by stream, if it likes).
+        ``new_streams``: as ``append``'s ``new_stream``, for every stream.
         """
         if any(not asked.events for asked in appends):
             raise ValueError("append needs at least one event")
         if len({asked.stream_id for asked in appends}) != len(appends):
             raise ValueError("append_many takes each stream once")
+        new_streams = new_streams and all(asked.expected_version == 0 for asked in appends)
         if conn is None:
             with self.transaction() as own:
-                return self._append_all(own, appends, now)
-        return self._append_all(conn, appends, now)
+                return self._append_all(own, appends, now, new_streams)
+        return self._append_all(conn, appends, now, new_streams)
 
     def _append_all(
         self,
         conn: Connection,
         appends: Sequence[StreamAppend],
         now: datetime | None,
-        *,
-        new_streams: bool = False,
+        new_streams: bool,
     ) -> list[AppendResult]:
         if new_streams and self._postgres and not _derived.get() and _nothing_sent(conn):
             # Nothing to look up, and the append is the transaction's first statement (so
@@ -453,26 +464,41 @@ class EventStore:
         else:
             found = self._heads(conn, appends)
         recorded_at = as_utc(now or utcnow())
-        results: list[AppendResult | None] = []
+        originals: dict[str, AppendResult] = {}  # stream → its command's first result
         rows: list[NewRow] = []
         written: list[StreamAppend] = []
         for asked, head in zip(appends, found, strict=True):
             if head.original_stream_id is not None:
-                results.append(original_result(head, stream_id=head.original_stream_id))
+                originals[asked.stream_id] = original_result(
+                    head, stream_id=head.original_stream_id
+                )
                 continue
             actual_version = head.head_version or 0
             if actual_version != asked.expected_version:
                 raise ConcurrencyError(asked.stream_id, asked.expected_version, actual_version)
             rows += new_rows(asked, head.head_hash or GENESIS, recorded_at)
             written.append(asked)
-            results.append(None)  # filled in once the insert says where the rows went
-        if not written:
-            return [result for result in results if result is not None]
+        last_positions: dict[str, int] = {}
+        if written:
+            last_positions = self._insert(conn, rows, written, recorded_at)
+        return [
+            originals.get(asked.stream_id)
+            or appended_result(asked, last_positions[asked.stream_id])
+            for asked in appends
+        ]
+
+    def _insert(
+        self,
+        conn: Connection,
+        rows: list[NewRow],
+        written: Sequence[StreamAppend],
+        recorded_at: datetime,
+    ) -> dict[str, int]:
+        """Insert the rows and record each stream's command; each stream's last position."""
         try:
             if self._postgres:
-                last_positions = self._insert_postgres(conn, rows, written, recorded_at)
-            else:
-                last_positions = self._insert_sqlite(conn, rows, written)
+                return self._insert_postgres(conn, rows, written, recorded_at)
+            return self._insert_sqlite(conn, rows, written, recorded_at)
         except IntegrityError as error:
             # Another writer took a version, or the same command raced us; either way the
             # caller rolls back, reloads and decides again (and then finds the command).
@@ -480,13 +506,6 @@ class EventStore:
             raise ConcurrencyError(
                 first.stream_id, first.expected_version, first.expected_version + 1
             ) from error
-        fresh = iter(written)
-        return [
-            result
-            if result is not None
-            else appended_result(asked := next(fresh), last_positions[asked.stream_id])
-            for result in results
-        ]
 
     def _heads(self, conn: Connection, appends: Sequence[StreamAppend]) -> Sequence[Any]:
         """Per stream, before the lock: was its command appended already (and with what
@@ -501,8 +520,8 @@ class EventStore:
             ]
         if len(appends) == 1:
             sql, defaults = COMMAND_AND_HEAD_PG[_derived.get()]
-            asked = {"command_id": appends[0].meta.command_id, "stream_id": appends[0].stream_id}
-            found = conn.exec_driver_sql(sql, {**defaults, **asked}).all()
+            one = {"command_id": appends[0].meta.command_id, "stream_id": appends[0].stream_id}
+            found = conn.exec_driver_sql(sql, {**defaults, **one}).all()
         else:
             found = conn.exec_driver_sql(
                 HEADS_PG[_derived.get()],
@@ -537,23 +556,14 @@ class EventStore:
         # nine arrays (the adaptation was a fifth of an append's interpreter time).
         stamp = recorded_at.isoformat()
         document = json.dumps([{**row, "n": n, "recorded_at": stamp} for n, row in enumerate(rows)])
-        recorded = [
-            {
-                "command_id": asked.meta.command_id,
-                "stream_id": asked.stream_id,
-                "first_version": asked.expected_version + 1,
-                "last_version": asked.expected_version + len(asked.events),
-                "recorded_at": stamp,
-            }
-            for asked in written
-        ]
-        asked = {"rows": document, "lock": EVENT_LOG_LOCK, "expected_rows": len(rows)}
+        recorded = [command_row(asked, stamp) for asked in written]
+        params = {"rows": document, "lock": EVENT_LOG_LOCK, "expected_rows": len(rows)}
         if len(recorded) == 1:
-            sql, asked = SERIALISED_INSERT_PG["one"], asked | recorded[0]
+            sql, params = SERIALISED_INSERT_PG["one"], params | recorded[0]
         else:
-            sql, asked = SERIALISED_INSERT_PG["many"], asked | {"commands": json.dumps(recorded)}
+            sql, params = SERIALISED_INSERT_PG["many"], params | {"commands": json.dumps(recorded)}
         try:
-            outcome = conn.exec_driver_sql(sql, asked).all()
+            outcome = conn.exec_driver_sql(sql, params).all()
         except BaseException:
             # The statement died (cancelled, timed out) and may still hold the session lock:
             # the pool releases it when the connection comes back (``events.database``).
@@ -568,7 +578,10 @@ class EventStore:
 
     @staticmethod
     def _insert_sqlite(
-        conn: Connection, rows: list[NewRow], written: Sequence[StreamAppend]
+        conn: Connection,
+        rows: list[NewRow],
+        written: Sequence[StreamAppend],
+        recorded_at: datetime,
     ) -> dict[str, int]:
         """The transaction began with ``BEGIN IMMEDIATE``: it already holds the write lock."""
         positions = conn.execute(
@@ -583,14 +596,7 @@ class EventStore:
         conn.execute(
             commands.insert(),
             [
-                {
-                    "command_id": asked.meta.command_id,
-                    "stream_id": asked.stream_id,
-                    "first_version": asked.expected_version + 1,
-                    "last_version": asked.expected_version + len(asked.events),
-                    "last_position": last_positions[asked.stream_id],
-                    "recorded_at": rows[0]["recorded_at"],
-                }
+                command_row(asked, recorded_at) | {"last_position": last_positions[asked.stream_id]}
                 for asked in written
             ],
         )

@@ -55,15 +55,13 @@ def route_case(*case_ids: str) -> list[str]:
     """
     job = get_current_job()
     correlation_ids = dict(job.meta.get(CORRELATION_IDS) or {}) if job is not None else {}
+    own_ids = {c: acceptable(str(correlation_ids.get(c) or "")) for c in case_ids}
     running = container()
     settled: dict[str, list[str]] = {}
     if len(case_ids) > 1:
         # A batch's cases in one read and one append: for a new case each cost as much as
         # its routing. A case that moved meanwhile sends the whole batch the long way below.
         histories = running.store.read_streams(case_ids)
-        own_ids = {
-            case_id: acceptable(str(correlation_ids.get(case_id) or "")) for case_id in case_ids
-        }
         try:
             settled = route_together(running.handling, running.store, histories, own_ids)
         except ConcurrencyError:
@@ -72,8 +70,7 @@ def route_case(*case_ids: str) -> list[str]:
     for case_id in case_ids:
         if case_id in settled:
             continue
-        own = acceptable(str(correlation_ids.get(case_id) or ""))
-        with correlated(own or current_correlation_id()):
+        with correlated(own_ids[case_id] or current_correlation_id()):
             try:
                 settled[case_id] = routed_tasks(running.handling, case_id)
             except Exception:

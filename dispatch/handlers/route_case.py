@@ -67,17 +67,9 @@ def needs_routing(state: CaseState) -> bool:
     return state.status == "received" and not state.tasks and not state.unroutable
 
 
-def route_case(
-    deps: Handling,
-    case_id: str,
-    command: RouteCase,
-    issuer: Issuer,
-    *,
-    loaded: tuple[CaseState, int] | None = None,
-) -> CommandResult:
-    """Nothing to do (no events) when the case is already routed or marked unroutable.
-    ``loaded``: the case as the caller just read it (a batch's cases are read together)."""
-    state, version = loaded or load_case(deps.log, case_id)
+def route_case(deps: Handling, case_id: str, command: RouteCase, issuer: Issuer) -> CommandResult:
+    """Nothing to do (no events) when the case is already routed or marked unroutable."""
+    state, version = load_case(deps.log, case_id)
     if not needs_routing(state):
         return CommandResult(case_id, version, [], state)
     return execute(
@@ -98,15 +90,10 @@ def routing_issuer(case_id: str, correlation_id: str | None = None) -> Issuer:
     )
 
 
-def routed_tasks(
-    deps: Handling, case_id: str, history: Sequence[RecordedEvent] | None = None
-) -> list[str]:
-    """Route the case if it still needs it: its task ids (none for an unknown case).
-    ``history``: its stream, if the caller has read it already."""
-    issuer = routing_issuer(case_id)
+def routed_tasks(deps: Handling, case_id: str) -> list[str]:
+    """Route the case if it still needs it: its task ids (none for an unknown case)."""
     try:
-        loaded = folded(case_id, history) if history else None
-        return list(route_case(deps, case_id, RouteCase(), issuer, loaded=loaded).state.tasks)
+        return list(route_case(deps, case_id, RouteCase(), routing_issuer(case_id)).state.tasks)
     except CaseNotFound:
         return []
 
@@ -152,7 +139,7 @@ def route_together(
             log.debug("case %s is left to be routed alone", case_id, exc_info=True)
             continue
         issuer = routing_issuer(case_id, correlation_ids.get(case_id))
-        meta = meta_for(issuer, f"route:{case_id}")
+        meta = meta_for(issuer, str(issuer.command_id))
         planned.append((state, StreamAppend(case_id, new_events, version, meta)))
     if not planned:
         return settled
