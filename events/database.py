@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -75,6 +76,10 @@ def make_engine(url: str, **options: Any) -> Engine:
     # psycopg then hands back ``timezone.utc`` datetimes, which convert far cheaper than a
     # ``ZoneInfo`` (it showed up per event on the log's read paths).
     options.setdefault("connect_args", {}).setdefault("options", "-c TimeZone=UTC")
+    # JSON columns (every event's data and meta) are decoded by the driver; orjson does it
+    # several times faster than the standard library (a tenth of the relay's and the
+    # projections' interpreter time went to ``json.loads``). Same Python values out.
+    options.setdefault("json_deserializer", orjson.loads)
     engine = sa.create_engine(url, **options)
     sa.event.listen(engine, "checkin", _release_log_lock_if_held)
     if not options.get("pool_pre_ping"):
