@@ -25,7 +25,7 @@ from dispatch.domain import events as ev
 from dispatch.domain.events import registry
 from dispatch.projections.base import Projection
 from dispatch.projections.bulk import insert_rows, upsert_rows
-from dispatch.projections.case_list_indexes import declare_case_list_indexes
+from dispatch.projections.case_list_indexes import OUT_OF_PLAY, declare_case_list_indexes
 from dispatch.projections.case_rows import CaseRows, Row, apply_event, derive, new_case
 from dispatch.projections.search_index import trigram_index
 from events import RecordedEvent, UnknownEventType, decode
@@ -53,7 +53,10 @@ class CaseListProjection(Projection):
     #    the street's evaluation of summoned tasks (``evaluation``, ``evaluation_note``,
     #    ``evaluated_at`` on case_tasks: 双考核, the summoned worklist).
     # 4: ``case_counts``: cases per status, for the list's total.
-    version = 4
+    # 5: ``case_department_counts``: cases per department with a task in play, for the total
+    #    of the list filtered by department (counting 200,000 distinct case ids from an index
+    #    took 60 ms at a million cases).
+    version = 5
     per_stream = True  # each row depends on its own case's events only
 
     def define(self, metadata: sa.MetaData, suffix: str = "") -> dict[str, sa.Table]:
@@ -204,21 +207,30 @@ class CaseListProjection(Projection):
             sa.Column("status", sa.String(16), primary_key=True),
             sa.Column("cases", sa.Integer, nullable=False),
         )
+        # How many cases each department has a task in play on (neither returned nor
+        # cancelled, any round): the total of the list filtered by department alone.
+        department_counts = sa.Table(
+            f"case_department_counts{suffix}",
+            metadata,
+            sa.Column("department", code, primary_key=True),
+            sa.Column("cases", sa.Integer, nullable=False),
+        )
         return {
             "case_list": cases,
             "case_tasks": tasks,
             "case_warnings": warnings,
             "case_callers": callers,
             "case_counts": counts,
+            "case_department_counts": department_counts,
         }
 
     def apply(
         self, conn: Connection, tables: dict[str, sa.Table], batch: Sequence[RecordedEvent]
     ) -> None:
         loaded = _load(conn, tables, {r.stream_id for r in batch})
-        before = {case_id: rows.case["status"] for case_id, rows in loaded.items()}
+        before = {case_id: _counted_in(rows) for case_id, rows in loaded.items()}
         touched = _fold(loaded, batch)
-        _count(conn, tables["case_counts"], before, touched)
+        _count(conn, tables, before, touched)
         _upsert(conn, tables["case_list"], [r.case for r in touched])
         _upsert(conn, tables["case_tasks"], [r.tasks[t] for r in touched for t in r.dirty_tasks])
         _upsert(conn, tables["case_warnings"], [w for r in touched for w in r.warnings])
@@ -230,7 +242,7 @@ class CaseListProjection(Projection):
         """``apply`` for streams the tables have never seen: nothing to load, and every row
         is new, so it is inserted (``COPY`` on PostgreSQL) instead of upserted."""
         touched = _fold({}, batch)
-        _count(conn, tables["case_counts"], {}, touched)
+        _count(conn, tables, {}, touched)
         _insert(conn, tables["case_list"], [r.case for r in touched])
         _insert(conn, tables["case_tasks"], [r.tasks[t] for r in touched for t in r.dirty_tasks])
         # A warning raised twice keeps its first row, as ``ON CONFLICT DO NOTHING`` would.
@@ -264,28 +276,52 @@ def _fold(touched: dict[str, CaseRows], batch: Sequence[RecordedEvent]) -> list[
     return changed
 
 
+Counted = tuple[str, frozenset[str]]  # a case's status and its departments with a task in play
+
+
+def _counted_in(rows: CaseRows) -> Counted:
+    """Where a case counts: its status, and each department with a task of it in play."""
+    in_play = {t["department"] for t in rows.tasks.values() if t["state"] not in OUT_OF_PLAY}
+    return rows.case["status"], frozenset(in_play)
+
+
 def _count(
-    conn: Connection, counts: sa.Table, before: dict[str, str], touched: list[CaseRows]
+    conn: Connection,
+    tables: dict[str, sa.Table],
+    before: dict[str, Counted],
+    touched: list[CaseRows],
 ) -> None:
-    """Move the per-status counts by what the batch changed (``before``: the statuses of the
-    cases as loaded; a case not among them is new). A status no case is in has no row."""
-    delta: Counter[str] = Counter()
+    """Move the per-status and per-department counts by what the batch changed (``before``:
+    where the cases counted as loaded; a case not among them is new). A status or department
+    no case is in has no row."""
+    statuses: Counter[str] = Counter()
+    departments: Counter[str] = Counter()
     for rows in touched:
-        old, new = before.get(rows.case["id"]), rows.case["status"]
-        if old != new:
-            delta[new] += 1
-            if old is not None:
-                delta[old] -= 1
-    changes = [{"status": status, "cases": n} for status, n in sorted(delta.items()) if n]
+        old_status, old_departments = before.get(rows.case["id"], (None, frozenset()))
+        new_status, new_departments = _counted_in(rows)
+        if old_status != new_status:
+            statuses[new_status] += 1
+            if old_status is not None:
+                statuses[old_status] -= 1
+        departments.update(new_departments - old_departments)
+        departments.subtract(old_departments - new_departments)
+    _move(conn, tables["case_counts"], "status", statuses)
+    _move(conn, tables["case_department_counts"], "department", departments)
+
+
+def _move(conn: Connection, counts: sa.Table, key: str, delta: Counter[str]) -> None:
+    """Add ``delta`` to the ``cases`` of each key's row; rows left at zero go."""
+    changes = [{key: value, "cases": n} for value, n in sorted(delta.items()) if n]
     if not changes:
         return
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     statement = insert(counts)
     statement = statement.on_conflict_do_update(
-        index_elements=["status"], set_={"cases": counts.c.cases + statement.excluded.cases}
+        index_elements=[key], set_={"cases": counts.c.cases + statement.excluded.cases}
     )
     conn.execute(statement, changes)
-    conn.execute(counts.delete().where(counts.c.cases == 0))
+    if any(change["cases"] < 0 for change in changes):  # only a count that fell can be 0
+        conn.execute(counts.delete().where(counts.c.cases == 0))
 
 
 def _key(table: sa.Table, row: Row) -> tuple[Any, ...]:

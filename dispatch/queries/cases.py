@@ -152,11 +152,13 @@ def list_cases(
         if status is not None:
             count = count.where(counts.c.status.in_(wanted_statuses))
     elif department is not None and len(conditions) == 1:
-        # A department's cases and nothing else: the distinct cases of its tasks in play,
-        # counted from their index (a busy department's 200,000 at a million cases) rather
-        # than by a look at every case. Every task's case is on the list.
-        works_on = sa.select(tasks.c.case_id).where(*_works_on(department)).distinct()
-        count = sa.select(sa.func.count()).select_from(works_on.subquery())
+        # A department's cases and nothing else: the projection keeps how many cases each
+        # department has a task in play on (a busy department's 200,000 at a million cases,
+        # 60 ms to count from their index on every page).
+        counts = tables["case_department_counts"]
+        count = sa.select(sa.func.coalesce(sa.func.sum(counts.c.cases), 0)).where(
+            counts.c.department == department
+        )
     elif q:
         # A word in many cases (two common characters: a seventh of a million cases) is not
         # counted to the end on every page: past SEARCH_COUNT_CAP the total says "more".

@@ -68,10 +68,20 @@ def test_incremental_catch_up_in_random_batches_equals_a_rebuild_from_zero(
 
 
 def assert_counted(conn: sa.Connection, tables: dict[str, sa.Table]) -> None:
-    """The per-status counts are the rows' own count, and no status sits at zero."""
+    """The per-status counts are the rows' own count, the per-department counts the distinct
+    cases of each department's tasks in play, and no status or department sits at zero."""
     cases, counts = tables["case_list"], tables["case_counts"]
     by_status = sa.select(cases.c.status, sa.func.count()).group_by(cases.c.status)
     assert dict(conn.execute(sa.select(counts)).all()) == dict(conn.execute(by_status).all())
+    tasks, department_counts = tables["case_tasks"], tables["case_department_counts"]
+    by_department = (
+        sa.select(tasks.c.department, sa.func.count(sa.distinct(tasks.c.case_id)))
+        .where(tasks.c.state.not_in(["returned", "cancelled"]))
+        .group_by(tasks.c.department)
+    )
+    assert dict(conn.execute(sa.select(department_counts)).all()) == dict(
+        conn.execute(by_department).all()
+    )
 
 
 def assert_same(got: dict[str, list[Any]], expected: dict[str, list[Any]]) -> None:
