@@ -320,7 +320,7 @@ def _move(conn: Connection, counts: sa.Table, key: str, delta: Counter[str]) -> 
         index_elements=[key], set_={"cases": counts.c.cases + statement.excluded.cases}
     )
     conn.execute(statement, changes)
-    if any(change["cases"] < 0 for change in changes):  # only a count that fell can be 0
+    if any(n < 0 for n in delta.values()):  # only a count that fell can reach 0
         conn.execute(counts.delete().where(counts.c.cases == 0))
 
 
