@@ -59,7 +59,7 @@ class Periods:
     # many (a read, a checkpoint transaction, a routing job with RQ's bookkeeping and its own
     # read and append), so the wait sets the pipeline's CPU per complaint: at 100 cases/s,
     # 50 ms → 100 ms took 0.6–1.2 ms off 9–10 ms per complaint, for +35 ms at the inbox's
-    # p50 and +90 ms at its p99 (750–800 of the 1 s bar; docs/benchmarks.md).
+    # p50 and ~+90 ms at its p99 (800–870 ms against the 1 s bar; docs/benchmarks.md).
     poll: float = 0.1
     # The projections' wait: a batch costs about the same for 5 events as for 50 (five
     # transactions, a checkpoint each), and nobody waits on them here — every read through
