@@ -17,14 +17,13 @@ from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from dispatch.domain import events as ev
 from dispatch.domain.events import registry
 from dispatch.projections.base import Projection
-from dispatch.projections.bulk import insert_rows, upsert_rows
+from dispatch.projections.bulk import add_to, insert_rows, upsert_rows
 from dispatch.projections.case_list_indexes import OUT_OF_PLAY, declare_case_list_indexes
 from dispatch.projections.case_rows import CaseRows, Row, apply_event, derive, new_case
 from dispatch.projections.search_index import trigram_index
@@ -305,21 +304,13 @@ def _count(
                 statuses[old_status] -= 1
         departments.update(new_departments - old_departments)
         departments.subtract(old_departments - new_departments)
-    _move(conn, tables["case_counts"], "status", statuses)
-    _move(conn, tables["case_department_counts"], "department", departments)
+    _move(conn, tables["case_counts"], statuses)
+    _move(conn, tables["case_department_counts"], departments)
 
 
-def _move(conn: Connection, counts: sa.Table, key: str, delta: Counter[str]) -> None:
-    """Add ``delta`` to the ``cases`` of each key's row; rows left at zero go."""
-    changes = [{key: value, "cases": n} for value, n in sorted(delta.items()) if n]
-    if not changes:
-        return
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(counts)
-    statement = statement.on_conflict_do_update(
-        index_elements=[key], set_={"cases": counts.c.cases + statement.excluded.cases}
-    )
-    conn.execute(statement, changes)
+def _move(conn: Connection, counts: sa.Table, delta: Counter[str]) -> None:
+    """Add ``delta`` to each key's ``cases`` (``bulk.add_to``); rows left at zero go."""
+    add_to(conn, counts, [(key, n) for key, n in sorted(delta.items()) if n])
     if any(n < 0 for n in delta.values()):  # only a count that fell can reach 0
         conn.execute(counts.delete().where(counts.c.cases == 0))
 
