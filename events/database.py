@@ -35,13 +35,6 @@ def read_only_connection(engine: Engine) -> sa.Connection:
     return _with_options(engine, read_only=True).connect()
 
 
-def autocommit_connection(engine: Engine) -> sa.Connection:
-    """A PostgreSQL connection where each statement commits on its own (one round trip)."""
-    if engine.dialect.name != "postgresql":
-        raise ValueError("autocommit_connection is for PostgreSQL; SQLite writers BEGIN IMMEDIATE")
-    return _with_options(engine, isolation_level="AUTOCOMMIT").connect()
-
-
 def _with_options(engine: Engine, **options: Any) -> Engine:
     """One options engine per engine and options, sharing the engine's pool: setting the
     options on every connection instead copies the engine's event dispatch each time."""

