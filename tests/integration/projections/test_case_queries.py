@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -134,6 +135,41 @@ def test_a_search_matching_more_than_the_cap_says_so_instead_of_counting_on(
         assert list_cases(conn, SUPERVISOR, category=cat, q="塌陷")[1] == 1
         unsearched = list_cases(conn, SUPERVISOR, category=cat)[1]  # not a search: exact
         assert cases_module.capped_total(unsearched, None) == (3, False)
+
+
+def test_a_search_in_few_cases_and_in_many_gives_the_same_pages_in_the_same_order(
+    engine: Engine,
+    story: Callable[[str], Story],
+    live_runner: ProjectionRunner,
+    unique: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Few matches are found through the text index and sorted after, many by walking the
+    list newest first (``list_cases``); the reader sees no difference."""
+    category = f"water.{unique}"
+    hours = {"a": 3, "b": 0, "c": 2, "d": 1}  # newest first: a, c, d, b
+    for name, hour in hours.items():
+        story(f"{name}-{unique}").received(
+            category=category, received_at=T0 + timedelta(hours=hour), address=f"西{hour}路",
+            lat=34.27 + hour / 100, lon=108.95,
+        )  # fmt: skip
+    live_runner.catch_up()
+    asked: list[dict[str, Any]] = [
+        {"q": "路"},
+        {"q": "路", "page": 2, "page_size": 2},
+        {"q": "路", "near": (34.30, 108.95), "radius_m": 50_000.0},
+    ]
+
+    def pages() -> list[list[str]]:
+        with engine.connect() as conn:
+            found = [list_cases(conn, SUPERVISOR, category=category, **each) for each in asked]
+        return [[item["id"].split("-")[0] for item in items] for items, _total in found]
+
+    few = pages()  # under the cap: the index, then a sort
+    monkeypatch.setattr(cases_module, "SEARCH_COUNT_CAP", 0)
+    many = pages()  # over the cap: the walk newest first
+
+    assert few == many == [["a", "c", "d", "b"], ["d", "b"], ["a", "c", "d", "b"]]
 
 
 def test_a_liaison_sees_only_cases_its_department_works_on(
