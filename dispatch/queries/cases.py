@@ -140,6 +140,7 @@ def list_cases(
     count = _count_query(tables, conditions, scope, status, wanted_statuses, department, q)
     total: int | None = None
     source: Any = cases
+    query = sa.select(cases).where(*conditions)
     if q:
         # Counted first, for it says how to find the page: a text in few cases (an address,
         # a thousand of a million) is looked up through its trigram index and sorted after.
@@ -148,13 +149,11 @@ def list_cases(
         # many cases is met soon on that walk, which stays.
         total = int(conn.execute(count).scalar() or 0)
         if total <= SEARCH_COUNT_CAP:
-            matching = sa.select(cases).where(*conditions)
-            source = matching.cte("matching").prefix_with("MATERIALIZED", dialect="postgresql")
+            source = query.cte("matching").prefix_with("MATERIALIZED", dialect="postgresql")
+            query = sa.select(source)
     limit, offset = page_bounds(page, page_size)
-    query = sa.select(source).order_by(*_newest_first(source, near, radius_m))
-    if source is cases:
-        query = query.where(*conditions)
-    rows = conn.execute(query.limit(limit).offset(offset)).mappings()
+    query = query.order_by(*_newest_first(source, near, radius_m)).limit(limit).offset(offset)
+    rows = conn.execute(query).mappings()
     items = [present_summary(case_summary(row), viewer) for row in rows]
     if total is None:
         total = int(conn.execute(count).scalar() or 0)
